@@ -1,0 +1,179 @@
+"""Headless command line: ``python -m playground train ...`` and ``... regions FILE.npz``.
+
+Bad arguments exit with status 2 and one plain line on stderr, never a traceback.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from playground.config import FIELDS, FORMULA_PROBLEM, UPLOAD_PROBLEM, RunConfig, parse_field
+from playground.errors import PlaygroundError
+
+# CLI flag -> config field, for the flags that are plain fields.
+FLAG_FIELDS = {
+    "problem": "problem",
+    "activation": "activation",
+    "features": "features",
+    "classes": "classes",
+    "seed": "seed",
+    "lr": "learning_rate",
+    "optimizer": "optimizer",
+    "batch_size": "batch_size",
+    "init": "init",
+    "sigma": "init_sigma",
+    "reg": "reg",
+    "reg_rate": "reg_rate",
+    "dropout": "dropout",
+    "noise": "noise",
+    "points": "n_points",
+    "train_ratio": "train_ratio",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m playground", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    t = sub.add_parser("train", help="train one network and print its scores")
+    for flag, name in FLAG_FIELDS.items():
+        t.add_argument("--" + flag.replace("_", "-"), dest=flag, help=FIELDS[name].help)
+    t.add_argument("--width", default="8", help="units in every hidden layer")
+    t.add_argument("--depth", default="2", help="hidden layers; 0 is the linear model")
+    t.add_argument("--steps", type=int, default=2000, help="optimizer steps")
+    t.add_argument("--formula", help="learn a formula in x1, x2 instead of a problem")
+    t.add_argument("--data", help="learn the points of a CSV file (x1, x2, label)")
+    t.add_argument("--save", help="write the trained model to this .npz file")
+    t.add_argument("--json", action="store_true", help="print one JSON object")
+    r = sub.add_parser("regions", help="count the exact linear regions of a saved model")
+    r.add_argument("file")
+    r.add_argument("--box", nargs=4, type=float, metavar=("X0", "X1", "Y0", "Y1"))
+    r.add_argument("--json", action="store_true")
+    return p
+
+
+def config_from_args(args) -> RunConfig:
+    """Build and strictly check a config: out-of-range values are errors here."""
+    from playground.config import validate
+
+    changes = {}
+    for flag, name in FLAG_FIELDS.items():
+        value = getattr(args, flag)
+        if value is not None:
+            changes[name] = parse_field(name, value)
+    width, depth = parse_field("n_points", args.width), parse_field("n_points", args.depth)
+    if not 1 <= width <= FIELDS["hidden"].hi:
+        raise PlaygroundError(f"--width must lie between 1 and {FIELDS['hidden'].hi:g}")
+    from playground.model import MAX_DEPTH
+
+    if not 0 <= depth <= MAX_DEPTH:
+        raise PlaygroundError(f"--depth must lie between 0 and {MAX_DEPTH}")
+    changes["hidden"] = (width,) * depth
+    if args.formula is not None:
+        changes.update(problem=FORMULA_PROBLEM, formula=parse_field("formula", args.formula))
+    if args.data is not None:
+        changes["problem"] = UPLOAD_PROBLEM
+    cfg, _ = validate(RunConfig().replace(**changes), strict=True)
+    if args.steps < 0:
+        raise PlaygroundError("--steps must be 0 or more")
+    return cfg
+
+
+def _finite(v: float):
+    return v if v == v and abs(v) != float("inf") else None
+
+
+def cmd_train(args) -> dict:
+    import jax
+
+    from playground.session import LiveRun, enable_compile_cache, user_dataset
+    from playground.train import metric_name
+
+    enable_compile_cache()
+    cfg = config_from_args(args)
+    upload = None
+    if args.data is not None:
+        from playground.userdata import read_points_csv
+
+        try:
+            raw = Path(args.data).read_bytes()
+        except OSError as err:
+            raise PlaygroundError(f"cannot read {args.data}: {err.strerror}") from None
+        upload = user_dataset(read_points_csv(raw), train_ratio=cfg.train_ratio, seed=cfg.seed)
+    t0 = time.perf_counter()
+    run = LiveRun(cfg, upload=upload)
+    build_s = time.perf_counter() - t0
+    run.train_steps(args.steps)
+    m, metric = run.metrics, metric_name(run.spec.task)
+    out = {
+        "problem": cfg.problem,
+        "task": run.spec.task,
+        "hidden": list(cfg.hidden),
+        "activation": cfg.activation,
+        "features": list(cfg.features),
+        "params": sum(int(w.size + b.size) for w, b in run.params_numpy()),
+        "steps": run.step,
+        "epochs": run.step / run.steps_per_epoch,
+        "train_loss": _finite(m.train_loss),
+        "test_loss": _finite(m.test_loss),
+        f"train_{metric}": _finite(m.train_metric),
+        f"test_{metric}": _finite(m.test_metric),
+        # Chunks that compiled are left out, so this is the training speed proper.
+        "steps_per_s": run.warm_steps / run.warm_seconds if run.warm_seconds else None,
+        "compile_s": run.compile_seconds,
+        "setup_s": build_s,
+        "device": str(jax.devices()[0]),
+        "backend": jax.default_backend(),
+        "diverged": run.message or None,
+    }
+    if args.save:
+        from playground.modelfile import save_model
+
+        Path(args.save).write_bytes(save_model(run.saved_model()))
+        out["saved"] = args.save
+    return out
+
+
+def cmd_regions(args) -> dict:
+    from playground.datasets import BOX
+    from playground.geometry import geometry_supported, region_count
+    from playground.modelfile import load_model
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as err:
+        raise PlaygroundError(f"cannot read {args.file}: {err.strerror}") from None
+    model = load_model(data)
+    box = tuple(args.box) if args.box else BOX
+    if not (box[0] < box[1] and box[2] < box[3]):
+        raise PlaygroundError("--box needs X0 < X1 and Y0 < Y1")
+    ok, why = geometry_supported(model.activation, model.features)
+    if not ok:
+        raise PlaygroundError(why)
+    return {
+        "regions": region_count(model.params, model.activation, box),
+        "box": list(box),
+        "hidden": list(model.hidden),
+        "activation": model.activation,
+    }
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        out = cmd_train(args) if args.command == "train" else cmd_regions(args)
+    except PlaygroundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(out))
+    else:
+        for k, v in out.items():
+            print(f"{k}: {v}")
+    return 0

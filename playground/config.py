@@ -1,0 +1,245 @@
+"""One typed, validated run configuration, and its round trip through URL query strings.
+
+``FIELDS`` is the single table of every setting: its type, range, choices, group and help.
+It drives validation (clamp or refuse), share links, the CLI and the page widgets.
+Groups say what a change does to a live run: "data" and "model" start a new run,
+"training" applies at once to the running one, "view" only changes the pictures.
+"""
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from playground.datasets import MAX_CLASSES, MAX_POINTS, PROBLEMS
+from playground.errors import PlaygroundError
+from playground.features import FEATURES
+from playground.model import ACTIVATIONS, INITS, MAX_DEPTH, MAX_WIDTH
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+REGULARIZERS = ("none", "l1", "l2")
+FORMULA_PROBLEM = "formula"
+UPLOAD_PROBLEM = "upload"
+MAX_TEXT = 500  # longest text a link may carry (formulas)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    problem: str = "xor"
+    formula: str = "x1*x2 > 0"
+    noise: float = 0.0
+    n_points: int = 500
+    train_ratio: float = 0.5
+    seed: int = 0
+    classes: int = 3
+    features: tuple[str, ...] = ("x1", "x2")
+    hidden: tuple[int, ...] = (8, 8)
+    activation: str = "relu"
+    init: str = "he"
+    init_sigma: float = 1.0
+    optimizer: str = "adam"
+    learning_rate: float = 0.03
+    batch_size: int = 10
+    reg: str = "none"
+    reg_rate: float = 0.001
+    dropout: float = 0.0
+    show_test: bool = False
+    discretize: bool = False
+
+    @property
+    def depth(self) -> int:
+        return len(self.hidden)
+
+    def replace(self, **changes) -> "RunConfig":
+        return dataclasses.replace(self, **changes)
+
+
+class Field(NamedTuple):
+    kind: str  # choice | int | float | bool | ints | choices | text
+    group: str  # data | model | training | view
+    help: str
+    lo: float = 0
+    hi: float = 0
+    choices: tuple[str, ...] = ()
+    log: bool = False  # a float best chosen on a log scale
+
+
+PROBLEM_CHOICES = (*PROBLEMS, FORMULA_PROBLEM, UPLOAD_PROBLEM)
+
+FIELDS: dict[str, Field] = {
+    "problem": Field("choice", "data", "Which toy problem to learn.", choices=PROBLEM_CHOICES),
+    "formula": Field(
+        "text", "data", "Target formula in x1, x2 (a comparison gives two classes).", hi=MAX_TEXT
+    ),
+    "noise": Field("float", "data", "How much the points scatter (0 to 0.5).", 0.0, 0.5),
+    "n_points": Field("int", "data", "How many points, train and test together.", 20, MAX_POINTS),
+    "train_ratio": Field("float", "data", "Share of points used for training.", 0.1, 0.9),
+    "seed": Field("int", "data", "Random seed for the data and the first weights.", 0, 2**31 - 1),
+    "classes": Field("int", "data", "Number of spiral arms (classes).", 2, MAX_CLASSES),
+    "features": Field(
+        "choices", "model", "What the network sees of each point.", choices=tuple(FEATURES)
+    ),
+    "hidden": Field(
+        "ints", "model", "Width of each hidden layer; none is the linear model.", 1, MAX_WIDTH
+    ),
+    "activation": Field(
+        "choice", "model", "The non-linearity after each hidden layer.", choices=tuple(ACTIVATIONS)
+    ),
+    "init": Field("choice", "model", "How the first weights are drawn.", choices=tuple(INITS)),
+    "init_sigma": Field(
+        "float", "model", "Standard deviation σ of the Normal(0, σ) init.", 1e-3, 10.0, log=True
+    ),
+    "optimizer": Field("choice", "training", "How gradients move the weights.", choices=OPTIMIZERS),
+    "learning_rate": Field("float", "training", "Step size of each update.", 1e-5, 10.0, log=True),
+    "batch_size": Field(
+        "int", "training", "Points per step; 0 means all training points.", 0, MAX_POINTS
+    ),
+    "reg": Field("choice", "training", "Penalty on large weights.", choices=REGULARIZERS),
+    "reg_rate": Field("float", "training", "Strength of the penalty.", 0.0, 10.0),
+    "dropout": Field("float", "training", "Share of hidden units dropped each step.", 0.0, 0.9),
+    "show_test": Field("bool", "view", "Draw the test points too."),
+    "discretize": Field("bool", "view", "Show the predicted class instead of a probability."),
+}
+DEFAULT = RunConfig()
+
+
+def _choice_error(name: str, text: str, choices) -> PlaygroundError:
+    return PlaygroundError(f"{name}: {text!r} is not one of {', '.join(choices)}")
+
+
+def parse_field(name: str, text: str) -> Any:
+    """Parse one field from text (a link, a CLI argument); raises PlaygroundError."""
+    f = FIELDS[name]
+    text = str(text).strip()
+    if len(text) > MAX_TEXT:
+        raise PlaygroundError(f"{name}: the value is too long ({len(text)} characters)")
+    if f.kind == "choice":
+        if text not in f.choices:
+            raise _choice_error(name, text, f.choices)
+        return text
+    if f.kind == "text":
+        return text
+    if f.kind == "bool":
+        low = text.lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off"):
+            return False
+        raise PlaygroundError(f"{name}: {text!r} is not true or false")
+    if f.kind == "choices":
+        items = tuple(t.strip() for t in text.split(",") if t.strip())
+        for t in items:
+            if t not in f.choices:
+                raise _choice_error(name, t, f.choices)
+        if not items:
+            raise PlaygroundError(f"{name}: choose at least one")
+        return tuple(dict.fromkeys(items))
+    if f.kind == "ints":
+        items = [t.strip() for t in text.split(",") if t.strip()]
+        try:
+            return tuple(int(t) for t in items)
+        except ValueError:
+            raise PlaygroundError(f"{name}: {text!r} is not a list of whole numbers") from None
+    try:
+        value = float(text)
+    except ValueError:
+        raise PlaygroundError(f"{name}: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise PlaygroundError(f"{name}: {text!r} is not a finite number")
+    if f.kind == "int":
+        if value != int(value):
+            raise PlaygroundError(f"{name}: {text!r} is not a whole number")
+        return int(value)
+    return value
+
+
+def clamp_field(name: str, value: Any) -> tuple[Any, str | None]:
+    """Bring a parsed value into range; the notice says what changed (None if nothing)."""
+    f = FIELDS[name]
+    if f.kind in ("int", "float"):
+        v = min(max(value, f.lo), f.hi)
+        v = int(v) if f.kind == "int" else float(v)
+        if v != value:
+            return v, f"{name} must lie between {f.lo:g} and {f.hi:g}: {value:g} became {v:g}"
+        return v, None
+    if f.kind == "ints":
+        notice = None
+        v = value
+        if len(v) > MAX_DEPTH:
+            v = v[:MAX_DEPTH]
+            notice = f"at most {MAX_DEPTH} hidden layers: kept the first {MAX_DEPTH}"
+        clipped = tuple(int(min(max(w, f.lo), f.hi)) for w in v)
+        if clipped != v:
+            notice = f"each layer needs {f.lo:g} to {f.hi:g} units: widths became {clipped}"
+        return clipped, notice
+    return value, None
+
+
+def validate(cfg: RunConfig, *, strict: bool = False) -> tuple[RunConfig, list[str]]:
+    """Clamp every field into range. With strict, any out-of-range value is an error."""
+    changes, notices = {}, []
+    for name, f in FIELDS.items():
+        value = getattr(cfg, name)
+        if f.kind == "choice" and value not in f.choices:
+            raise _choice_error(name, value, f.choices)
+        if f.kind == "choices" and (not value or any(v not in f.choices for v in value)):
+            raise PlaygroundError(f"{name}: choose from {', '.join(f.choices)}")
+        new, notice = clamp_field(name, value)
+        if notice:
+            if strict:
+                raise PlaygroundError(notice)
+            notices.append(notice)
+            changes[name] = new
+    return (cfg.replace(**changes) if changes else cfg), notices
+
+
+def format_field(name: str, value: Any) -> str:
+    f = FIELDS[name]
+    if f.kind == "bool":
+        return "1" if value else "0"
+    if f.kind in ("ints", "choices"):
+        return ",".join(str(v) for v in value)
+    if f.kind == "float":
+        return f"{value:.6g}"
+    return str(value)
+
+
+def to_query(cfg: RunConfig) -> dict[str, str]:
+    """The settings that differ from the defaults, as query-string text."""
+    return {
+        name: format_field(name, getattr(cfg, name))
+        for name in FIELDS
+        if getattr(cfg, name) != getattr(DEFAULT, name)
+    }
+
+
+def from_query(params: Mapping[str, Any], base: RunConfig = DEFAULT) -> tuple[RunConfig, list[str]]:
+    """Read a config from query params; bad values are ignored or clamped, never raised.
+
+    Returns the config and a notice for every value that was not taken as given.
+    """
+    changes, notices = {}, []
+    for key, raw in params.items():
+        if key not in FIELDS:
+            continue  # other pages' params and tracking tags are none of ours
+        text = raw[-1] if isinstance(raw, list | tuple) and raw else raw
+        try:
+            value = parse_field(key, text)
+        except PlaygroundError as err:
+            notices.append(f"Ignored {err}")
+            continue
+        value, notice = clamp_field(key, value)
+        if notice:
+            notices.append(f"Changed {notice}")
+        changes[key] = value
+    return base.replace(**changes), notices
+
+
+def reset_fields(old: RunConfig, new: RunConfig) -> list[str]:
+    """Names of changed fields that need a fresh run (new data or a new network)."""
+    return [
+        n
+        for n, f in FIELDS.items()
+        if f.group in ("data", "model") and getattr(old, n) != getattr(new, n)
+    ]

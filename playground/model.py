@@ -1,0 +1,131 @@
+"""The network: a params pytree of (W, b) pairs, inits, activations and the forward pass.
+
+``params`` is a list of ``(W, b)`` with W of shape (fan_in, fan_out) and b of shape
+(fan_out,); the last pair is the output layer. The hidden activation follows every
+layer but the last. Depth 0 (one pair) is the linear / logistic model.
+"""
+
+from collections.abc import Callable, Sequence
+from itertools import pairwise
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+LEAKY_RELU_SLOPE = 0.01
+
+ACTIVATIONS: dict[str, Callable] = {
+    "relu": jax.nn.relu,
+    "leaky_relu": lambda z: jax.nn.leaky_relu(z, LEAKY_RELU_SLOPE),
+    "tanh": jnp.tanh,
+    "sigmoid": jax.nn.sigmoid,
+    "linear": lambda z: z,
+    "gelu": jax.nn.gelu,
+}
+# Activations that are piecewise linear, so the net cuts the plane into linear regions.
+PIECEWISE_LINEAR = ("relu", "leaky_relu", "linear")
+
+MAX_WIDTH = 1024
+MAX_DEPTH = 8
+
+TASKS = ("binary", "multiclass", "regression")
+
+
+class Init(NamedTuple):
+    label: str
+    help: str
+
+
+INITS: dict[str, Init] = {
+    "he": Init("He (ReLU)", "Normal with std sqrt(2 / fan_in): keeps ReLU signals steady."),
+    "glorot": Init("Glorot (tanh)", "Uniform in ±sqrt(6 / (fan_in + fan_out)): for tanh."),
+    "uniform": Init(
+        "Uniform ±1/√n", "Uniform in ±1/sqrt(fan_in): the old default that starves sigmoids."
+    ),
+    "normal": Init("Normal(0, σ)", "Every weight drawn with the same std σ, whatever the size."),
+}
+
+
+def output_size(task: str, n_classes: int) -> int:
+    """Units of the output layer: one logit (binary), K logits, or one value."""
+    return n_classes if task == "multiclass" else 1
+
+
+def layer_sizes(n_in: int, hidden: Sequence[int], n_out: int) -> list[int]:
+    return [n_in, *hidden, n_out]
+
+
+def param_count(sizes: Sequence[int]) -> int:
+    """Weights and biases of a dense stack; (N + 1) K for the linear model."""
+    return sum((a + 1) * b for a, b in pairwise(sizes))
+
+
+def init_params(sizes: Sequence[int], *, key, init: str = "he", sigma: float = 1.0):
+    """Fresh params for layer sizes [n_in, h1, ..., n_out]; biases start at zero."""
+    keys = jax.random.split(key, len(sizes) - 1)
+    params = []
+    for k, fan_in, fan_out in zip(keys, sizes[:-1], sizes[1:], strict=False):
+        shape = (fan_in, fan_out)
+        if init == "he":
+            w = jax.random.normal(k, shape) * np.sqrt(2.0 / fan_in)
+        elif init == "glorot":
+            lim = np.sqrt(6.0 / (fan_in + fan_out))
+            w = jax.random.uniform(k, shape, minval=-lim, maxval=lim)
+        elif init == "uniform":
+            lim = 1.0 / np.sqrt(fan_in)
+            w = jax.random.uniform(k, shape, minval=-lim, maxval=lim)
+        elif init == "normal":
+            w = jax.random.normal(k, shape) * sigma
+        else:
+            raise ValueError(f"unknown init {init!r}")
+        params.append((w.astype(jnp.float32), jnp.zeros((fan_out,), jnp.float32)))
+    return params
+
+
+def forward(params, x, activation: str = "relu", *, dropout: float = 0.0, key=None):
+    """Outputs (N, n_out) of the net for inputs x (N, n_in).
+
+    Dropout (inverted, on hidden units) applies only when ``key`` is given.
+    """
+    act = ACTIVATIONS[activation]
+    h = x
+    for i, (w, b) in enumerate(params[:-1]):
+        h = act(h @ w + b[None, :])
+        if key is not None and dropout > 0.0:
+            keep = jax.random.bernoulli(jax.random.fold_in(key, i), 1.0 - dropout, h.shape)
+            h = jnp.where(keep, h / (1.0 - dropout), 0.0)
+    w, b = params[-1]
+    return h @ w + b[None, :]
+
+
+def forward_with_preactivations(params, x, activation: str = "relu"):
+    """Outputs and every hidden layer's pre-activations z_l = h_{l-1} W_l + b_l."""
+    act = ACTIVATIONS[activation]
+    h, pre = x, []
+    for w, b in params[:-1]:
+        z = h @ w + b[None, :]
+        pre.append(z)
+        h = act(z)
+    w, b = params[-1]
+    return h @ w + b[None, :], pre
+
+
+def hidden_activations(params, x, activation: str = "relu"):
+    """Every hidden layer's post-activation values (list of (N, width))."""
+    act = ACTIVATIONS[activation]
+    _, pre = forward_with_preactivations(params, x, activation)
+    return [act(z) for z in pre]
+
+
+def output_to_prediction(out, task: str):
+    """Turn raw outputs into what is plotted: P(class 1), class probabilities, or a value."""
+    if task == "binary":
+        return jax.nn.sigmoid(out[:, 0])
+    if task == "multiclass":
+        return jax.nn.softmax(out, axis=-1)
+    return out[:, 0]
+
+
+def params_to_numpy(params) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(np.asarray(w), np.asarray(b)) for w, b in params]

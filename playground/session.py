@@ -1,0 +1,352 @@
+"""The live run: data, network and optimizer state between page reruns, trained in
+time-budgeted chunks, with a bounded history. No Streamlit here, so tests and the CLI
+drive it directly.
+"""
+
+import os
+import time
+from dataclasses import dataclass
+from itertools import pairwise
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from playground.config import FORMULA_PROBLEM, UPLOAD_PROBLEM, RunConfig, reset_fields
+from playground.datasets import BOX, Dataset, make_dataset, split
+from playground.errors import PlaygroundError
+from playground.modelfile import SavedModel
+from playground.train import (
+    ModelSpec,
+    batch_plan,
+    divergence_message,
+    evaluate,
+    hyper_from,
+    init_state,
+    make_optimizer,
+    predict,
+    reset_optimizer,
+    train_chunk,
+)
+
+# Scan lengths are part of the compiled shape, so chunks come from a short ladder.
+CHUNK_LADDER = (1, 16, 256)
+MAX_HISTORY = 600
+
+
+def enable_compile_cache(path: str | None = None) -> None:
+    """Keep compiled chunks on disk, so a new process or session starts in milliseconds."""
+    path = path or os.environ.get(
+        "PLAYGROUND_JAX_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "playground-jax")
+    )
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+
+def dataset_for(cfg: RunConfig, upload: Dataset | None = None) -> Dataset:
+    """The dataset a config asks for: a registered problem, a formula, or an upload."""
+    if cfg.problem == UPLOAD_PROBLEM:
+        if upload is None:
+            raise PlaygroundError("no uploaded data yet: upload a CSV file first")
+        return upload
+    if cfg.problem == FORMULA_PROBLEM:
+        from playground.userdata import formula_dataset, parse_formula
+
+        data = formula_dataset(
+            parse_formula(cfg.formula), n_points=cfg.n_points, noise=cfg.noise, seed=cfg.seed
+        )
+        return user_dataset(data, train_ratio=cfg.train_ratio, seed=cfg.seed)
+    return make_dataset(
+        cfg.problem,
+        n_points=cfg.n_points,
+        noise=cfg.noise,
+        train_ratio=cfg.train_ratio,
+        seed=cfg.seed,
+        classes=cfg.classes,
+    )
+
+
+def user_dataset(data, *, train_ratio: float, seed: int) -> Dataset:
+    """Split a ``userdata.UserData`` (upload or formula) like any other problem."""
+    return split(
+        data.source,
+        data.task,
+        data.n_classes,
+        data.x,
+        data.y,
+        train_ratio=train_ratio,
+        seed=seed,
+        class_names=tuple(data.class_names),
+        note=getattr(data, "note", ""),
+    )
+
+
+def spec_for(cfg: RunConfig, data: Dataset) -> ModelSpec:
+    return ModelSpec(
+        tuple(cfg.features), tuple(cfg.hidden), cfg.activation, data.task, data.n_classes
+    )
+
+
+@dataclass
+class History:
+    """Per-frame records, thinned by half whenever they pass ``limit`` rows."""
+
+    limit: int = MAX_HISTORY
+
+    def __post_init__(self):
+        self.rows: dict[str, list] = {}
+
+    def append(self, **values) -> None:
+        for k, v in values.items():
+            self.rows.setdefault(k, []).append(v)
+        if len(self.rows["step"]) > self.limit:
+            for k in self.rows:
+                self.rows[k] = self.rows[k][::2]
+
+    def __len__(self) -> int:
+        return len(self.rows.get("step", []))
+
+    def array(self, key: str) -> np.ndarray:
+        return np.asarray(self.rows.get(key, []), dtype=np.float64)
+
+
+@dataclass
+class Metrics:
+    train_loss: float
+    test_loss: float
+    train_metric: float
+    test_metric: float
+
+
+class LiveRun:
+    """One learner's run. Methods change it in place; figures read ``snapshot`` values."""
+
+    def __init__(self, cfg: RunConfig, *, upload: Dataset | None = None, saved=None):
+        self.cfg = cfg
+        self.upload = upload
+        self.message = ""  # why training paused, in plain words; "" when all is well
+        self._rate = None  # measured steps per second, for budgeting
+        self._compiled: set[tuple] = set()
+        self._build(saved)
+
+    # -- building -----------------------------------------------------------------
+    def _build(self, saved: SavedModel | None = None) -> None:
+        self.data = dataset_for(self.cfg, self.upload)
+        self.spec = spec_for(self.cfg, self.data)
+        key = jax.random.key(self.cfg.seed)
+        self.state = init_state(
+            self.spec, self.cfg.optimizer, key=key, init=self.cfg.init, sigma=self.cfg.init_sigma
+        )
+        if saved is not None:
+            self._adopt(saved)
+        self._arrays = tuple(
+            jnp.asarray(a)
+            for a in (self.data.x_train, self.data.y_train, self.data.x_test, self.data.y_test)
+        )
+        self.history = History()
+        self.message = ""
+        self.metrics = self._evaluate()
+        self._record(np.full(len(self.spec.sizes) - 1, np.nan), self.metrics.train_loss)
+
+    def _adopt(self, saved: SavedModel) -> None:
+        want = list(pairwise(self.spec.sizes))
+        have = [tuple(w.shape) for w, _ in saved.params]
+        if want != have:
+            raise PlaygroundError(
+                f"the file's layers {have} do not fit this network's {want}; "
+                "adopt the file's architecture to load it"
+            )
+        params = [(jnp.asarray(w), jnp.asarray(b)) for w, b in saved.params]
+        self.state = self.state._replace(
+            params=params, opt_state=make_optimizer(self.cfg.optimizer).init(params)
+        )
+
+    def apply(self, new: RunConfig, *, upload: Dataset | None = None) -> list[str]:
+        """Switch to a new config. Data or model changes restart; the rest applies live.
+
+        Returns notices to show. On a bad config the old run stays and the error rises.
+        """
+        changed = reset_fields(self.cfg, new)
+        if upload is not None and upload is not self.upload:
+            changed.append("uploaded data")
+        old = (self.cfg, self.upload, self.data, self.spec, self.state, self.history, self.metrics)
+        old_opt = self.cfg.optimizer
+        self.cfg = new
+        if upload is not None:
+            self.upload = upload
+        if changed:
+            try:
+                self._build()
+            except Exception:
+                (self.cfg, self.upload, self.data, self.spec, self.state, self.history,
+                 self.metrics) = old  # fmt: skip
+                raise
+            return [f"Changed {', '.join(changed)}: started a new run."]
+        if new.optimizer != old_opt:
+            self.state = reset_optimizer(self.state, new.optimizer)
+        return []
+
+    def reset(self) -> None:
+        """Fresh weights (same seed: same start) and an empty history."""
+        self._build()
+
+    def load(self, saved: SavedModel) -> None:
+        """Continue from a saved model whose shapes fit the current architecture."""
+        self._adopt(saved)
+        self.history = History()
+        self.metrics = self._evaluate()
+        self._record(np.full(len(self.spec.sizes) - 1, np.nan), self.metrics.train_loss)
+
+    # -- training -----------------------------------------------------------------
+    @property
+    def steps_per_epoch(self) -> int:
+        return batch_plan(len(self.data.x_train), self.cfg.batch_size)[1]
+
+    @property
+    def step(self) -> int:
+        return int(self.state.step)
+
+    @property
+    def epoch(self) -> int:
+        return self.step // self.steps_per_epoch
+
+    @property
+    def diverged(self) -> bool:
+        return int(self.state.diverged_at) >= 0
+
+    def resume(self) -> None:
+        """Clear a divergence so training goes on from the last good weights."""
+        self.state = self.state._replace(diverged_at=jnp.full((), -1, jnp.int32))
+        self.message = ""
+
+    def _chunk(self, n_steps: int):
+        c = self.cfg
+        hyper = hyper_from(c.learning_rate, c.reg, c.reg_rate, c.dropout)
+        x, y = self._arrays[0], self._arrays[1]
+        self.state, log = train_chunk(
+            self.state,
+            x,
+            y,
+            hyper,
+            spec=self.spec,
+            optimizer=c.optimizer,
+            batch_size=c.batch_size,
+            n_steps=n_steps,
+            use_dropout=c.dropout > 0,
+        )
+        return log
+
+    def train_steps(self, n: int) -> int:
+        """Train exactly n steps (fewer if it diverges); returns the steps taken.
+
+        ``warm_steps`` and ``warm_seconds`` count only chunks that did not compile.
+        """
+        start, logs = self.step, []
+        self.warm_steps, self.warm_seconds, self.compile_seconds = 0, 0.0, 0.0
+        remaining = int(n)
+        while remaining > 0 and not self.diverged:
+            size = max(s for s in CHUNK_LADDER if s <= remaining)
+            key = self._compile_key(size)
+            t = time.perf_counter()
+            logs.append(self._chunk(size))
+            jax.block_until_ready(self.state.step)
+            dt = time.perf_counter() - t
+            if key in self._compiled:
+                self.warm_steps, self.warm_seconds = self.warm_steps + size, self.warm_seconds + dt
+            else:
+                self.compile_seconds += dt
+            self._compiled.add(key)
+            remaining -= size
+        self._finish(logs)
+        return self.step - start
+
+    def _compile_key(self, size: int) -> tuple:
+        c = self.cfg
+        return (self.spec, c.optimizer, c.batch_size, c.dropout > 0, size)
+
+    def train_for(self, seconds: float) -> int:
+        """Train in chunks until ``seconds`` have passed; returns the steps taken.
+
+        The speed is measured only on chunks that were compiled before, so a compile
+        never makes the next frame plan thousands of steps too many.
+        """
+        start_step, logs = self.step, []
+        t0 = time.perf_counter()
+        while not self.diverged:
+            left = seconds - (time.perf_counter() - t0)
+            if left <= 0:
+                break
+            want = CHUNK_LADDER[1] if self._rate is None else self._rate * left
+            size = max([s for s in CHUNK_LADDER if s <= want] or [CHUNK_LADDER[0]])
+            key = self._compile_key(size)
+            t = time.perf_counter()
+            logs.append(self._chunk(size))
+            jax.block_until_ready(self.state.step)
+            dt = time.perf_counter() - t
+            if key in self._compiled and dt > 0:
+                self._rate = size / dt
+            self._compiled.add(key)
+        self._finish(logs)
+        return self.step - start_step
+
+    def _finish(self, logs) -> None:
+        if not logs:
+            return
+        loss = np.concatenate([np.asarray(lg.loss) for lg in logs])
+        grads = np.concatenate([np.asarray(lg.grad_rms) for lg in logs])
+        if self.diverged:
+            at = int(self.state.diverged_at)
+            self.message = divergence_message(at, self.cfg.learning_rate)
+            good = loss[np.isfinite(loss)]
+            loss = good if good.size else loss
+            grads = grads[np.isfinite(grads).all(axis=1)] if np.isfinite(grads).any() else grads
+        self.metrics = self._evaluate()
+        with np.errstate(all="ignore"):
+            self._record(np.nanmean(grads, axis=0) if len(grads) else grads, np.nanmean(loss))
+
+    def _evaluate(self) -> Metrics:
+        r = evaluate(self.state.params, *self._arrays, spec=self.spec)
+        return Metrics(**{k: float(v) for k, v in r.items()})
+
+    def _record(self, grad_rms, batch_loss) -> None:
+        m = self.metrics
+        self.history.append(
+            step=self.step,
+            epoch=self.step / self.steps_per_epoch,
+            train_loss=m.train_loss,
+            test_loss=m.test_loss,
+            train_metric=m.train_metric,
+            test_metric=m.test_metric,
+            batch_loss=float(batch_loss),
+            grad_rms=np.asarray(grad_rms, np.float64),
+        )
+
+    # -- reading ------------------------------------------------------------------
+    def params_numpy(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [(np.asarray(w), np.asarray(b)) for w, b in self.state.params]
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(predict(self.state.params, jnp.asarray(x, jnp.float32), self.spec))
+
+    def output_grid(self, n: int = 100, box=BOX) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Axis values xs (n,), ys (n,) and predictions on the grid, (n, n[, K]) row = y."""
+        xs = np.linspace(box[0], box[1], n, dtype=np.float32)
+        ys = np.linspace(box[2], box[3], n, dtype=np.float32)
+        gx, gy = np.meshgrid(xs, ys)
+        pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
+        pred = self.predict(pts)
+        return xs, ys, pred.reshape((n, n, *pred.shape[1:]))
+
+    def saved_model(self) -> SavedModel:
+        return SavedModel(
+            self.params_numpy(),
+            self.cfg.activation,
+            tuple(self.cfg.features),
+            {
+                "task": self.spec.task,
+                "n_classes": self.spec.n_classes,
+                "problem": self.cfg.problem,
+                "step": self.step,
+            },
+        )
