@@ -15,6 +15,8 @@ import numpy as np
 from playground.config import FORMULA_PROBLEM, UPLOAD_PROBLEM, RunConfig, reset_fields
 from playground.datasets import BOX, Dataset, make_dataset, split
 from playground.errors import PlaygroundError
+from playground.features import feature_map
+from playground.model import hidden_activations
 from playground.modelfile import SavedModel
 from playground.train import (
     ModelSpec,
@@ -109,6 +111,19 @@ class History:
 
     def array(self, key: str) -> np.ndarray:
         return np.asarray(self.rows.get(key, []), dtype=np.float64)
+
+    def to_csv(self) -> bytes:
+        """Every record as CSV; per-layer gradients become columns grad_rms_1, ... ."""
+        keys = [k for k in self.rows if k != "grad_rms"]
+        grads = np.stack(self.rows["grad_rms"]) if self.rows.get("grad_rms") else None
+        n_layers = 0 if grads is None else grads.shape[1]
+        header = keys + [f"grad_rms_{i + 1}" for i in range(n_layers)]
+        lines = [",".join(header)]
+        for r in range(len(self)):
+            values = [self.rows[k][r] for k in keys]
+            values += [] if grads is None else list(grads[r])
+            lines.append(",".join(f"{float(v):.9g}" for v in values))
+        return ("\n".join(lines) + "\n").encode()
 
 
 @dataclass
@@ -337,6 +352,31 @@ class LiveRun:
         pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
         pred = self.predict(pts)
         return xs, ys, pred.reshape((n, n, *pred.shape[1:]))
+
+    def unit_grids(self, n: int = 25, box=BOX) -> tuple[np.ndarray, np.ndarray, list]:
+        """Every hidden unit's activation on an n x n grid: per layer (n, n, width)."""
+        xs = np.linspace(box[0], box[1], n, dtype=np.float32)
+        ys = np.linspace(box[2], box[3], n, dtype=np.float32)
+        gx, gy = np.meshgrid(xs, ys)
+        pts = jnp.asarray(np.stack([gx.ravel(), gy.ravel()], axis=1))
+        feats = feature_map(pts, self.spec.features, jnp)
+        acts = hidden_activations(self.state.params, feats, self.spec.activation)
+        return xs, ys, [np.asarray(a).reshape(n, n, -1) for a in acts]
+
+    def geometry_note(self) -> str:
+        """'' when exact bends can be drawn, else why not, in plain words."""
+        from playground.geometry import geometry_supported
+
+        ok, why = geometry_supported(self.spec.activation, self.spec.features)
+        return "" if ok else why
+
+    def bends(self, box=BOX) -> list:
+        """Exact bends of every hidden unit (``geometry.Bend``), or [] when unsupported."""
+        from playground.geometry import bends
+
+        if not self.spec.hidden or self.geometry_note():
+            return []
+        return bends(self.params_numpy(), self.spec.activation, box)
 
     def saved_model(self) -> SavedModel:
         return SavedModel(

@@ -1,0 +1,189 @@
+"""Sidebar controls shared by pages: widgets generated from ``config.FIELDS``.
+
+Every widget's key is ``cfg_<field>``. ``init_widgets`` seeds them once from a config
+(for instance one read from a share link); ``read_config`` turns their values back into
+a validated ``RunConfig``. Widgets never train or compute anything.
+"""
+
+import streamlit as st
+
+from playground.config import FIELDS, FORMULA_PROBLEM, RunConfig, validate
+from playground.datasets import PROBLEMS
+from playground.errors import PlaygroundError
+from playground.features import FEATURES
+from playground.model import INITS, MAX_DEPTH, MAX_WIDTH
+
+PREFIX = "cfg_"
+COMMON_WIDTHS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 48, 64, 128, 256, 512, 1024)
+LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+REG_RATES = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+SIGMAS = (0.001, 0.01, 0.05, 0.1, 0.3, 0.5, 1.0, 2.0, 5.0, 10.0)
+LABELS = {
+    "problem": {
+        **{k: p.label for k, p in PROBLEMS.items()},
+        FORMULA_PROBLEM: "Your formula",
+        "upload": "Your CSV file",
+    },
+    "features": {k: f.label for k, f in FEATURES.items()},
+    "init": {k: i.label for k, i in INITS.items()},
+    "optimizer": {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"},
+    "reg": {"none": "None", "l1": "L1", "l2": "L2"},
+    "activation": {
+        "relu": "ReLU",
+        "leaky_relu": "Leaky ReLU",
+        "tanh": "tanh",
+        "sigmoid": "sigmoid",
+        "linear": "linear (none)",
+        "gelu": "GELU",
+    },
+}
+TITLES = {
+    "problem": "Problem",
+    "formula": "Formula",
+    "noise": "Noise",
+    "n_points": "Points",
+    "train_ratio": "Training share",
+    "seed": "Seed",
+    "classes": "Classes",
+    "features": "Input features",
+    "activation": "Activation",
+    "init": "Initialisation",
+    "init_sigma": "σ of the init",
+    "optimizer": "Optimizer",
+    "learning_rate": "Learning rate",
+    "batch_size": "Batch size",
+    "reg": "Regularisation",
+    "reg_rate": "Regularisation rate",
+    "dropout": "Dropout",
+    "show_test": "Show test data",
+    "discretize": "Discretize output",
+}
+
+
+def _key(name: str) -> str:
+    return PREFIX + name
+
+
+def _with(options: tuple, value) -> tuple:
+    """Options of a select slider, with the current exact value among them."""
+    return tuple(sorted({*options, value}))
+
+
+def init_widgets(cfg: RunConfig, *, force: bool = False) -> None:
+    """Put a config's values into the widgets' state (once, unless forced)."""
+    ss = st.session_state
+    for name in FIELDS:
+        if name == "hidden":
+            continue
+        if force or _key(name) not in ss:
+            value = getattr(cfg, name)
+            ss[_key(name)] = list(value) if FIELDS[name].kind == "choices" else value
+    if force or _key("depth") not in ss:
+        ss[_key("depth")] = len(cfg.hidden)
+        ss[_key("width")] = cfg.hidden[0] if cfg.hidden else 8
+        uniform = len(set(cfg.hidden)) <= 1
+        ss[_key("layers")] = "" if uniform else ", ".join(str(w) for w in cfg.hidden)
+
+
+def _widget(name: str, container, **kw):
+    f, key = FIELDS[name], _key(name)
+    title, ss = TITLES[name], st.session_state
+    labels = LABELS.get(name, {})
+    fmt = (lambda v: labels.get(v, v)) if labels else None
+    if f.kind == "choice":
+        return container.selectbox(title, f.choices, key=key, help=f.help, format_func=fmt, **kw)
+    if f.kind == "choices":
+        return container.multiselect(title, f.choices, key=key, help=f.help, format_func=fmt)
+    if f.kind == "bool":
+        return container.toggle(title, key=key, help=f.help)
+    if f.kind == "text":
+        return container.text_input(title, key=key, help=f.help, max_chars=int(f.hi))
+    if name in ("learning_rate", "reg_rate", "init_sigma"):
+        base = {"learning_rate": LEARNING_RATES, "reg_rate": REG_RATES, "init_sigma": SIGMAS}
+        options = _with(base[name], ss[key])
+        return container.select_slider(
+            title, options, key=key, help=f.help, format_func=lambda v: f"{v:g}"
+        )
+    if name in ("noise", "train_ratio", "dropout"):
+        return container.slider(title, float(f.lo), float(f.hi), key=key, step=0.05, help=f.help)
+    if name == "classes":
+        return container.slider(title, int(f.lo), int(f.hi), key=key, help=f.help)
+    return container.number_input(title, int(f.lo), int(f.hi), key=key, step=1, help=f.help, **kw)
+
+
+def hidden_widgets(container) -> tuple[int, ...]:
+    """Width and depth sliders plus an optional exact list of per-layer widths."""
+    ss = st.session_state
+    depth = container.slider(
+        "Hidden layers (depth)",
+        0,
+        MAX_DEPTH,
+        key=_key("depth"),
+        help="0 is the linear (logistic) model: no hidden layer at all.",
+    )
+    width = container.select_slider(
+        "Units per layer (width H)",
+        _with(COMMON_WIDTHS, ss[_key("width")]),
+        key=_key("width"),
+        help="How many ReLUs each hidden layer has.",
+        disabled=depth == 0,
+    )
+    text = container.text_input(
+        "Exact widths per layer (optional)",
+        key=_key("layers"),
+        placeholder="e.g. 16, 8, 4",
+        help=f"Comma-separated widths, 1 to {MAX_WIDTH} each; overrides width and depth.",
+    )
+    if text.strip():
+        try:
+            widths = tuple(int(t) for t in text.replace(" ", "").split(",") if t)
+        except ValueError:
+            container.warning(f"Could not read {text!r} as widths; using width × depth.")
+        else:
+            if len(widths) <= MAX_DEPTH and all(1 <= w <= MAX_WIDTH for w in widths):
+                return widths
+            container.warning(
+                f"Widths must be 1 to {MAX_WIDTH}, at most {MAX_DEPTH} layers; using width × depth."
+            )
+    return (int(width),) * int(depth)
+
+
+def _shown(name: str) -> bool:
+    """Some settings only matter for some choices; hide them otherwise."""
+    ss = st.session_state
+    rules = {
+        "formula": ss[_key("problem")] == FORMULA_PROBLEM,
+        "classes": ss[_key("problem")] == "spiral",
+        "init_sigma": ss[_key("init")] == "normal",
+        "reg_rate": ss[_key("reg")] != "none",
+    }
+    return rules.get(name, True)
+
+
+def read_config(sections: dict) -> RunConfig:
+    """Draw the widgets into ``sections`` (group name -> container); return the config."""
+    values = {}
+    ss = st.session_state
+    for name, f in FIELDS.items():
+        box = sections.get(f.group)
+        if box is None:
+            values[name] = ss.get(_key(name), getattr(RunConfig(), name))
+            continue
+        if name == "hidden":
+            values[name] = hidden_widgets(box)
+        elif not _shown(name):
+            values[name] = ss[_key(name)]
+        else:
+            values[name] = _widget(name, box)
+    values["features"] = tuple(values["features"]) or RunConfig().features
+    try:
+        cfg, _ = validate(RunConfig(**values))
+    except PlaygroundError as err:
+        st.error(str(err))
+        cfg = RunConfig()
+    return cfg
+
+
+def bump_seed() -> None:
+    """Regenerate: new points and new first weights, from the next seed."""
+    st.session_state[_key("seed")] = (int(st.session_state[_key("seed")]) + 1) % (2**31 - 1)

@@ -1,0 +1,228 @@
+"""The live part of the Playground: readouts and plots that update while training runs.
+
+Figures are built once per shape of the picture (data, task, view options) and cached in
+the session; each frame sends only the arrays that move (the output grid as 8-bit, the
+bends, the curves) through ``live_plot``, so a frame stays small and nothing remounts.
+"""
+
+import numpy as np
+import streamlit as st
+
+from playground.figures import (
+    decision_boundary_figure,
+    gradient_curves_figure,
+    loss_curves_figure,
+    metric_curves_figure,
+    neuron_thumbnails_figure,
+    output_surface,
+    scaled_unit,
+    surface_colourscale,
+    thumbnail_units,
+)
+from playground.model import param_count
+from playground.session import LiveRun
+from playground.train import metric_name
+from playground.ui.live_plot import encode_floats, encode_grid, live_plot
+
+GRID_N = 100  # output grid drawn under the points
+THUMB_N = 24  # grid of each unit's thumbnail
+CURVE_POINTS = 300  # history points drawn per curve
+THUMB_MAX_WIDTH, THUMB_MAX_DEPTH = 8, 4
+THUMB_EVERY = 4  # frames between thumbnail refreshes while playing
+
+
+def _cached_figure(name: str, key: tuple, build):
+    cache = st.session_state.setdefault("_figures", {})
+    hit = cache.get(name)
+    if hit is None or hit[0] != key:
+        cache[name] = (key, build())
+    return cache[name][1]
+
+
+def _segments_xy(segments) -> tuple[np.ndarray, np.ndarray]:
+    """Line-segment endpoints as x and y arrays with NaN gaps between segments."""
+    if len(segments) == 0:
+        return np.zeros(0, np.float32), np.zeros(0, np.float32)
+    seg = np.asarray(segments, np.float32).reshape(-1, 2, 2)
+    gap = np.full((len(seg), 1), np.nan, np.float32)
+    xs = np.concatenate([seg[:, :, 0], gap], axis=1).ravel()
+    ys = np.concatenate([seg[:, :, 1], gap], axis=1).ravel()
+    return xs, ys
+
+
+def bends_by_layer(run: LiveRun) -> list[list[np.ndarray]]:
+    """Segments of all bends, grouped per hidden layer."""
+    layers: list[list[np.ndarray]] = [[] for _ in run.spec.hidden]
+    for b in run.bends():
+        layers[b.layer].extend(np.asarray(b.segments).reshape(-1, 2, 2))
+    return layers
+
+
+def fmt(v: float) -> str:
+    """Short enough for a metric tile: 0.123, 0.0123, 1.2e-4."""
+    if not np.isfinite(v):
+        return "—"
+    if v == 0 or 0.01 <= abs(v) < 1e4:
+        return f"{v:.3g}"
+    mantissa, exp = f"{v:.1e}".split("e")
+    return f"{mantissa}e{int(exp)}"
+
+
+def fmt_metric(v: float, metric: str) -> str:
+    if not np.isfinite(v):
+        return "—"
+    return f"{100 * v:.1f}%" if metric == "accuracy" else f"{v:.3f}"
+
+
+def readouts(run: LiveRun) -> None:
+    m, task = run.metrics, run.spec.task
+    label = "R²" if metric_name(task) == "r2" else "accuracy"
+    cols = st.columns(7)
+    cols[0].metric("Epoch", f"{run.epoch:,}")
+    cols[1].metric("Step", f"{run.step:,}")
+    cols[2].metric("Train loss", fmt(m.train_loss))
+    cols[3].metric("Test loss", fmt(m.test_loss))
+    metric = metric_name(task)
+    cols[4].metric(f"Train {label}", fmt_metric(m.train_metric, metric))
+    cols[5].metric(f"Test {label}", fmt_metric(m.test_metric, metric))
+    sizes = run.spec.sizes
+    cols[6].metric("Parameters", f"{param_count(sizes):,}")
+    if not run.spec.hidden:
+        n, k = sizes[0], sizes[-1]
+        st.caption(
+            f"A linear model with N = {n} inputs and K = {k} outputs has (N + 1)·K = "
+            f"{(n + 1) * k} parameters: one weight per input and one bias, per output."
+        )
+
+
+def boundary_plot(run: LiveRun, *, show_bends: bool, height: int = 520) -> None:
+    xs, ys, grid = run.output_grid(GRID_N)
+    cfg, data = run.cfg, run.data
+    layers = bends_by_layer(run) if show_bends else []
+    key = (id(data), cfg.show_test, cfg.discretize, len(layers))
+    fig = _cached_figure(
+        "boundary",
+        key,
+        lambda: decision_boundary_figure(
+            xs,
+            ys,
+            grid,
+            data,
+            show_test=cfg.show_test,
+            discretize=cfg.discretize,
+            bends_by_layer=layers,
+            height=height,
+        ),
+    )
+    _, zmin, zmax = surface_colourscale(data.task, data.n_classes)
+    z = output_surface(grid, data.task, data.n_classes, cfg.discretize)
+    arrays = {"0.z": encode_grid(z, zmin, zmax)}
+    first_bend = len(fig.data) - len(layers)
+    for i, segments in enumerate(layers):
+        bx, by = _segments_xy(segments)
+        arrays[f"{first_bend + i}.x"] = encode_floats(bx)
+        arrays[f"{first_bend + i}.y"] = encode_floats(by)
+    live_plot(fig, key="boundary", height=height, arrays=arrays)
+
+
+def _thin(n: int) -> np.ndarray:
+    """Indices of at most CURVE_POINTS records, always keeping the latest."""
+    if n <= CURVE_POINTS:
+        return np.arange(n)
+    return np.unique(np.r_[np.linspace(0, n - 1, CURVE_POINTS).astype(int), n - 1])
+
+
+def _positive(a: np.ndarray) -> np.ndarray:
+    """Values for a log axis: non-finite become gaps, zeros a tiny floor."""
+    a = np.where(np.isfinite(a), a, np.nan)
+    return np.maximum(a, 1e-12)
+
+
+def curves_stacked(run: LiveRun, height: int = 260) -> None:
+    """Loss curves above per-layer gradient curves."""
+    h = run.history
+    idx = _thin(len(h))
+    epoch = h.array("epoch")[idx]
+    ex = encode_floats(epoch)
+    fig = _cached_figure("loss", (), lambda: loss_curves_figure(epoch, epoch, epoch, height=height))
+    live_plot(
+        fig,
+        key="loss",
+        height=height,
+        arrays={
+            "0.x": ex,
+            "0.y": encode_floats(_positive(h.array("train_loss")[idx])),
+            "1.x": ex,
+            "1.y": encode_floats(_positive(h.array("test_loss")[idx])),
+        },
+    )
+    grads = np.stack(h.rows["grad_rms"])[idx]
+    n_layers = grads.shape[1]
+    fig = _cached_figure(
+        "grads", (n_layers,), lambda: gradient_curves_figure(epoch, grads, height=height)
+    )
+    arrays = {}
+    for i in range(n_layers):
+        arrays[f"{i}.x"] = ex
+        arrays[f"{i}.y"] = encode_floats(_positive(grads[:, i]))
+    live_plot(fig, key="grads", height=height, arrays=arrays)
+
+
+def metric_plot(run: LiveRun, height: int = 260) -> None:
+    h = run.history
+    idx = _thin(len(h))
+    epoch = h.array("epoch")[idx]
+    metric = metric_name(run.spec.task)
+    fig = _cached_figure(
+        "metric",
+        (metric,),
+        lambda: metric_curves_figure(epoch, epoch, epoch, metric, height=height),
+    )
+    ex = encode_floats(epoch)
+    clip = lambda a: np.where(np.isfinite(a), np.maximum(a, -1.0), np.nan)  # noqa: E731
+    live_plot(
+        fig,
+        key="metric",
+        height=height,
+        arrays={
+            "0.x": ex,
+            "0.y": encode_floats(clip(h.array("train_metric")[idx])),
+            "1.x": ex,
+            "1.y": encode_floats(clip(h.array("test_metric")[idx])),
+        },
+    )
+
+
+def thumbnails_fit(run: LiveRun) -> bool:
+    hidden = run.spec.hidden
+    return bool(hidden) and len(hidden) <= THUMB_MAX_DEPTH and max(hidden) <= THUMB_MAX_WIDTH
+
+
+def thumbnails(run: LiveRun) -> None:
+    """Per-unit pictures for small nets (refreshed every few frames while playing)."""
+    frame = st.session_state.get("_frame", 0)
+    if (
+        st.session_state.get("playing")
+        and frame % THUMB_EVERY
+        and "thumbs" in st.session_state.get("_figures", {})
+    ):
+        return
+    xs, ys, grids = run.unit_grids(THUMB_N)
+    hidden = run.spec.hidden
+    per_unit = [[[] for _ in range(w)] for w in hidden]
+    for b in run.bends():
+        per_unit[b.layer][b.unit] = list(np.asarray(b.segments).reshape(-1, 2, 2))
+    fig = _cached_figure(
+        "thumbs",
+        (hidden,),
+        lambda: neuron_thumbnails_figure(xs, ys, grids, per_unit, max_units=THUMB_MAX_WIDTH),
+    )
+    units = thumbnail_units(hidden, THUMB_MAX_WIDTH)
+    arrays = {}
+    for i, (layer, j) in enumerate(units):
+        arrays[f"{i}.z"] = encode_grid(scaled_unit(grids[layer][..., j]), -1.0, 1.0)
+        bx, by = _segments_xy(per_unit[layer][j])
+        arrays[f"{len(units) + i}.x"] = encode_floats(bx)
+        arrays[f"{len(units) + i}.y"] = encode_floats(by)
+    height = fig.layout.height
+    live_plot(fig, key="thumbs", height=height, arrays=arrays)

@@ -1,0 +1,206 @@
+"""The Playground page through Streamlit's AppTest: controls, Play / Step / Reset, the
+share link, hostile links, divergence, uploads and model files."""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from playground.modelfile import SavedModel, save_model
+from playground.userdata import points_to_csv
+
+TIMEOUT = 240
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def app(**query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def no_exceptions(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_page_renders_with_readouts_and_plots():
+    at = app()
+    no_exceptions(at)
+    assert metric(at, "Epoch") == "0"
+    assert metric(at, "Parameters") == "105"
+    assert {"Play", "Step", "Reset", "Regenerate"} <= {b.label for b in at.button}
+    run = at.session_state["run"]
+    assert run.cfg.problem == "xor" and run.cfg.hidden == (8, 8)
+
+
+def test_step_play_and_reset_move_the_epoch():
+    at = app()
+    button(at, "Step").click().run()
+    assert metric(at, "Epoch") == "1"
+    button(at, "Play").click().run()
+    no_exceptions(at)
+    assert at.session_state["playing"]
+    assert int(metric(at, "Step").replace(",", "")) > 25
+    assert "Pause" in {b.label for b in at.button}
+    button(at, "Pause").click().run()
+    assert not at.session_state["playing"]
+    button(at, "Reset").click().run()
+    assert metric(at, "Epoch") == "0"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "field"),
+    [
+        ("cfg_problem", "circle", "problem"),
+        ("cfg_activation", "tanh", "activation"),
+        ("cfg_optimizer", "sgd", "optimizer"),
+        ("cfg_reg", "l2", "reg"),
+        ("cfg_init", "glorot", "init"),
+    ],
+)
+def test_each_selectbox_changes_the_config(key, value, field):
+    at = app()
+    at.selectbox(key=key).set_value(value).run()
+    no_exceptions(at)
+    assert getattr(at.session_state["run"].cfg, field) == value
+    assert at.query_params[field] == value
+
+
+def test_sliders_and_inputs_change_the_config():
+    at = app()
+    at.slider(key="cfg_depth").set_value(3).run()
+    at.select_slider(key="cfg_width").set_value(4).run()
+    assert at.session_state["run"].cfg.hidden == (4, 4, 4)
+    at.text_input(key="cfg_layers").set_value("16, 2").run()
+    assert at.session_state["run"].cfg.hidden == (16, 2)
+    at.number_input(key="cfg_seed").set_value(7).run()
+    at.slider(key="cfg_noise").set_value(0.2).run()
+    at.multiselect(key="cfg_features").set_value(["x1", "x2", "x1x2"]).run()
+    cfg = at.session_state["run"].cfg
+    assert cfg.seed == 7 and cfg.noise == pytest.approx(0.2) and "x1x2" in cfg.features
+    at.toggle(key="cfg_show_test").set_value(True).run()
+    assert at.session_state["run"].cfg.show_test
+    no_exceptions(at)
+
+
+def test_learning_rate_applies_live_but_problem_change_resets():
+    at = app()
+    button(at, "Step").click().run()
+    at.select_slider(key="cfg_learning_rate").set_value(0.1).run()
+    run = at.session_state["run"]
+    assert run.cfg.learning_rate == 0.1 and metric(at, "Epoch") == "1"
+    at.selectbox(key="cfg_problem").set_value("gauss").run()
+    assert metric(at, "Epoch") == "0"
+    assert any("new run" in t.value for t in at.toast)
+
+
+def test_share_link_round_trips():
+    at = app(problem="spiral", classes="3", hidden="16,8", learning_rate="0.01", seed="5")
+    no_exceptions(at)
+    cfg = at.session_state["run"].cfg
+    assert (cfg.problem, cfg.classes, cfg.hidden, cfg.learning_rate, cfg.seed) == (
+        "spiral", 3, (16, 8), 0.01, 5,
+    )  # fmt: skip
+    assert at.query_params["hidden"] == "16,8"
+    assert at.selectbox(key="cfg_problem").value == "spiral"
+    assert metric(at, "Train accuracy")
+
+
+def test_hostile_share_link_gives_notices_not_errors():
+    at = app(problem="<img src=x onerror=alert(1)>", hidden="9" * 400, noise="inf", seed="-1")
+    no_exceptions(at)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "problem" in warnings and "noise" in warnings and "seed" in warnings
+    assert at.session_state["run"].cfg.problem == "xor"
+
+
+def test_divergence_pauses_with_a_plain_message():
+    at = app(problem="product", hidden="8", optimizer="sgd", learning_rate="10", batch_size="0")
+    button(at, "Play").click().run()
+    no_exceptions(at)
+    run = at.session_state["run"]
+    assert run.diverged and not at.session_state["playing"]
+    assert any("learning rate" in e.value for e in at.error)
+    assert "—" in metric(at, "Test R²") or metric(at, "Test R²")
+    at.select_slider(key="cfg_learning_rate").set_value(0.001).run()
+    button(at, "Reset").click().run()
+    button(at, "Step").click().run()
+    no_exceptions(at)
+    assert not at.session_state["run"].diverged
+
+
+def test_bad_formula_keeps_the_previous_run():
+    at = app(problem="formula", formula="x1*x2")
+    no_exceptions(at)
+    assert at.session_state["run"].data.task == "regression"
+    at.text_input(key="cfg_formula").set_value("__import__('os').system('id')").run()
+    no_exceptions(at)
+    assert at.error and "previous run is kept" in at.error[0].value
+    at.text_input(key="cfg_formula").set_value("x1**2 + x2**2 < 9").run()
+    assert at.session_state["run"].data.task == "binary"
+
+
+def test_csv_upload_and_its_error_path():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (200, 2))
+    good = points_to_csv(x, (x[:, 0] > x[:, 1]).astype(int))
+    at = app(problem="upload")
+    no_exceptions(at)
+    at.file_uploader(key="csv_upload").set_value(("pts.csv", good, "text/csv")).run()
+    no_exceptions(at)
+    run = at.session_state["run"]
+    assert run.cfg.problem == "upload" and len(run.data.x_train) + len(run.data.x_test) == 200
+    at.file_uploader(key="csv_upload").set_value(("bad.csv", b"x1,x2,y\n1,2\n", "text/csv"))
+    at.run()
+    no_exceptions(at)
+    assert any("bad.csv" in e.value and "previous data is kept" in e.value for e in at.error)
+    assert (
+        len(at.session_state["run"].data.x_train) + len(at.session_state["run"].data.x_test) == 200
+    )
+
+
+def test_model_upload_loads_or_offers_to_adopt():
+    at = app()
+    run = at.session_state["run"]
+    run.train_steps(16)
+    same = save_model(run.saved_model())
+    at.file_uploader(key="model_upload").set_value(("m.npz", same, "application/octet-stream"))
+    at.run()
+    no_exceptions(at)
+    assert any("Loaded" in s.value for s in at.success)
+    rng = np.random.default_rng(1)
+    other = SavedModel(
+        [(rng.normal(size=(2, 5)).astype(np.float32), np.zeros(5, np.float32)),
+         (rng.normal(size=(5, 1)).astype(np.float32), np.zeros(1, np.float32))], "tanh",
+    )  # fmt: skip
+    at.file_uploader(key="model_upload").set_value(("o.npz", save_model(other), "x/y")).run()
+    assert any("adopt" in w.value for w in at.warning)
+    button(at, "Use the file's network: layers [5], tanh").click().run()
+    no_exceptions(at)
+    run = at.session_state["run"]
+    assert run.cfg.hidden == (5,) and run.cfg.activation == "tanh"
+    np.testing.assert_allclose(run.params_numpy()[0][0], other.params[0][0])
+    at.file_uploader(key="model_upload").set_value(("x.npz", b"junk", "x/y")).run()
+    assert any("not a model file" in e.value for e in at.error)
+
+
+def test_history_and_dataset_downloads_are_valid_csv():
+    at = app()
+    run = at.session_state["run"]
+    run.train_steps(32)
+    text = run.history.to_csv().decode()
+    header = text.splitlines()[0].split(",")
+    assert {"step", "epoch", "train_loss", "test_loss", "grad_rms_1", "grad_rms_3"} <= set(header)
+    rows = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1, ndmin=2)
+    assert rows.shape[1] == len(header) and rows[-1, header.index("step")] == 32
