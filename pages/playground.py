@@ -9,11 +9,10 @@ import streamlit as st
 
 from playground.config import from_query, to_query
 from playground.errors import PlaygroundError
-from playground.session import LiveRun, enable_compile_cache
+from playground.session import BackgroundTrainer, LiveRun, enable_compile_cache
 from playground.ui import controls, data_panel, live_view
 
 FRAME_SECONDS = 0.05  # the browser asks for a new frame this often while playing
-TRAIN_SECONDS = 0.03  # training time per frame; the rest is drawing
 
 
 def start_run(cfg) -> LiveRun:
@@ -41,7 +40,12 @@ def sync_run(cfg) -> LiveRun:
     return run
 
 
+def trainer() -> BackgroundTrainer:
+    return st.session_state.setdefault("trainer", BackgroundTrainer())
+
+
 def toggle_play() -> None:
+    trainer().stop()
     ss = st.session_state
     run: LiveRun = ss.run
     if run.diverged:
@@ -50,6 +54,7 @@ def toggle_play() -> None:
 
 
 def step_epoch() -> None:
+    trainer().stop()
     run: LiveRun = st.session_state.run
     if run.diverged:
         run.resume()
@@ -58,6 +63,7 @@ def step_epoch() -> None:
 
 
 def reset_run() -> None:
+    trainer().stop()
     st.session_state.run.reset()
     st.session_state.playing = False
 
@@ -65,6 +71,7 @@ def reset_run() -> None:
 def page() -> None:
     ss = st.session_state
     enable_compile_cache()
+    trainer().stop()  # a full rerun may change the run: never while it trains
     if "run" not in ss:
         cfg, notices = from_query(st.query_params.to_dict())
         controls.init_widgets(cfg)
@@ -116,29 +123,34 @@ def page() -> None:
 
     @st.fragment(run_every=FRAME_SECONDS if playing else None)
     def live() -> None:
+        bg = trainer()
         if ss.get("playing") and not run.diverged:
-            run.train_for(TRAIN_SECONDS)
+            bg.start(run)
             ss._frame = ss.get("_frame", 0) + 1
-        if run.message:
-            st.error(run.message)
-            if ss.get("playing"):
-                ss.playing = False
-                st.rerun(scope="app")
-        live_view.readouts(run)
-        left, right = st.columns([3, 2])
-        with left:
-            live_view.boundary_plot(run, show_bends=show_bends)
-            note = run.geometry_note()
-            if show_bends and note:
-                st.caption(f"Bends are not drawn: {note}")
-        with right:
-            live_view.metric_plot(run)
-            live_view.curves_stacked(run)
-        if show_units and live_view.thumbnails_fit(run):
-            live_view.thumbnails(run)
+        with bg.reading():
+            if bg.error:
+                st.error(bg.error)
+            if run.message:
+                st.error(run.message)
+                if ss.get("playing"):
+                    ss.playing = False
+                    st.rerun(scope="app")
+            live_view.readouts(run)
+            left, right = st.columns([3, 2])
+            with left:
+                live_view.boundary_plot(run, show_bends=show_bends)
+                note = run.geometry_note()
+                if show_bends and note:
+                    st.caption(f"Bends are not drawn: {note}")
+            with right:
+                live_view.metric_plot(run)
+                live_view.curves_stacked(run)
+            if show_units and live_view.thumbnails_fit(run):
+                live_view.thumbnails(run)
 
     live()
-    data_panel.downloads(run)
+    with trainer().reading():
+        data_panel.downloads(run)
 
 
 page()

@@ -40,12 +40,19 @@ def _base_layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0.01, "font": {"size": 15}},
         height=height,
-        margin={"l": 60, "r": 15, "t": 40, "b": 40},
+        margin={"l": 60, "r": 15, "t": 40, "b": 95},
         font=FONT,
         plot_bgcolor="white",
         uirevision="keep",  # zoom and legend choices survive data updates
         # Below the axes, so it never covers the title or the data.
-        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0, "xanchor": "left"},
+        legend={
+            "orientation": "h",
+            "yref": "container",
+            "yanchor": "bottom",
+            "y": 0.0,
+            "x": 0,
+            "xanchor": "left",
+        },
     )
     return fig
 
@@ -202,7 +209,6 @@ def decision_boundary_figure(
             "regression": "Predicted surface",
         }[task]
     _base_layout(fig, title, height)
-    fig.update_layout(legend_y=-0.12)
     lim = [float(xs[0]), float(xs[-1])], [float(ys[0]), float(ys[-1])]
     fig.update_xaxes(title_text="x₁", range=lim[0], constrain="domain", showgrid=False)
     fig.update_yaxes(title_text="x₂", range=lim[1], scaleanchor="x", showgrid=False)
@@ -230,7 +236,9 @@ def loss_curves_figure(
     )
     _base_layout(fig, "Loss", height)
     fig.update_xaxes(title_text="epoch", gridcolor="#e5e5e5")
-    fig.update_yaxes(title_text="loss (log scale)", type="log", gridcolor="#e5e5e5")
+    fig.update_yaxes(
+        title_text="loss (log scale)", type="log", gridcolor="#e5e5e5", exponentformat="power"
+    )
     return fig
 
 

@@ -4,7 +4,9 @@ drive it directly.
 """
 
 import os
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -293,7 +295,10 @@ class LiveRun:
             if left <= 0:
                 break
             want = CHUNK_LADDER[1] if self._rate is None else self._rate * left
-            size = max([s for s in CHUNK_LADDER if s <= want] or [CHUNK_LADDER[0]])
+            fitting = [s for s in CHUNK_LADDER if s <= want]
+            if not fitting and logs:
+                break  # each call costs ~1 ms of dispatch: no one-step chunks to fill a gap
+            size = max(fitting or [CHUNK_LADDER[0]])
             key = self._compile_key(size)
             t = time.perf_counter()
             logs.append(self._chunk(size))
@@ -390,3 +395,67 @@ class LiveRun:
                 "step": self.step,
             },
         )
+
+
+class BackgroundTrainer:
+    """Trains a LiveRun on a thread while a page draws it, so training speed does not
+    wait for drawing (XLA releases the GIL while it runs).
+
+    The page stops it before changing the run and holds ``reading()`` while it reads
+    the run; the thread stops by itself when nobody has read for ``idle_stop`` seconds
+    (the tab was closed), when training diverges, or on ``stop()``.
+    """
+
+    def __init__(self, slice_seconds: float = 0.015, idle_stop: float = 3.0):
+        self.slice_seconds = slice_seconds
+        self.idle_stop = idle_stop
+        self.error = ""
+        self._lock = threading.Lock()
+        self._reader_waiting = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._seen = time.monotonic()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, run: LiveRun) -> None:
+        self._seen = time.monotonic()
+        if self.running:
+            return
+        self._stop.clear()
+        self.error = ""
+        self._thread = threading.Thread(
+            target=self._loop, args=(run,), name="playground-trainer", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self._thread = None
+
+    @contextmanager
+    def reading(self):
+        """Hold the run still while a frame reads it."""
+        self._seen = time.monotonic()
+        self._reader_waiting.set()
+        with self._lock:
+            self._reader_waiting.clear()
+            yield
+
+    def _loop(self, run: LiveRun) -> None:
+        while not self._stop.is_set() and not run.diverged:
+            if time.monotonic() - self._seen > self.idle_stop:
+                break
+            if self._reader_waiting.is_set():
+                time.sleep(0.001)  # let the frame take the lock first
+                continue
+            with self._lock:
+                try:
+                    run.train_for(self.slice_seconds)
+                except Exception as err:  # a page must still show what went wrong
+                    self.error = f"Training stopped: {err}"
+                    break

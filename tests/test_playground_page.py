@@ -2,6 +2,7 @@
 share link, hostile links, divergence, uploads and model files."""
 
 import io
+import time
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,19 @@ def button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
 
+def rerun_until(at: AppTest, done, seconds: float = 120) -> AppTest:
+    """Rerun while the background trainer works, until ``done(at)`` or time runs out."""
+    end = time.monotonic() + seconds
+    while not done(at) and time.monotonic() < end:
+        time.sleep(0.5)
+        at.run()
+    return at
+
+
+def steps(at: AppTest) -> int:
+    return int(metric(at, "Step").replace(",", ""))
+
+
 def no_exceptions(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
@@ -51,8 +65,9 @@ def test_step_play_and_reset_move_the_epoch():
     button(at, "Play").click().run()
     no_exceptions(at)
     assert at.session_state["playing"]
-    assert int(metric(at, "Step").replace(",", "")) > 25
     assert "Pause" in {b.label for b in at.button}
+    rerun_until(at, lambda a: steps(a) > 100)
+    assert steps(at) > 100
     button(at, "Pause").click().run()
     assert not at.session_state["playing"]
     button(at, "Reset").click().run()
@@ -128,6 +143,7 @@ def test_hostile_share_link_gives_notices_not_errors():
 def test_divergence_pauses_with_a_plain_message():
     at = app(problem="product", hidden="8", optimizer="sgd", learning_rate="10", batch_size="0")
     button(at, "Play").click().run()
+    rerun_until(at, lambda a: not a.session_state["playing"])
     no_exceptions(at)
     run = at.session_state["run"]
     assert run.diverged and not at.session_state["playing"]

@@ -31,11 +31,12 @@ THUMB_MAX_WIDTH, THUMB_MAX_DEPTH = 8, 4
 THUMB_EVERY = 4  # frames between thumbnail refreshes while playing
 
 
-def _cached_figure(name: str, key: tuple, build):
+def _cached_figure(name: str, key: tuple, build) -> dict:
+    """A figure as a plain dict, built once per key (building one takes ~30 ms)."""
     cache = st.session_state.setdefault("_figures", {})
     hit = cache.get(name)
     if hit is None or hit[0] != key:
-        cache[name] = (key, build())
+        cache[name] = (key, build().to_dict())
     return cache[name][1]
 
 
@@ -117,7 +118,7 @@ def boundary_plot(run: LiveRun, *, show_bends: bool, height: int = 520) -> None:
     _, zmin, zmax = surface_colourscale(data.task, data.n_classes)
     z = output_surface(grid, data.task, data.n_classes, cfg.discretize)
     arrays = {"0.z": encode_grid(z, zmin, zmax)}
-    first_bend = len(fig.data) - len(layers)
+    first_bend = len(fig["data"]) - len(layers)
     for i, segments in enumerate(layers):
         bx, by = _segments_xy(segments)
         arrays[f"{first_bend + i}.x"] = encode_floats(bx)
@@ -200,12 +201,12 @@ def thumbnails_fit(run: LiveRun) -> bool:
 
 def thumbnails(run: LiveRun) -> None:
     """Per-unit pictures for small nets (refreshed every few frames while playing)."""
-    frame = st.session_state.get("_frame", 0)
-    if (
-        st.session_state.get("playing")
-        and frame % THUMB_EVERY
-        and "thumbs" in st.session_state.get("_figures", {})
-    ):
+    ss = st.session_state
+    last = ss.get("_thumb_frame")
+    if ss.get("playing") and ss.get("_frame", 0) % THUMB_EVERY and last is not None:
+        # An element not drawn in a rerun disappears, so skipped frames redraw the last one.
+        fig, arrays = last
+        live_plot(fig, key="thumbs", height=fig["layout"]["height"], arrays=arrays)
         return
     xs, ys, grids = run.unit_grids(THUMB_N)
     hidden = run.spec.hidden
@@ -224,5 +225,5 @@ def thumbnails(run: LiveRun) -> None:
         bx, by = _segments_xy(per_unit[layer][j])
         arrays[f"{len(units) + i}.x"] = encode_floats(bx)
         arrays[f"{len(units) + i}.y"] = encode_floats(by)
-    height = fig.layout.height
-    live_plot(fig, key="thumbs", height=height, arrays=arrays)
+    ss["_thumb_frame"] = (fig, arrays)
+    live_plot(fig, key="thumbs", height=fig["layout"]["height"], arrays=arrays)

@@ -1,0 +1,117 @@
+"""The Playground in a real browser, as a person uses it: open the app the way the README
+starts it, press Play, watch the Epoch readout climb and the decision boundary change in
+place. ``test_measure_playground`` records smoothness (no timing is asserted):
+
+    .venv/bin/python -m pytest tests/browser/test_playground_browser.py -k measure -s
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+APP = "streamlit_app.py"
+WAIT_MS = 240_000  # the first Play compiles the training chunk
+BOUNDARY = """() => [...document.querySelectorAll('.live-plot')].find(
+    e => e.querySelector('.live-plot-figure')?.layout?.title?.text === 'Decision boundary')"""
+
+
+def epoch(page: Page) -> int:
+    tile = page.locator('[data-testid="stMetric"]').filter(has_text="Epoch")
+    return int(tile.locator('[data-testid="stMetricValue"]').inner_text().replace(",", ""))
+
+
+def boundary(page: Page, expr: str):
+    return page.evaluate(f"() => {{ const e = ({BOUNDARY})(); return {expr}; }}")
+
+
+def open_app(page: Page, url: str, query: str = "") -> None:
+    page.set_viewport_size({"width": 1440, "height": 1800})
+    page.goto(url + "/" + query)
+    page.wait_for_function(f"() => !!({BOUNDARY})()?.dataset.frames", timeout=WAIT_MS)
+
+
+def z_checksum(page: Page) -> float:
+    return boundary(
+        page,
+        "(() => { let s = 0; for (const r of e.querySelector('.live-plot-figure').data[0].z)"
+        " for (const v of r) s += v * (1 + s % 7); return s; })()",
+    )
+
+
+def press_play_until_epoch(page: Page, at_least: int) -> None:
+    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Pause").wait_for(timeout=WAIT_MS)
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while epoch(page) < at_least and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+
+
+@pytest.mark.parametrize("app_url", [APP], indirect=True)
+def test_play_trains_and_the_plot_moves(app_url: str, page: Page, artifacts: Path) -> None:
+    open_app(page, app_url)
+    assert epoch(page) == 0
+    page.screenshot(path=str(artifacts / "playground-start.png"), full_page=True)
+    boundary(page, "(e.dataset.mark = 'first', 1)")
+    z0, frames0 = z_checksum(page), int(boundary(page, "e.dataset.frames"))
+
+    press_play_until_epoch(page, 5)
+    first = epoch(page)
+    page.wait_for_timeout(3000)
+    assert epoch(page) > first >= 5
+    assert boundary(page, "e.dataset.mark") == "first"  # updated in place, not remounted
+    assert int(boundary(page, "e.dataset.frames")) > frames0 + 3
+    assert z_checksum(page) != z0
+    page.screenshot(path=str(artifacts / "playground-playing.png"), full_page=True)
+
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for(timeout=WAIT_MS)
+    page.wait_for_timeout(1500)
+    paused = epoch(page)
+    page.wait_for_timeout(1500)
+    assert epoch(page) == paused
+
+
+@pytest.mark.parametrize("app_url", [APP], indirect=True)
+def test_measure_playground(app_url: str, page: Page, artifacts: Path) -> None:
+    """xor, 8-8 ReLU, batch 10, 250 training points: epochs/s, draws/s, bytes per frame."""
+    frames: list[int] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda p: frames.append(len(p))))
+    open_app(page, app_url, "?hidden=8,8&batch_size=10&n_points=500&train_ratio=0.5")
+    press_play_until_epoch(page, 20)
+    page.wait_for_timeout(3000)  # past the first compiles
+    window = 10.0
+    n0, d0, e0, t0 = (
+        len(frames),
+        int(boundary(page, "e.dataset.frames")),
+        epoch(page),
+        time.monotonic(),
+    )
+    page.wait_for_timeout(window * 1000)
+    n1, d1, e1, t1 = (
+        len(frames),
+        int(boundary(page, "e.dataset.frames")),
+        epoch(page),
+        time.monotonic(),
+    )
+    big = [s for s in frames[n0:n1] if s > 5_000]  # messages that carry plot data
+    metrics = {
+        "epochs_per_s": round((e1 - e0) / (t1 - t0), 1),
+        "boundary_draws_per_s": round((d1 - d0) / (t1 - t0), 2),
+        "messages_with_plot_data_per_s": round(len(big) / (t1 - t0), 2),
+        "bytes_per_s": round(sum(frames[n0:n1]) / (t1 - t0)),
+        "bytes_per_boundary_draw": round(sum(frames[n0:n1]) / max(d1 - d0, 1)),
+        "largest_message_bytes": max(frames[n0:n1], default=0),
+        "median_plot_message_bytes": statistics.median(big) if big else 0,
+    }
+    (artifacts / "playground_metrics.json").write_text(json.dumps(metrics, indent=2))
+    print("\nplayground metrics:", json.dumps(metrics, indent=2))
+    assert metrics["largest_message_bytes"] <= 30_000

@@ -1,0 +1,176 @@
+"""Python side of playground.ui.live_plot: the compact array codec and what each rerun sends.
+
+The codec is checked against a decoder that mirrors live_plot.js; the wire behaviour
+(figure spec and renderer once, then only changed arrays) through AppTest, reading the
+component's ``data`` from its proto.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from playground.ui.live_plot import decode_array, encode_floats, encode_grid, live_plot
+
+# --- codec ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_grid_round_trip_within_one_level(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(37, 53)) * 10 ** rng.uniform(-3, 3)
+    vmin, vmax = float(z.min()), float(z.max())
+    back = decode_array(encode_grid(z, vmin, vmax))
+    assert back.shape == z.shape
+    assert np.max(np.abs(back - z)) <= (vmax - vmin) / 255
+
+
+def test_grid_clips_to_range_and_keeps_nan() -> None:
+    z = np.array([[-5.0, 0.0, 5.0], [np.nan, 0.5, np.inf]])
+    back = decode_array(encode_grid(z, -1.0, 1.0))
+    assert back[0, 0] == -1.0 and back[0, 2] == 1.0 and back[1, 2] == 1.0
+    assert np.isnan(back[1, 0]) and not np.isnan(back[1, 1:]).any()
+    assert abs(back[0, 1]) <= 2 / 255
+
+
+def test_grid_defaults_to_finite_range_and_constant_grid() -> None:
+    z = np.array([[1.0, 2.0], [3.0, np.nan]])
+    enc = encode_grid(z)
+    assert (enc["lo"], enc["hi"]) == (1.0, 3.0)
+    assert np.array_equal(decode_array(encode_grid(np.full((2, 2), 7.0))), np.full((2, 2), 7.0))
+
+
+def test_grid_payload_is_compact() -> None:
+    enc = encode_grid(np.zeros((100, 100)), -1, 1)
+    assert len(enc["b64"]) == 4 * -(-10_000 // 3)  # 10 000 bytes in base64: 13 336 chars
+    assert len(json.dumps(enc)) < 13_500
+
+
+def test_grid_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="2D"):
+        encode_grid(np.zeros(5))
+    with pytest.raises(ValueError, match="vmin <= vmax"):
+        encode_grid(np.zeros((2, 2)), 1.0, 0.0)
+
+
+def test_floats_32_are_exact_float32() -> None:
+    a = np.random.default_rng(0).normal(size=1000)
+    back = decode_array(encode_floats(a))
+    assert back.dtype == np.float32
+    assert np.array_equal(back, a.astype(np.float32))
+    assert len(encode_floats(a)["b64"]) == 5336
+
+
+def test_floats_16_round_within_half_a_level() -> None:
+    a = np.concatenate([np.linspace(-3, 8, 999), [np.nan]])
+    enc = encode_floats(a, bits=16)
+    back = decode_array(enc)
+    assert np.isnan(back[-1])
+    err = np.max(np.abs(back[:-1].astype(np.float64) - a[:-1]))
+    assert err <= 11 / 131068 + 1e-5  # half a level, plus float32 rounding of the result
+    assert len(enc["b64"]) < 2700
+
+
+def test_floats_reject_bad_input() -> None:
+    with pytest.raises(ValueError):
+        encode_floats(np.zeros((2, 2, 2)))
+    with pytest.raises(ValueError):
+        encode_floats(np.zeros(3), bits=8)  # type: ignore[arg-type]
+
+
+# --- what each rerun sends (AppTest) ---------------------------------------------------
+
+
+def _app() -> None:
+    import numpy as np
+    import plotly.graph_objects as go
+    import streamlit as st
+    from streamlit.runtime import Runtime
+
+    from playground.ui.live_plot import _forget, encode_floats, encode_grid, live_plot
+
+    tick = st.session_state.setdefault("tick", 0)
+    st.session_state.tick = tick + 1
+    fig = go.Figure()
+    fig.add_heatmap(z=[[0.0]], colorscale="RdBu")  # z is replaced by arrays["0.z"]
+    fig.add_scatter(mode="lines")
+    fig.update_layout(title=st.session_state.get("title", "t"))
+    live_plot(
+        fig,
+        key="k",
+        height=300,
+        arrays={
+            "0.z": encode_grid(np.full((4, 5), float(tick)), 0, 10),
+            "1.x": encode_floats(np.arange(3.0)),
+            "1.y": encode_floats(np.arange(3.0) * tick),
+        },
+    )
+    st.button("forget", on_click=_forget, args=("k",))
+    registry = Runtime.instance().bidi_component_registry
+    st.session_state.vendor_dir = registry.get_component_path("playground_vendor.plotly")
+
+
+def _sent(at: AppTest) -> dict:
+    (el,) = [e for e in at.main if getattr(e, "type", None) == "bidi_component"]
+    return json.loads(el.proto.json)
+
+
+@pytest.fixture
+def at() -> AppTest:
+    at = AppTest.from_function(_app, default_timeout=30)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_first_run_sends_figure_renderer_and_all_arrays(at: AppTest) -> None:
+    data = _sent(at)
+    assert data["key"] == "k" and data["height"] == 300
+    assert sorted(data["paths"]) == ["0.z", "1.x", "1.y"]
+    assert sorted(data["arrays"]) == ["0.z", "1.x", "1.y"]
+    assert "export default" in data["code"]
+    assert data["lib"].startswith("/_stcore/bidi-components/playground_vendor.plotly/")
+    fig = json.loads(data["fig"])
+    # The live arrays are stripped from the spec; everything else is kept.
+    assert "z" not in fig["data"][0] and fig["data"][0]["type"] == "heatmap"
+    assert fig["layout"]["title"]["text"] == "t"
+    assert at.session_state.vendor_dir.endswith("package_data")
+
+
+def test_later_runs_send_only_changed_arrays(at: AppTest) -> None:
+    first = _sent(at)
+    at.run()
+    data = _sent(at)
+    assert not {"fig", "code", "lib"} & set(data)
+    assert sorted(data["arrays"]) == ["0.z", "1.y"]  # 1.x did not change
+    # Every frame names the digest of every array, so the browser can spot a lost one.
+    assert data["paths"]["1.x"] == first["paths"]["1.x"]
+    assert data["paths"]["1.y"] != first["paths"]["1.y"]
+    assert data["spec"] == first["spec"]
+    assert len(json.dumps(data)) < 1000
+
+
+def test_layout_change_resends_spec_only(at: AppTest) -> None:
+    at.session_state.title = "new"
+    at.run()
+    data = _sent(at)
+    assert json.loads(data["fig"])["layout"]["title"]["text"] == "new"
+    assert sorted(data["arrays"]) == ["0.z", "1.y"]
+
+
+def test_resync_resends_everything(at: AppTest) -> None:
+    at.button[0].click().run()  # the same callback the browser's "resync" trigger runs
+    data = _sent(at)
+    assert {"fig", "code", "lib"} <= set(data)
+    assert sorted(data["arrays"]) == ["0.z", "1.x", "1.y"]
+
+
+def test_bad_paths_are_refused() -> None:
+    fig = go.Figure(go.Scatter())
+    for path in ("z", "1.x", "0", "0.x-y"):
+        with pytest.raises(ValueError):
+            live_plot(fig, key="bad", arrays={path: encode_floats(np.zeros(2))})
