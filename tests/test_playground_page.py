@@ -220,3 +220,15 @@ def test_history_and_dataset_downloads_are_valid_csv():
     assert {"step", "epoch", "train_loss", "test_loss", "grad_rms_1", "grad_rms_3"} <= set(header)
     rows = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1, ndmin=2)
     assert rows.shape[1] == len(header) and rows[-1, header.index("step")] == 32
+
+
+def test_settings_survive_a_trip_to_another_page_and_back():
+    at = app(hidden="16,4", learning_rate="0.003", problem="circle")
+    button(at, "Step").click().run()
+    before = at.session_state["run"].cfg
+    at.switch_page("pages/bends_regions.py").run()
+    no_exceptions(at)
+    at.switch_page("pages/playground.py").run()
+    no_exceptions(at)
+    run = at.session_state["run"]
+    assert run.cfg == before and metric(at, "Epoch") == "1"

@@ -85,6 +85,17 @@ def init_widgets(cfg: RunConfig, *, force: bool = False) -> None:
         ss[_key("layers")] = "" if uniform else ", ".join(str(w) for w in cfg.hidden)
 
 
+def keep_values() -> None:
+    """Hand the shared sidebar's values over from the page that drew them last.
+
+    Streamlit ties a widget's value to the page that drew it; a key re-set through
+    session state is taken by this page's widget of the same key (and kept for the next).
+    """
+    ss = st.session_state
+    for key in [k for k in ss if str(k).startswith(PREFIX)]:
+        ss[key] = ss[key]
+
+
 def _widget(name: str, container, **kw):
     f, key = FIELDS[name], _key(name)
     title, ss = TITLES[name], st.session_state

@@ -73,7 +73,10 @@ def sidebar_config() -> RunConfig:
     ss = st.session_state
     enable_compile_cache()
     trainer().stop()  # a full rerun may change the run: never while it trains
-    if "run" not in ss and "link_notices" not in ss:
+    controls.keep_values()
+    if "run" in ss:
+        controls.init_widgets(ss.run.cfg)  # any widget value still missing: the run's
+    elif "link_notices" not in ss:
         cfg, notices = from_query(st.query_params.to_dict())
         controls.init_widgets(cfg)
         ss.link_notices = notices
