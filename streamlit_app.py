@@ -3,7 +3,11 @@
 import streamlit as st
 
 PAGES = [
-    ("pages/playground.py", "Playground", "🧪"),
+    ("app_pages/playground.py", "Playground", ":material/science:"),
+    ("app_pages/bends_regions.py", "Bends & regions", ":material/polyline:"),
+    ("app_pages/lesson_linear.py", "Why linear models fail", ":material/straighten:"),
+    ("app_pages/lesson_backprop.py", "Backpropagation, step by step", ":material/replay:"),
+    ("app_pages/lesson_gradients.py", "Gradients through depth", ":material/trending_down:"),
 ]
 
 

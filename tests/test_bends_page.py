@@ -19,7 +19,7 @@ from playground.region_figures import SLOPE_SCALE
 from playground.ui.live_plot import decode_array
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
-PAGE = "pages/bends_regions.py"
+PAGE = "app_pages/bends_regions.py"
 
 
 def page_app() -> AppTest:

@@ -226,9 +226,9 @@ def test_settings_survive_a_trip_to_another_page_and_back():
     at = app(hidden="16,4", learning_rate="0.003", problem="circle")
     button(at, "Step").click().run()
     before = at.session_state["run"].cfg
-    at.switch_page("pages/bends_regions.py").run()
+    at.switch_page("app_pages/bends_regions.py").run()
     no_exceptions(at)
-    at.switch_page("pages/playground.py").run()
+    at.switch_page("app_pages/playground.py").run()
     no_exceptions(at)
     run = at.session_state["run"]
     assert run.cfg == before and metric(at, "Epoch") == "1"
