@@ -251,11 +251,15 @@ export default function liveplot(component) {
   chart.root.dataset.key = data.key;
   // Theme colors are resolved here, so a theme switch (which re-calls us) recolors.
   const theme = readTheme(parentElement);
+  let changed = Boolean(data.fig) || Object.keys(data.arrays ?? {}).length > 0;
   if (chart.themed !== theme.signature) {
     chart.fig = themedFigure(chart.json, theme);
     chart.themed = theme.signature;
+    changed = true;
   }
+  if (chart.height !== data.height) changed = true;
   chart.height = data.height;
   chart.div.style.height = `${data.height}px`;
-  scheduleDraw(chart);
+  // A frame that brings nothing new costs no draw: drawing is the browser's bottleneck.
+  if (changed || chart.frames === 0) scheduleDraw(chart);
 }

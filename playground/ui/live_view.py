@@ -28,7 +28,30 @@ GRID_N = 100  # output grid drawn under the points
 THUMB_N = 24  # grid of each unit's thumbnail
 CURVE_POINTS = 300  # history points drawn per curve
 THUMB_MAX_WIDTH, THUMB_MAX_DEPTH = 8, 4
-THUMB_EVERY = 4  # frames between thumbnail refreshes while playing
+# While playing, the side plots refresh every few frames: the browser's Plotly draws
+# (not the server) limit the frame rate, and the decision boundary matters most.
+CURVES_EVERY = 2
+THUMB_EVERY = 10
+
+
+def _due(name: str, every: int) -> bool:
+    """Whether a side plot refreshes this frame (always when paused or never drawn)."""
+    ss = st.session_state
+    if not ss.get("playing") or f"_last_{name}" not in ss:
+        return True
+    return ss.get("_frame", 0) % every == 0
+
+
+def _show(name: str, fig: dict, height: int, arrays: dict) -> None:
+    st.session_state[f"_last_{name}"] = (fig, height, arrays)
+    live_plot(fig, key=name, height=height, arrays=arrays)
+
+
+def _show_last(name: str) -> None:
+    """Redraw a skipped plot from its last arrays: an element missing from a rerun
+    disappears, and unchanged arrays cost the browser no draw."""
+    fig, height, arrays = st.session_state[f"_last_{name}"]
+    live_plot(fig, key=name, height=height, arrays=arrays)
 
 
 def _cached_figure(name: str, key: tuple, build) -> dict:
@@ -141,22 +164,22 @@ def _positive(a: np.ndarray) -> np.ndarray:
 
 def curves_stacked(run: LiveRun, height: int = 260) -> None:
     """Loss curves above per-layer gradient curves."""
+    if not _due("loss", CURVES_EVERY):
+        _show_last("loss")
+        _show_last("grads")
+        return
     h = run.history
     idx = _thin(len(h))
     epoch = h.array("epoch")[idx]
     ex = encode_floats(epoch)
     fig = _cached_figure("loss", (), lambda: loss_curves_figure(epoch, epoch, epoch, height=height))
-    live_plot(
-        fig,
-        key="loss",
-        height=height,
-        arrays={
-            "0.x": ex,
-            "0.y": encode_floats(_positive(h.array("train_loss")[idx])),
-            "1.x": ex,
-            "1.y": encode_floats(_positive(h.array("test_loss")[idx])),
-        },
-    )
+    arrays = {
+        "0.x": ex,
+        "0.y": encode_floats(_positive(h.array("train_loss")[idx])),
+        "1.x": ex,
+        "1.y": encode_floats(_positive(h.array("test_loss")[idx])),
+    }
+    _show("loss", fig, height, arrays)
     grads = np.stack(h.rows["grad_rms"])[idx]
     n_layers = grads.shape[1]
     fig = _cached_figure(
@@ -166,10 +189,13 @@ def curves_stacked(run: LiveRun, height: int = 260) -> None:
     for i in range(n_layers):
         arrays[f"{i}.x"] = ex
         arrays[f"{i}.y"] = encode_floats(_positive(grads[:, i]))
-    live_plot(fig, key="grads", height=height, arrays=arrays)
+    _show("grads", fig, height, arrays)
 
 
 def metric_plot(run: LiveRun, height: int = 260) -> None:
+    if not _due("metric", CURVES_EVERY):
+        _show_last("metric")
+        return
     h = run.history
     idx = _thin(len(h))
     epoch = h.array("epoch")[idx]
@@ -181,17 +207,13 @@ def metric_plot(run: LiveRun, height: int = 260) -> None:
     )
     ex = encode_floats(epoch)
     clip = lambda a: np.where(np.isfinite(a), np.maximum(a, -1.0), np.nan)  # noqa: E731
-    live_plot(
-        fig,
-        key="metric",
-        height=height,
-        arrays={
-            "0.x": ex,
-            "0.y": encode_floats(clip(h.array("train_metric")[idx])),
-            "1.x": ex,
-            "1.y": encode_floats(clip(h.array("test_metric")[idx])),
-        },
-    )
+    arrays = {
+        "0.x": ex,
+        "0.y": encode_floats(clip(h.array("train_metric")[idx])),
+        "1.x": ex,
+        "1.y": encode_floats(clip(h.array("test_metric")[idx])),
+    }
+    _show("metric", fig, height, arrays)
 
 
 def thumbnails_fit(run: LiveRun) -> bool:
@@ -201,12 +223,8 @@ def thumbnails_fit(run: LiveRun) -> bool:
 
 def thumbnails(run: LiveRun) -> None:
     """Per-unit pictures for small nets (refreshed every few frames while playing)."""
-    ss = st.session_state
-    last = ss.get("_thumb_frame")
-    if ss.get("playing") and ss.get("_frame", 0) % THUMB_EVERY and last is not None:
-        # An element not drawn in a rerun disappears, so skipped frames redraw the last one.
-        fig, arrays = last
-        live_plot(fig, key="thumbs", height=fig["layout"]["height"], arrays=arrays)
+    if not _due("thumbs", THUMB_EVERY):
+        _show_last("thumbs")
         return
     xs, ys, grids = run.unit_grids(THUMB_N)
     hidden = run.spec.hidden
@@ -220,10 +238,9 @@ def thumbnails(run: LiveRun) -> None:
     )
     units = thumbnail_units(hidden, THUMB_MAX_WIDTH)
     arrays = {}
-    for i, (layer, j) in enumerate(units):
-        arrays[f"{i}.z"] = encode_grid(scaled_unit(grids[layer][..., j]), -1.0, 1.0)
+    for k, (layer, j) in enumerate(units):
+        arrays[f"{k}.z"] = encode_grid(scaled_unit(grids[layer][..., j]), -1.0, 1.0)
         bx, by = _segments_xy(per_unit[layer][j])
-        arrays[f"{len(units) + i}.x"] = encode_floats(bx)
-        arrays[f"{len(units) + i}.y"] = encode_floats(by)
-    ss["_thumb_frame"] = (fig, arrays)
-    live_plot(fig, key="thumbs", height=fig["layout"]["height"], arrays=arrays)
+        arrays[f"{len(units) + k}.x"] = encode_floats(bx)
+        arrays[f"{len(units) + k}.y"] = encode_floats(by)
+    _show("thumbs", fig, fig["layout"]["height"], arrays)
