@@ -34,7 +34,7 @@ from playground.train import (
 )
 
 # Scan lengths are part of the compiled shape, so chunks come from a short ladder.
-CHUNK_LADDER = (1, 16, 256)
+CHUNK_LADDER = (1, 16, 256, 2048)
 MAX_HISTORY = 600
 
 
@@ -100,13 +100,22 @@ class History:
 
     def __post_init__(self):
         self.rows: dict[str, list] = {}
+        self._lock = threading.Lock()  # the trainer appends while a page reads
 
     def append(self, **values) -> None:
-        for k, v in values.items():
-            self.rows.setdefault(k, []).append(v)
-        if len(self.rows["step"]) > self.limit:
-            for k in self.rows:
-                self.rows[k] = self.rows[k][::2]
+        with self._lock:
+            for k, v in values.items():
+                self.rows.setdefault(k, []).append(v)
+            if len(self.rows["step"]) > self.limit:
+                for k in self.rows:
+                    self.rows[k] = self.rows[k][::2]
+
+    def copy(self) -> "History":
+        """A consistent snapshot (all columns the same length) for drawing."""
+        other = History(self.limit)
+        with self._lock:
+            other.rows = {k: list(v) for k, v in self.rows.items()}
+        return other
 
     def __len__(self) -> int:
         return len(self.rows.get("step", []))
@@ -116,13 +125,14 @@ class History:
 
     def to_csv(self) -> bytes:
         """Every record as CSV; per-layer gradients become columns grad_rms_1, ... ."""
-        keys = [k for k in self.rows if k != "grad_rms"]
-        grads = np.stack(self.rows["grad_rms"]) if self.rows.get("grad_rms") else None
+        rows = self.copy().rows
+        keys = [k for k in rows if k != "grad_rms"]
+        grads = np.stack(rows["grad_rms"]) if rows.get("grad_rms") else None
         n_layers = 0 if grads is None else grads.shape[1]
         header = keys + [f"grad_rms_{i + 1}" for i in range(n_layers)]
         lines = [",".join(header)]
-        for r in range(len(self)):
-            values = [self.rows[k][r] for k in keys]
+        for r in range(len(rows.get("step", []))):
+            values = [rows[k][r] for k in keys]
             values += [] if grads is None else list(grads[r])
             lines.append(",".join(f"{float(v):.9g}" for v in values))
         return ("\n".join(lines) + "\n").encode()
@@ -401,17 +411,18 @@ class BackgroundTrainer:
     """Trains a LiveRun on a thread while a page draws it, so training speed does not
     wait for drawing (XLA releases the GIL while it runs).
 
-    The page stops it before changing the run and holds ``reading()`` while it reads
-    the run; the thread stops by itself when nobody has read for ``idle_stop`` seconds
-    (the tab was closed), when training diverges, or on ``stop()``.
+    The page stops it before changing the run; frames read while it trains (weights and
+    metrics are replaced whole, the history copies under its own lock) and call
+    ``reading()`` as a heartbeat. The thread stops by itself when no frame came for
+    ``idle_stop`` seconds (the tab was closed), when training diverges, or on ``stop()``.
     """
 
-    def __init__(self, slice_seconds: float = 0.015, idle_stop: float = 3.0):
+    # Long slices: each chunk call needs the GIL, which the server's threads also want,
+    # so few large chunks train far faster than many small ones.
+    def __init__(self, slice_seconds: float = 0.06, idle_stop: float = 3.0):
         self.slice_seconds = slice_seconds
         self.idle_stop = idle_stop
         self.error = ""
-        self._lock = threading.Lock()
-        self._reader_waiting = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._seen = time.monotonic()
@@ -439,23 +450,16 @@ class BackgroundTrainer:
 
     @contextmanager
     def reading(self):
-        """Hold the run still while a frame reads it."""
+        """A frame is being drawn: the page is still open, keep training."""
         self._seen = time.monotonic()
-        self._reader_waiting.set()
-        with self._lock:
-            self._reader_waiting.clear()
-            yield
+        yield
 
     def _loop(self, run: LiveRun) -> None:
         while not self._stop.is_set() and not run.diverged:
             if time.monotonic() - self._seen > self.idle_stop:
                 break
-            if self._reader_waiting.is_set():
-                time.sleep(0.001)  # let the frame take the lock first
-                continue
-            with self._lock:
-                try:
-                    run.train_for(self.slice_seconds)
-                except Exception as err:  # a page must still show what went wrong
-                    self.error = f"Training stopped: {err}"
-                    break
+            try:
+                run.train_for(self.slice_seconds)
+            except Exception as err:  # a page must still show what went wrong
+                self.error = f"Training stopped: {err}"
+                break

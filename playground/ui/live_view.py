@@ -168,7 +168,7 @@ def curves_stacked(run: LiveRun, height: int = 260) -> None:
         _show_last("loss")
         _show_last("grads")
         return
-    h = run.history
+    h = run.history.copy()
     idx = _thin(len(h))
     epoch = h.array("epoch")[idx]
     ex = encode_floats(epoch)
@@ -196,7 +196,7 @@ def metric_plot(run: LiveRun, height: int = 260) -> None:
     if not _due("metric", CURVES_EVERY):
         _show_last("metric")
         return
-    h = run.history
+    h = run.history.copy()
     idx = _thin(len(h))
     epoch = h.array("epoch")[idx]
     metric = metric_name(run.spec.task)
