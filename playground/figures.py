@@ -89,27 +89,36 @@ def surface_colourscale(task: str, n_classes: int):
     return DIVERGING, -1.0, 1.0
 
 
-def _point_traces(x, y, task, n_classes, class_names, *, test: bool) -> list[go.Scattergl]:
+def point_traces(
+    x, y, task, n_classes, class_names, *, part: str = "", size: int = 7, hover: bool = True
+) -> list[go.Scattergl]:
+    """Data points: one trace per class (colour and marker shape), or one coloured by target.
+
+    ``part`` ("train", "test" or "") names the traces; test points are drawn open.
+    """
     # WebGL markers: redrawing 500 SVG markers was half of each live frame's draw time.
-    name = "test" if test else "train"
+    x, y = np.asarray(x), np.asarray(y)
+    test = part == "test"
+    suffix = f" ({part})" if part else ""
     marker_line = {"width": 1.5 if test else 0.8, "color": "black" if test else "white"}
+    common = {"mode": "markers"} | ({} if hover else {"hoverinfo": "skip"})
     if task == "regression":
         return [
             go.Scattergl(
                 x=x[:, 0],
                 y=x[:, 1],
-                mode="markers",
-                name=f"{name} points",
+                name=f"{part or 'data'} points (colour: target)",
                 marker={
                     "color": y,
                     "colorscale": DIVERGING,
                     "cmin": -1,
                     "cmax": 1,
-                    "size": 7,
+                    "size": size,
                     "line": marker_line,
                     "symbol": "circle-open" if test else "circle",
                 },
                 hovertemplate="x₁=%{x:.2f}<br>x₂=%{y:.2f}<br>target=%{marker.color:.3f}",
+                **common,
             )
         ]
     colours = two_class_colours(n_classes)
@@ -121,15 +130,15 @@ def _point_traces(x, y, task, n_classes, class_names, *, test: bool) -> list[go.
             go.Scattergl(
                 x=x[sel, 0],
                 y=x[sel, 1],
-                mode="markers",
-                name=f"class {label} ({name})",
+                name=f"class {label}{suffix}",
                 marker={
                     "color": colours[k % len(colours)],
-                    "size": 7,
+                    "size": size,
                     "line": marker_line,
                     "symbol": CLASS_SYMBOLS[k % len(CLASS_SYMBOLS)] + ("-open" if test else ""),
                 },
                 hovertemplate=f"class {label}<br>x₁=%{{x:.2f}}<br>x₂=%{{y:.2f}}<extra></extra>",
+                **common,
             )
         )
     return traces
@@ -196,10 +205,10 @@ def decision_boundary_figure(
         )
     )
     names = data.class_names or tuple(str(i) for i in range(k))
-    for t in _point_traces(data.x_train, data.y_train, task, k, names, test=False):
+    for t in point_traces(data.x_train, data.y_train, task, k, names, part="train"):
         fig.add_trace(t)
     if show_test:
-        for t in _point_traces(data.x_test, data.y_test, task, k, names, test=True):
+        for t in point_traces(data.x_test, data.y_test, task, k, names, part="test"):
             fig.add_trace(t)
     for t in bend_traces(bends_by_layer or []):
         fig.add_trace(t)

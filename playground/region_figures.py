@@ -25,12 +25,10 @@ from plotly.subplots import make_subplots
 
 from playground.errors import PlaygroundError
 from playground.figures import (
-    CLASS_SYMBOLS,
-    DIVERGING,
     LAYER_COLOURS,
     LAYER_DASHES,
     bend_traces,
-    two_class_colours,
+    point_traces,
 )
 from playground.geometry import (
     geometry_supported,
@@ -485,50 +483,6 @@ def region_traces(n_layers: int) -> dict[str, int]:
     return {"regions": 0, "shade": 1, "bends": 2, "highlight": 2 + n_layers, "points": 3 + n_layers}
 
 
-def _point_traces(x, y, task, n_classes, class_names, *, size=6) -> list[go.Scatter]:
-    """Data points: one trace per class (colour and marker shape), or coloured by target."""
-    x = np.asarray(x)
-    if task == "regression":
-        return [
-            go.Scatter(
-                x=x[:, 0],
-                y=x[:, 1],
-                mode="markers",
-                name="data (colour: target)",
-                marker={
-                    "color": np.asarray(y),
-                    "colorscale": DIVERGING,
-                    "cmin": -1,
-                    "cmax": 1,
-                    "size": size,
-                    "line": {"width": 0.6, "color": "#444444"},
-                },
-                hoverinfo="skip",
-            )
-        ]
-    colours = two_class_colours(n_classes)
-    traces = []
-    for k in range(n_classes):
-        sel = np.asarray(y) == k
-        label = class_names[k] if k < len(class_names) else str(k)
-        traces.append(
-            go.Scatter(
-                x=x[sel, 0],
-                y=x[sel, 1],
-                mode="markers",
-                name=f"class {label}",
-                marker={
-                    "color": colours[k % len(colours)],
-                    "symbol": CLASS_SYMBOLS[k % len(CLASS_SYMBOLS)],
-                    "size": size,
-                    "line": {"width": 0.8, "color": "white"},
-                },
-                hoverinfo="skip",
-            )
-        )
-    return traces
-
-
 def region_figure(
     view: RegionView,
     *,
@@ -609,7 +563,9 @@ def region_figure(
     )
     if data is not None:
         names = data.class_names or tuple(str(k) for k in range(data.n_classes))
-        traces += _point_traces(data.x_train, data.y_train, data.task, data.n_classes, names)
+        traces += point_traces(
+            data.x_train, data.y_train, data.task, data.n_classes, names, size=6, hover=False
+        )
     x0, x1, y0, y1 = view.box
     # One Figure call with the whole layout: each update_* call re-validates the figure.
     fig = go.Figure(
@@ -923,7 +879,9 @@ def hidden_space_figure(
             if col == 2:
                 arrays[f"{len(fig.data) - 1}.x"] = LiveArray(lx)
                 arrays[f"{len(fig.data) - 1}.y"] = LiveArray(ly)
-        traces = _point_traces(pts, data.y_train, data.task, data.n_classes, names, size=5)
+        traces = point_traces(
+            pts, data.y_train, data.task, data.n_classes, names, size=5, hover=False
+        )
         for k, t in enumerate(traces):
             t.legendgroup, t.showlegend = t.name, col == 1
             fig.add_trace(t, row=1, col=col)
