@@ -144,14 +144,25 @@ def point_traces(
     return traces
 
 
+def polylines_xy(lines) -> tuple[np.ndarray, np.ndarray]:
+    """Polylines (L, P, 2), e.g. segments (S, 2, 2), as x and y arrays with a NaN gap
+    after each line: one Plotly trace draws them all."""
+    a = np.asarray(lines, np.float64)
+    if a.size == 0:
+        return np.zeros(0), np.zeros(0)
+    a = a.reshape(-1, a.shape[-2], 2)
+    gap = np.full((len(a), 1), np.nan)
+    return (
+        np.concatenate([a[..., 0], gap], axis=1).ravel(),
+        np.concatenate([a[..., 1], gap], axis=1).ravel(),
+    )
+
+
 def bend_traces(bends_by_layer: list[list[np.ndarray]], *, visible=True) -> list[go.Scatter]:
     """One line trace per hidden layer; segments (2, 2) are joined with None gaps."""
     traces = []
     for layer, segments in enumerate(bends_by_layer):
-        xs, ys = [], []
-        for seg in segments:
-            xs += [float(seg[0, 0]), float(seg[1, 0]), None]
-            ys += [float(seg[0, 1]), float(seg[1, 1]), None]
+        xs, ys = polylines_xy(segments)
         traces.append(
             go.Scatter(
                 x=xs,

@@ -29,6 +29,7 @@ from playground.figures import (
     LAYER_DASHES,
     bend_traces,
     point_traces,
+    polylines_xy,
 )
 from playground.geometry import (
     geometry_supported,
@@ -431,16 +432,6 @@ def output_names(task: str, n_classes: int, class_names: Sequence[str] = ()) -> 
 # The region figure
 
 
-def segments_xy(segments) -> tuple[np.ndarray, np.ndarray]:
-    """Segments (S, 2, 2) as x and y arrays with a NaN gap after each segment."""
-    seg = np.asarray(segments, np.float64).reshape(-1, 2, 2)
-    gap = np.full((len(seg), 1), np.nan)
-    return (
-        np.concatenate([seg[:, :, 0], gap], axis=1).ravel(),
-        np.concatenate([seg[:, :, 1], gap], axis=1).ravel(),
-    )
-
-
 def bends_per_layer(view: RegionView) -> list[np.ndarray]:
     """All bend segments of each hidden layer: per layer (S, 2, 2)."""
     layers = [[] for _ in view.widths]
@@ -474,7 +465,7 @@ def highlight_arrays(view: RegionView, unit: tuple[int, int] | None):
     on = _per_cell(view, view.patterns[:, col].astype(np.float64))
     shade = np.where(on > 0.5, 1.0, np.nan)
     segs = [b.segments for b in view.bends if (b.layer, b.unit) == unit]
-    x, y = segments_xy(segs[0] if segs else np.zeros((0, 2, 2)))
+    x, y = polylines_xy(segs[0] if segs else np.zeros((0, 2, 2)))
     return shade, x, y
 
 
@@ -547,7 +538,7 @@ def region_figure(
         ),
     ]
     for trace, segs in zip(bend_traces([[] for _ in layers]), layers, strict=True):
-        trace.x, trace.y = segments_xy(segs)
+        trace.x, trace.y = polylines_xy(segs)
         trace.line.width = 1.4
         traces.append(trace)
     traces.append(
@@ -608,7 +599,7 @@ def region_figure(
         f"{idx['highlight']}.y": LiveArray(hy),
     }
     for i, segs in enumerate(layers):
-        bx, by = segments_xy(segs)
+        bx, by = polylines_xy(segs)
         arrays[f"{idx['bends'] + i}.x"] = LiveArray(bx)
         arrays[f"{idx['bends'] + i}.y"] = LiveArray(by)
     return fig, arrays
@@ -791,15 +782,6 @@ def region_story(view: RegionView, params, activation: str) -> list[str]:
 # Hidden space
 
 
-def _lines_xy(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Polylines (L, P, 2) as x, y arrays with a NaN gap after each line."""
-    gap = np.full((len(lines), 1), np.nan)
-    return (
-        np.concatenate([lines[..., 0], gap], axis=1).ravel(),
-        np.concatenate([lines[..., 1], gap], axis=1).ravel(),
-    )
-
-
 LINE_STYLE = {0: ("lines of constant x₁", "#009E73"), 1: ("lines of constant x₂", "#CC79A7")}
 
 
@@ -860,7 +842,7 @@ def hidden_space_figure(
     arrays: dict[str, LiveArray] = {}
     for col, lines, pts in ((1, hs.grid.points, data.x_train), (2, hs.lines, hs.points)):
         for axis, (label, colour) in LINE_STYLE.items():
-            lx, ly = _lines_xy(lines[hs.grid.axis == axis])
+            lx, ly = polylines_xy(lines[hs.grid.axis == axis])
             fig.add_trace(
                 go.Scatter(
                     x=lx,

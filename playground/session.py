@@ -391,7 +391,13 @@ class LiveRun:
 
         if not self.spec.hidden or self.geometry_note():
             return []
-        return bends(self.params_numpy(), self.spec.activation, box)
+        # A frame asks for the bends twice (boundary and unit pictures): compute once per
+        # set of weights.
+        key = (self.state.params, box)
+        hit = getattr(self, "_bends", None)
+        if hit is None or hit[0][0] is not key[0] or hit[0][1] != box:
+            self._bends = (key, bends(self.params_numpy(), self.spec.activation, box))
+        return self._bends[1]
 
     def saved_model(self) -> SavedModel:
         return SavedModel(

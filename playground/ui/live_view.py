@@ -15,6 +15,7 @@ from playground.figures import (
     metric_curves_figure,
     neuron_thumbnails_figure,
     output_surface,
+    polylines_xy,
     scaled_unit,
     surface_colourscale,
     thumbnail_units,
@@ -61,17 +62,6 @@ def _cached_figure(name: str, key: tuple, build) -> dict:
     if hit is None or hit[0] != key:
         cache[name] = (key, build().to_dict())
     return cache[name][1]
-
-
-def _segments_xy(segments) -> tuple[np.ndarray, np.ndarray]:
-    """Line-segment endpoints as x and y arrays with NaN gaps between segments."""
-    if len(segments) == 0:
-        return np.zeros(0, np.float32), np.zeros(0, np.float32)
-    seg = np.asarray(segments, np.float32).reshape(-1, 2, 2)
-    gap = np.full((len(seg), 1), np.nan, np.float32)
-    xs = np.concatenate([seg[:, :, 0], gap], axis=1).ravel()
-    ys = np.concatenate([seg[:, :, 1], gap], axis=1).ravel()
-    return xs, ys
 
 
 def bends_by_layer(run: LiveRun) -> list[list[np.ndarray]]:
@@ -143,7 +133,7 @@ def boundary_plot(run: LiveRun, *, show_bends: bool, height: int = 520) -> None:
     arrays = {"0.z": encode_grid(z, zmin, zmax)}
     first_bend = len(fig["data"]) - len(layers)
     for i, segments in enumerate(layers):
-        bx, by = _segments_xy(segments)
+        bx, by = polylines_xy(segments)
         arrays[f"{first_bend + i}.x"] = encode_floats(bx)
         arrays[f"{first_bend + i}.y"] = encode_floats(by)
     live_plot(fig, key="boundary", height=height, arrays=arrays)
@@ -240,7 +230,7 @@ def thumbnails(run: LiveRun) -> None:
     arrays = {}
     for k, (layer, j) in enumerate(units):
         arrays[f"{k}.z"] = encode_grid(scaled_unit(grids[layer][..., j]), -1.0, 1.0)
-        bx, by = _segments_xy(per_unit[layer][j])
+        bx, by = polylines_xy(per_unit[layer][j])
         arrays[f"{len(units) + k}.x"] = encode_floats(bx)
         arrays[f"{len(units) + k}.y"] = encode_floats(by)
     _show("thumbs", fig, fig["layout"]["height"], arrays)
