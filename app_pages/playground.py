@@ -9,7 +9,9 @@ import streamlit as st
 
 from playground.ui import data_panel, live_view, run_state
 
-FRAME_SECONDS = 0.05  # the browser asks for a new frame this often while playing
+# While playing the page refreshes this often; the boundary plays back the ~20 snapshots
+# a second the trainer takes, so refreshes can be rare (each costs the browser a rerender).
+FRAME_SECONDS = 0.25
 
 
 def page() -> None:
@@ -35,13 +37,17 @@ def page() -> None:
 
     @st.fragment(run_every=FRAME_SECONDS if playing else None)
     def live() -> None:
-        run_state.train_in_background(run)
+        run_state.train_in_background(
+            run,
+            snapshot_grid=live_view.GRID_N,
+            snapshot_bends=live_view.bend_layers_shown(run, show_bends) > 0,
+        )
         with bg.reading():
             run_state.stop_on_trouble(run)
             live_view.readouts(run)
             left, right = st.columns([3, 2])
             with left:
-                live_view.boundary_plot(run, show_bends=show_bends)
+                live_view.boundary_plot(run, show_bends=show_bends, playing=playing)
                 note = run.geometry_note()
                 if show_bends and note:
                     st.caption(f"Bends are not drawn: {note}")

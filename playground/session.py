@@ -3,9 +3,12 @@ time-budgeted chunks, with a bounded history. No Streamlit here, so tests and th
 drive it directly.
 """
 
+import functools
+import itertools
 import os
 import threading
 import time
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
@@ -36,6 +39,8 @@ from playground.train import (
 # Scan lengths are part of the compiled shape, so chunks come from a short ladder.
 CHUNK_LADDER = (1, 16, 256, 2048)
 MAX_HISTORY = 600
+MAX_SNAPSHOTS = 64  # a few seconds of pictures; a page that reads slower skips the oldest
+_SNAPSHOT_SEQ = itertools.count(1)  # next() is atomic under the GIL
 
 
 def enable_compile_cache(path: str | None = None) -> None:
@@ -138,6 +143,39 @@ class History:
         return ("\n".join(lines) + "\n").encode()
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """One picture of the run as it was at one moment of training: the output on a grid
+    and the exact bends. The trainer takes one after every slice, so a page can play
+    the pictures back at the pace they were taken, however rarely it is refreshed."""
+
+    seq: int  # increasing over the whole process, so pictures of two runs never tie
+    t: float  # time.monotonic() when taken
+    step: int
+    epoch: float
+    xs: np.ndarray
+    ys: np.ndarray
+    grid: np.ndarray  # predictions (n, n[, K]), rows follow ys
+    bends: list  # geometry.Bend of every hidden unit, [] when not drawable
+
+
+class Snapshots:
+    """The latest snapshots of one run (a bounded ring), safe to read while it trains."""
+
+    def __init__(self, limit: int = MAX_SNAPSHOTS):
+        self._ring: deque[Snapshot] = deque(maxlen=limit)
+        self._lock = threading.Lock()
+
+    def add(self, snap: Snapshot) -> None:
+        with self._lock:
+            self._ring.append(snap)
+
+    def since(self, seq: int) -> list[Snapshot]:
+        """Snapshots newer than ``seq``, oldest first."""
+        with self._lock:
+            return [s for s in self._ring if s.seq > seq]
+
+
 @dataclass
 class Metrics:
     train_loss: float
@@ -172,6 +210,7 @@ class LiveRun:
             for a in (self.data.x_train, self.data.y_train, self.data.x_test, self.data.y_test)
         )
         self.history = History()
+        self.snapshots = Snapshots()
         self.message = ""
         self.metrics = self._evaluate()
         self._record(np.full(len(self.spec.sizes) - 1, np.nan), self.metrics.train_loss)
@@ -222,6 +261,7 @@ class LiveRun:
         """Continue from a saved model whose shapes fit the current architecture."""
         self._adopt(saved)
         self.history = History()
+        self.snapshots = Snapshots()
         self.metrics = self._evaluate()
         self._record(np.full(len(self.spec.sizes) - 1, np.nan), self.metrics.train_loss)
 
@@ -357,25 +397,18 @@ class LiveRun:
         return [(np.asarray(w), np.asarray(b)) for w, b in self.state.params]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(predict(self.state.params, jnp.asarray(x, jnp.float32), self.spec))
+        return np.asarray(_predict(self.state.params, jnp.asarray(x, jnp.float32), self.spec))
 
     def output_grid(self, n: int = 100, box=BOX) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Axis values xs (n,), ys (n,) and predictions on the grid, (n, n[, K]) row = y."""
-        xs = np.linspace(box[0], box[1], n, dtype=np.float32)
-        ys = np.linspace(box[2], box[3], n, dtype=np.float32)
-        gx, gy = np.meshgrid(xs, ys)
-        pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
-        pred = self.predict(pts)
+        xs, ys, pts = _grid(n, tuple(box))
+        pred = np.asarray(_predict(self.state.params, pts, self.spec))
         return xs, ys, pred.reshape((n, n, *pred.shape[1:]))
 
     def unit_grids(self, n: int = 25, box=BOX) -> tuple[np.ndarray, np.ndarray, list]:
         """Every hidden unit's activation on an n x n grid: per layer (n, n, width)."""
-        xs = np.linspace(box[0], box[1], n, dtype=np.float32)
-        ys = np.linspace(box[2], box[3], n, dtype=np.float32)
-        gx, gy = np.meshgrid(xs, ys)
-        pts = jnp.asarray(np.stack([gx.ravel(), gy.ravel()], axis=1))
-        feats = feature_map(pts, self.spec.features, jnp)
-        acts = hidden_activations(self.state.params, feats, self.spec.activation)
+        xs, ys, pts = _grid(n, tuple(box))
+        acts = _unit_activations(self.state.params, pts, self.spec)
         return xs, ys, [np.asarray(a).reshape(n, n, -1) for a in acts]
 
     def geometry_note(self) -> str:
@@ -399,6 +432,20 @@ class LiveRun:
             self._bends = (key, bends(self.params_numpy(), self.spec.activation, box))
         return self._bends[1]
 
+    def snapshot(self, grid_n: int, *, with_bends: bool = True) -> Snapshot:
+        """The run as it is now: output grid and (optionally) exact bends."""
+        xs, ys, grid = self.output_grid(grid_n)
+        return Snapshot(
+            seq=next(_SNAPSHOT_SEQ),
+            t=time.monotonic(),
+            step=self.step,
+            epoch=self.step / self.steps_per_epoch,
+            xs=xs,
+            ys=ys,
+            grid=grid,
+            bends=self.bends() if with_bends else [],
+        )
+
     def saved_model(self) -> SavedModel:
         return SavedModel(
             self.params_numpy(),
@@ -413,6 +460,25 @@ class LiveRun:
         )
 
 
+# Jitted: eager op-by-op dispatch took ~2 ms a grid, each op holding the GIL that the
+# trainer and the server share.
+_predict = jax.jit(predict, static_argnames=("spec",))
+
+
+@functools.partial(jax.jit, static_argnames=("spec",))
+def _unit_activations(params, pts, spec: ModelSpec):
+    return hidden_activations(params, feature_map(pts, spec.features, jnp), spec.activation)
+
+
+@functools.lru_cache(maxsize=8)
+def _grid(n: int, box: tuple) -> tuple[np.ndarray, np.ndarray, jax.Array]:
+    """Axis values and the n*n grid points (row = y), on the device once per size."""
+    xs = np.linspace(box[0], box[1], n, dtype=np.float32)
+    ys = np.linspace(box[2], box[3], n, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, ys)
+    return xs, ys, jnp.asarray(np.stack([gx.ravel(), gy.ravel()], axis=1))
+
+
 class BackgroundTrainer:
     """Trains a LiveRun on a thread while a page draws it, so training speed does not
     wait for drawing (XLA releases the GIL while it runs).
@@ -421,24 +487,35 @@ class BackgroundTrainer:
     metrics are replaced whole, the history copies under its own lock) and call
     ``reading()`` as a heartbeat. The thread stops by itself when no frame came for
     ``idle_stop`` seconds (the tab was closed), when training diverges, or on ``stop()``.
+    With ``snapshot_grid`` set, it takes a snapshot of the run every ``snapshot_every``
+    seconds of wall time (training in between) into ``run.snapshots``.
     """
 
-    # Long slices: each chunk call needs the GIL, which the server's threads also want,
-    # so few large chunks train far faster than many small ones.
-    def __init__(self, slice_seconds: float = 0.06, idle_stop: float = 3.0):
+    # Each chunk call needs the GIL, which the server's threads also want, so slices are
+    # long enough for 256+ step chunks. 22 pictures/s: a little over the 20 a page shows.
+    def __init__(
+        self, slice_seconds: float = 0.06, snapshot_every: float = 0.045, idle_stop: float = 3.0
+    ):
         self.slice_seconds = slice_seconds
+        self.snapshot_every = snapshot_every
         self.idle_stop = idle_stop
         self.error = ""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._seen = time.monotonic()
+        self.snapshot_grid: int | None = None
+        self.snapshot_bends = True
 
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, run: LiveRun) -> None:
+    def start(
+        self, run: LiveRun, *, snapshot_grid: int | None = None, snapshot_bends: bool = True
+    ) -> None:
+        """Train ``run`` on the thread (a no-op while it runs, besides the heartbeat)."""
         self._seen = time.monotonic()
+        self.snapshot_grid, self.snapshot_bends = snapshot_grid, snapshot_bends
         if self.running:
             return
         self._stop.clear()
@@ -461,11 +538,19 @@ class BackgroundTrainer:
         yield
 
     def _loop(self, run: LiveRun) -> None:
+        due = time.monotonic()
         while not self._stop.is_set() and not run.diverged:
-            if time.monotonic() - self._seen > self.idle_stop:
+            now = time.monotonic()
+            if now - self._seen > self.idle_stop:
                 break
             try:
-                run.train_for(self.slice_seconds)
+                if not self.snapshot_grid:
+                    run.train_for(self.slice_seconds)
+                    continue
+                # Train until the next picture is due (the picture's own cost included).
+                run.train_for(max(due - now, 0.005))
+                run.snapshots.add(run.snapshot(self.snapshot_grid, with_bends=self.snapshot_bends))
+                due = max(due + self.snapshot_every, time.monotonic())
             except Exception as err:  # a page must still show what went wrong
                 self.error = f"Training stopped: {err}"
                 break

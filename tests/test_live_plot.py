@@ -174,3 +174,64 @@ def test_bad_paths_are_refused() -> None:
     for path in ("z", "1.x", "0", "0.x-y"):
         with pytest.raises(ValueError):
             live_plot(fig, key="bad", arrays={path: encode_floats(np.zeros(2))})
+
+
+# --- canvas traces and frames ------------------------------------------------------
+
+
+def _frames_app() -> None:
+    import numpy as np
+    import plotly.graph_objects as go
+    import streamlit as st
+
+    from playground.ui.live_plot import encode_floats, encode_grid, live_plot
+
+    fig = go.Figure()
+    fig.add_heatmap(z=[[0.0]])
+    fig.add_scatter(mode="lines")
+    fig.add_scatter(mode="markers", x=[0.0], y=[0.0])
+    base = st.session_state.setdefault("base", 0)
+    st.session_state.base = base + 3
+
+    def picture(k: int) -> dict:
+        return {
+            "0.z": encode_grid(np.full((3, 3), float(k)), 0, 100),
+            "1.x": encode_floats(np.array([k, k + 1.0])),
+            "1.y": encode_floats(np.array([0.0, 1.0])),
+        }
+
+    frames = [
+        {"seq": base + i, "t": 0.05 * (base + i), "label": f"p{base + i}", "arrays": picture(i)}
+        for i in range(1, 4)
+    ]
+    live_plot(fig, key="f", arrays=frames[-1]["arrays"], canvas=[1, 0], frames=frames)
+
+
+def test_frames_carry_the_newest_arrays_once() -> None:
+    at = AppTest.from_function(_frames_app, default_timeout=30).run()
+    assert not at.exception
+    data = _sent(at)
+    assert json.loads(data["fig"])["canvas"] == [0, 1]
+    assert [f["seq"] for f in data["frames"]] == [1, 2, 3]
+    assert [f["label"] for f in data["frames"]] == ["p1", "p2", "p3"]
+    assert "arrays" not in data  # the last frame is the state: not sent a second time
+    assert sorted(data["paths"]) == ["0.z", "1.x", "1.y"]
+    assert decode_array(data["frames"][0]["arrays"]["0.z"])[0, 0] == pytest.approx(1, abs=0.5)
+    at.run()
+    again = _sent(at)
+    assert [f["seq"] for f in again["frames"]] == [4, 5, 6] and "fig" not in again
+
+
+def test_bad_canvas_and_frames_are_refused() -> None:
+    fig = go.Figure([go.Heatmap(), go.Scatter(mode="lines")])
+    grid = encode_grid(np.zeros((2, 2)), 0, 1)
+    other = encode_grid(np.ones((2, 2)), 0, 1)
+    with pytest.raises(ValueError, match="canvas trace 5"):
+        live_plot(fig, key="c", canvas=[5])
+    frame = {"seq": 1, "t": 0.0, "label": "", "arrays": {"0.z": grid}}
+    with pytest.raises(ValueError, match="not on a canvas trace"):
+        live_plot(fig, key="c", arrays={"0.z": grid}, canvas=[1], frames=[frame])
+    with pytest.raises(ValueError, match="differs"):
+        live_plot(fig, key="c", arrays={"0.z": other}, canvas=[0], frames=[frame])
+    with pytest.raises(ValueError, match="increase"):
+        live_plot(fig, key="c", arrays={"0.z": grid}, canvas=[0], frames=[frame, frame])

@@ -232,3 +232,41 @@ def test_settings_survive_a_trip_to_another_page_and_back():
     no_exceptions(at)
     run = at.session_state["run"]
     assert run.cfg == before and metric(at, "Epoch") == "1"
+
+
+def _boundary_data(at: AppTest) -> dict:
+    import json
+
+    for el in at.main:
+        if getattr(el, "type", None) == "bidi_component":
+            data = json.loads(el.proto.json)
+            if data.get("key") == "boundary":
+                return data
+    raise AssertionError("no decision boundary on the page")
+
+
+def test_playing_sends_the_trainers_snapshots_as_frames():
+    """While playing, each refresh carries the pictures the trainer took since the last
+    one (in order, labelled with their epoch); the newest is not sent twice."""
+    at = app(hidden="8,8", batch_size="10")
+    button(at, "Play").click().run()
+    seen: list[dict] = []
+    end = time.monotonic() + 120
+    while len(seen) < 3 and time.monotonic() < end:
+        time.sleep(0.3)
+        at.run()
+        data = _boundary_data(at)
+        if data.get("frames"):
+            seen.append(data)
+    no_exceptions(at)
+    assert len(seen) == 3
+    seqs = [f["seq"] for d in seen for f in d["frames"]]
+    assert seqs == sorted(set(seqs))  # no picture twice, none out of order
+    epochs = [int(f["label"].split()[-1].replace(",", "")) for d in seen for f in d["frames"]]
+    assert epochs == sorted(epochs) and epochs[-1] > epochs[0]
+    last = seen[-1]
+    assert set(last["frames"][-1]["arrays"]) == {"0.z", *[p for p in last["paths"] if p != "0.z"]}
+    assert "0.z" not in last.get("arrays", {})  # carried by the last frame only
+    button(at, "Pause").click().run()
+    still = _boundary_data(at)
+    assert "frames" not in still and "0.z" in still["arrays"]  # paused: one still picture

@@ -8,8 +8,18 @@
 // may skip a frame's data when frames arrive faster than React commits. Every frame
 // therefore names the digests of everything the chart should show; whatever is missing
 // or stale here is asked for again through the "resync" trigger (at most once a second).
+//
+// Canvas traces (data.canvas) are painted here on a canvas above Plotly's plot area and
+// below its WebGL points: a change to them repaints in a few ms with no Plotly draw.
+// Frames (data.frames) are played back on that canvas at the pace they were taken.
 
 const RESYNC_AFTER_MS = 1000;
+// Playback runs a little behind the newest frame, so a late message does not stall it;
+// once further behind than MAX_LAG it skips ahead to TARGET_LAG.
+const PLAYBACK_MAX_LAG_S = 1.2;
+const PLAYBACK_TARGET_LAG_S = 0.4;
+// Plotly gets the canvas traces' latest arrays (for hover) once no frame came this long.
+const REST_SYNC_MS = 600;
 // Everything per user key: the figure, its arrays and its DOM node, kept across remounts
 // (a page switch, a full rerun) so the same node is moved back instead of redrawn.
 const charts = new Map();
@@ -137,6 +147,7 @@ function buildFigure(chart) {
     if (traces[index]) traces[index] = withValue(traces[index], keys, value);
   }
   chart.revision += 1;
+  chart.restDirty = false;
   const layout = {
     ...chart.fig.layout,
     height: chart.height,
@@ -166,12 +177,18 @@ async function drawLoop(chart) {
       const { traces, layout } = buildFigure(chart);
       const config = { displaylogo: false, ...chart.fig.config };
       const start = performance.now();
-      if (chart.frames === 0) await Plotly.newPlot(chart.div, traces, layout, config);
-      else await Plotly.react(chart.div, traces, layout, config);
+      if (chart.frames === 0) {
+        await Plotly.newPlot(chart.div, traces, layout, config);
+        // Zoom, pan, legend clicks and resizes redraw without us: follow them.
+        for (const event of ["plotly_afterplot", "plotly_restyle", "plotly_relayout"]) {
+          chart.div.on(event, () => schedulePaint(chart));
+        }
+      } else await Plotly.react(chart.div, traces, layout, config);
       chart.root.dataset.drawMs = (performance.now() - start).toFixed(1);
       chart.frames += 1;
       chart.root.dataset.frames = String(chart.frames);
       chart.root.dataset.spec = chart.spec;
+      paintCanvas(chart);
       await new Promise((resolve) => requestAnimationFrame(resolve));
     }
   } catch (err) {
@@ -179,6 +196,295 @@ async function drawLoop(chart) {
     console.error(err);
   } finally {
     chart.busy = false;
+  }
+}
+
+// ---- canvas layer ---------------------------------------------------------------
+
+function axisOf(full, ref, letter) {
+  return full[`${letter}axis${(ref ?? letter).slice(1)}`];
+}
+
+// Plotly's dash patterns (src/components/drawing dashStyle), in px for a line width.
+function dashPattern(dash, width) {
+  const d = Math.max(width, 3);
+  const named = {
+    solid: [],
+    dot: [d, d],
+    dash: [3 * d, 3 * d],
+    longdash: [5 * d, 5 * d],
+    dashdot: [3 * d, d, d, d],
+    longdashdot: [5 * d, 2 * d, d, 2 * d],
+  };
+  if (named[dash]) return named[dash];
+  return String(dash ?? "").split(/[ ,]+/).map(parseFloat).filter((v) => v >= 0);
+}
+
+let colorProbe = null;
+function rgbOf(color) {
+  colorProbe ??= document.createElement("canvas").getContext("2d");
+  colorProbe.clearRect(0, 0, 1, 1);
+  colorProbe.fillStyle = "#000";
+  colorProbe.fillStyle = color;
+  colorProbe.fillRect(0, 0, 1, 1);
+  const [r, g, b, a] = colorProbe.getImageData(0, 0, 1, 1).data;
+  return [r, g, b, a / 255];
+}
+
+// 256 RGBA colours over [zmin, zmax], interpolated in RGB as Plotly does, blended
+// with the plot background at the trace's opacity (the canvas is opaque there).
+function colourTable(trace, background) {
+  const scale = trace.colorscale.map(([at, c]) => [Number(at), rgbOf(c)]);
+  const bg = rgbOf(background);
+  const alpha = trace.opacity ?? 1;
+  const table = new Uint8ClampedArray(256 * 4);
+  for (let k = 0; k < 256; k++) {
+    const f = k / 255;
+    let j = 1;
+    while (j < scale.length - 1 && scale[j][0] < f) j++;
+    const [a0, c0] = scale[j - 1];
+    const [a1, c1] = scale[j];
+    const w = a1 > a0 ? Math.min(1, Math.max(0, (f - a0) / (a1 - a0))) : 1;
+    for (let ch = 0; ch < 3; ch++) {
+      const c = c0[ch] + w * (c1[ch] - c0[ch]);
+      table[4 * k + ch] = alpha * c + (1 - alpha) * bg[ch];
+    }
+    table[4 * k + 3] = 255;
+  }
+  return table;
+}
+
+function paintHeatmap(ctx, chart, index, trace, z, xa, ya, background) {
+  const rows = z.length;
+  const cols = rows ? z[0].length : 0;
+  if (!rows || !cols) return;
+  const key = `${index}|${background}|${trace.zmin}|${trace.zmax}|${trace.opacity}|${JSON.stringify(trace.colorscale)}`;
+  let cache = chart.tables.get(index);
+  if (!cache || cache.key !== key) {
+    cache = { key, table: colourTable(trace, background) };
+    chart.tables.set(index, cache);
+  }
+  const table = cache.table;
+  const image = new ImageData(cols, rows);
+  const px = image.data;
+  const lo = trace.zmin;
+  const scale = trace.zmax > lo ? 255 / (trace.zmax - lo) : 0;
+  for (let r = 0; r < rows; r++) {
+    const row = z[rows - 1 - r]; // the image's top row is the largest y
+    for (let c = 0; c < cols; c++) {
+      const v = row[c];
+      const o = 4 * (r * cols + c);
+      if (!Number.isFinite(v)) continue; // transparent, like Plotly's gaps
+      const k = 4 * Math.min(255, Math.max(0, Math.round((v - lo) * scale)));
+      px[o] = table[k];
+      px[o + 1] = table[k + 1];
+      px[o + 2] = table[k + 2];
+      px[o + 3] = 255;
+    }
+  }
+  chart.scratch ??= document.createElement("canvas");
+  chart.scratch.width = cols;
+  chart.scratch.height = rows;
+  chart.scratch.getContext("2d").putImageData(image, 0, 0);
+  // Cells are centred on the trace's x and y, as Plotly draws them.
+  const xs = trace.x ?? [0, cols - 1];
+  const ys = trace.y ?? [0, rows - 1];
+  const dx = cols > 1 ? (xs[cols - 1] - xs[0]) / (cols - 1) : 1;
+  const dy = rows > 1 ? (ys[rows - 1] - ys[0]) / (rows - 1) : 1;
+  const left = xa._offset + xa.c2p(xs[0] - dx / 2);
+  const right = xa._offset + xa.c2p(xs[cols - 1] + dx / 2);
+  const top = ya._offset + ya.c2p(ys[rows - 1] + dy / 2);
+  const bottom = ya._offset + ya.c2p(ys[0] - dy / 2);
+  ctx.imageSmoothingEnabled = trace.zsmooth !== false;
+  ctx.drawImage(chart.scratch, left, top, right - left, bottom - top);
+}
+
+function paintLines(ctx, trace, x, y, xa, ya) {
+  const line = trace.line ?? {};
+  const width = line.width ?? 2;
+  ctx.globalAlpha = trace.opacity ?? 1;
+  ctx.strokeStyle = line.color ?? "#000";
+  ctx.lineWidth = width;
+  ctx.lineJoin = "round";
+  ctx.setLineDash(dashPattern(line.dash, width));
+  ctx.beginPath();
+  let pen = false;
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i]) || !Number.isFinite(y[i])) {
+      pen = false;
+      continue;
+    }
+    const px = xa._offset + xa.c2p(x[i]);
+    const py = ya._offset + ya.c2p(y[i]);
+    if (pen) ctx.lineTo(px, py);
+    else ctx.moveTo(px, py);
+    pen = true;
+  }
+  ctx.stroke();
+  ctx.globalAlpha = 1;
+  ctx.setLineDash([]);
+}
+
+// The canvas sits in Plotly's .svg-container right under the WebGL points (or the
+// info layer), over the main SVG: above the heatmap and lines Plotly drew, below
+// markers, legend and hover labels; it never takes the mouse.
+function canvasLayer(chart) {
+  const container = chart.div.querySelector(".svg-container");
+  if (!container) return null;
+  let canvas = chart.canvas;
+  if (!canvas) {
+    canvas = document.createElement("canvas");
+    canvas.className = "live-plot-canvas";
+    Object.assign(canvas.style, {
+      position: "absolute",
+      left: "0px",
+      top: "0px",
+      pointerEvents: "none",
+    });
+    chart.canvas = canvas;
+  }
+  if (canvas.parentNode !== container) {
+    const above = container.querySelector(":scope > .gl-container");
+    const svgs = container.querySelectorAll(":scope > svg.main-svg");
+    container.insertBefore(canvas, above ?? svgs[1] ?? null);
+  }
+  return canvas;
+}
+
+function canvasValue(chart, index, prop, trace) {
+  const path = `${index}.${prop}`;
+  if (chart.shown?.has(path)) return chart.shown.get(path);
+  return chart.arrays.get(path)?.value ?? trace[prop];
+}
+
+function paintCanvas(chart) {
+  const gd = chart.div;
+  const full = gd._fullLayout;
+  if (!chart.canvasTraces.length || !full || !gd._fullData) return;
+  const canvas = canvasLayer(chart);
+  if (!canvas) return;
+  const start = performance.now();
+  const ratio = window.devicePixelRatio || 1;
+  const [w, h] = [full.width, full.height];
+  if (canvas.width !== Math.round(w * ratio) || canvas.height !== Math.round(h * ratio)) {
+    canvas.width = Math.round(w * ratio);
+    canvas.height = Math.round(h * ratio);
+    canvas.style.width = `${w}px`;
+    canvas.style.height = `${h}px`;
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  const background = full.plot_bgcolor ?? "#fff";
+  let labelAt = null;
+  for (const index of chart.canvasTraces) {
+    const trace = gd._fullData[index];
+    if (!trace || trace.visible !== true) continue;
+    const xa = axisOf(full, trace.xaxis, "x");
+    const ya = axisOf(full, trace.yaxis, "y");
+    if (!xa?.c2p || !ya?.c2p) continue;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(xa._offset, ya._offset, xa._length, ya._length);
+    ctx.clip();
+    if (trace.type === "heatmap") {
+      const z = canvasValue(chart, index, "z", trace);
+      if (z) paintHeatmap(ctx, chart, index, trace, z, xa, ya, background);
+    } else {
+      const x = canvasValue(chart, index, "x", trace);
+      const y = canvasValue(chart, index, "y", trace);
+      if (x && y) paintLines(ctx, trace, x, y, xa, ya);
+    }
+    ctx.restore();
+    labelAt ??= [xa._offset + xa._length, ya._offset];
+  }
+  if (chart.label && labelAt) {
+    ctx.font = `12px ${full.font?.family ?? "sans-serif"}`;
+    ctx.textAlign = "right";
+    ctx.textBaseline = "top";
+    const width = ctx.measureText(chart.label).width;
+    ctx.fillStyle = "rgba(255, 255, 255, 0.75)";
+    ctx.fillRect(labelAt[0] - width - 10, labelAt[1] + 4, width + 8, 17);
+    ctx.fillStyle = full.font?.color ?? "#333";
+    ctx.fillText(chart.label, labelAt[0] - 6, labelAt[1] + 7);
+  }
+  chart.paints += 1;
+  chart.root.dataset.paints = String(chart.paints);
+  chart.root.dataset.label = chart.label;
+  chart.root.dataset.paintMs = (performance.now() - start).toFixed(1);
+}
+
+function schedulePaint(chart) {
+  if (chart.paintPending) return;
+  chart.paintPending = true;
+  requestAnimationFrame(() => {
+    chart.paintPending = false;
+    paintCanvas(chart);
+  });
+}
+
+// ---- playback -------------------------------------------------------------------
+
+// Queues the frames not seen yet; returns the last frame's decoded arrays.
+function enqueueFrames(chart, frames) {
+  let last = null;
+  for (const frame of frames) {
+    last = new Map();
+    for (const [path, enc] of Object.entries(frame.arrays)) last.set(path, decodeArray(enc));
+    if (frame.seq <= chart.lastSeq) continue;
+    chart.lastSeq = frame.seq;
+    chart.queue.push({ t: frame.t, label: frame.label, values: last });
+    chart.received += 1;
+  }
+  chart.root.dataset.received = String(chart.received);
+  if (!chart.playing && chart.queue.length) {
+    chart.playing = true;
+    requestAnimationFrame((now) => playback(chart, now));
+  }
+  syncAtRest(chart);
+  return last;
+}
+
+// Once frames stop, Plotly gets the canvas traces' latest arrays (hover reads them).
+function syncAtRest(chart) {
+  chart.restDirty = true;
+  clearTimeout(chart.restTimer);
+  chart.restTimer = setTimeout(() => {
+    if (!chart.queue.length && !chart.playing && chart.restDirty) scheduleDraw(chart);
+  }, REST_SYNC_MS);
+}
+
+// Shows the frames whose time has come; the clock stands still while the queue is
+// empty, so a late message delays the pictures instead of skipping them.
+function playback(chart, now) {
+  const queue = chart.queue;
+  if (!queue.length || !chart.root.isConnected) {
+    chart.playing = false;
+    chart.clockAt = null;
+    return;
+  }
+  if (chart.clockAt == null) {
+    chart.clock = Math.max(chart.clock ?? -Infinity, queue[0].t - 0.1);
+  } else {
+    chart.clock += (now - chart.clockAt) / 1000;
+  }
+  chart.clockAt = now;
+  const newest = queue[queue.length - 1].t;
+  if (newest - chart.clock > PLAYBACK_MAX_LAG_S) chart.clock = newest - PLAYBACK_TARGET_LAG_S;
+  // At most one frame a tick, oldest first: frames taken close together are shown on
+  // consecutive ticks instead of hiding one another.
+  const frame = queue[0].t <= chart.clock ? queue.shift() : null;
+  if (frame) {
+    chart.shown = frame.values;
+    chart.label = frame.label;
+    chart.played += 1;
+    chart.root.dataset.played = String(chart.played);
+    paintCanvas(chart);
+  }
+  if (queue.length) requestAnimationFrame((t) => playback(chart, t));
+  else {
+    chart.playing = false;
+    chart.clockAt = null;
   }
 }
 
@@ -191,6 +497,8 @@ function newChart(key) {
   root.appendChild(div);
   const chart = { key, root, div, spec: null, json: null, fig: null, themed: null, lib: null };
   Object.assign(chart, { arrays: new Map(), revision: 0, frames: 0, updates: 0, askedAt: -1e9 });
+  Object.assign(chart, { canvasTraces: [], tables: new Map(), paints: 0, played: 0, received: 0 });
+  Object.assign(chart, { queue: [], lastSeq: -1, shown: null, label: "", restDirty: false });
   // Plotly's own `responsive` only hears window resizes; this also hears the sidebar.
   let width = 0;
   new ResizeObserver(([entry]) => {
@@ -227,10 +535,27 @@ export default function liveplot(component) {
   }
   if (data.fig) {
     Object.assign(chart, { spec: data.spec, json: data.fig, lib: data.lib, themed: null });
+    chart.canvasTraces = JSON.parse(data.fig).canvas ?? [];
+    chart.tables.clear();
   }
+  const onCanvas = (path) => chart.canvasTraces.includes(Number(path.split(".")[0]));
   for (const path of chart.arrays.keys()) if (!(path in data.paths)) chart.arrays.delete(path);
-  for (const [path, enc] of Object.entries(data.arrays ?? {})) {
+  const incoming = Object.entries(data.arrays ?? {});
+  for (const [path, enc] of incoming) {
     chart.arrays.set(path, { digest: data.paths[path], value: decodeArray(enc) });
+  }
+  const frames = data.frames ?? [];
+  const still = !frames.length && incoming.some(([path]) => onCanvas(path));
+  if (frames.length) {
+    // The last frame is the state the digests name.
+    for (const [path, value] of enqueueFrames(chart, frames)) {
+      chart.arrays.set(path, { digest: data.paths[path], value });
+    }
+  } else if (still) {
+    // A still picture (a step, a reset): show it now, whatever was queued.
+    chart.queue.length = 0;
+    chart.shown = null;
+    chart.label = "";
   }
   const complete =
     chart.spec === data.spec &&
@@ -251,7 +576,8 @@ export default function liveplot(component) {
   chart.root.dataset.key = data.key;
   // Theme colors are resolved here, so a theme switch (which re-calls us) recolors.
   const theme = readTheme(parentElement);
-  let changed = Boolean(data.fig) || Object.keys(data.arrays ?? {}).length > 0;
+  // Arrays of canvas traces need only a repaint; Plotly hears of them at rest.
+  let changed = Boolean(data.fig) || incoming.some(([path]) => !onCanvas(path));
   if (chart.themed !== theme.signature) {
     chart.fig = themedFigure(chart.json, theme);
     chart.themed = theme.signature;
@@ -262,4 +588,8 @@ export default function liveplot(component) {
   chart.div.style.height = `${data.height}px`;
   // A frame that brings nothing new costs no draw: drawing is the browser's bottleneck.
   if (changed || chart.frames === 0) scheduleDraw(chart);
+  else if (still) {
+    schedulePaint(chart);
+    syncAtRest(chart);
+  }
 }

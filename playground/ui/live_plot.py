@@ -16,6 +16,19 @@ Wire format (the ``data`` of the component, JSON):
   content changed since the last call, e.g. ``"0.z"`` is trace 0's ``z``,
   ``"2.marker.color"`` trace 2's ``marker.color``. The browser keeps the rest.
 
+Two additions keep a training view smooth where Plotly's own drawing is too slow
+(a Plotly.react of a heatmap figure takes 45-100 ms in software-rendered Chromium):
+
+- ``canvas``: trace indices (heatmaps, line traces) that the browser paints itself on a
+  canvas laid over Plotly's plot area, under its WebGL points, in the trace's own
+  colours, axes, dashes and legend visibility. A frame that changes only these arrays
+  costs a ~2 ms repaint instead of a Plotly draw; Plotly gets them too once the chart
+  comes to rest (so hover reads the latest values).
+- ``frames``: pictures of the canvas traces taken at times ``t`` (seconds, any clock),
+  played back in order at the pace they were taken, a fraction of a second behind. A
+  page refreshed 4 times a second can so show 20 pictures a second. The last frame's
+  arrays must be the call's own ``arrays`` for those paths; they are sent only once.
+
 The frontend may skip a frame's data when frames come faster than it renders, and a
 page may lack what its session sent (a reload into an old session). The digests let the
 JS notice anything missing or stale; it then fires the ``resync`` trigger (at most once
@@ -43,6 +56,7 @@ import streamlit as st
 
 __all__ = [
     "CompactArray",
+    "LiveFrame",
     "decode_array",
     "encode_floats",
     "encode_grid",
@@ -72,6 +86,19 @@ class CompactArray(TypedDict):
     lo: float
     hi: float
     b64: str
+
+
+class LiveFrame(TypedDict):
+    """One picture to play back: arrays of canvas traces as they were at time ``t``.
+
+    ``seq`` increases from frame to frame (the browser drops what it has played);
+    ``label`` is drawn in the plot's corner, e.g. the epoch the picture shows.
+    """
+
+    seq: int
+    t: float
+    label: str
+    arrays: dict[str, CompactArray]
 
 
 def _b64(a: np.ndarray) -> str:
@@ -239,18 +266,24 @@ def _without(node: dict[str, Any], props: list[str]) -> dict[str, Any]:
     return copy
 
 
-def _spec(figure: go.Figure | dict[str, Any], paths: list[str]) -> dict[str, Any]:
-    """``{"data", "layout", "config"}`` of the figure, minus the live array paths."""
+def _spec(
+    figure: go.Figure | dict[str, Any], paths: list[str], canvas: list[int]
+) -> dict[str, Any]:
+    """``{"data", "layout", "config", "canvas"}`` of the figure, minus the live arrays."""
     if isinstance(figure, go.Figure):
         figure = figure.to_plotly_json()
     traces = list(figure.get("data") or [])
     for path in paths:
         index, props = _split_path(path, len(traces))
         traces[index] = _without(traces[index], props)
+    for index in canvas:
+        if not 0 <= index < len(traces):
+            raise ValueError(f"canvas trace {index}: the figure has {len(traces)} traces")
     return {
         "data": traces,
         "layout": figure.get("layout") or {},
         "config": figure.get("config") or {},
+        "canvas": canvas,
     }
 
 
@@ -272,12 +305,32 @@ def _forget(key: str) -> None:
     st.session_state.get(_SESSION_KEY, {}).pop(key, None)
 
 
+def _check_frames(frames: list[LiveFrame], digests: dict[str, str], canvas: list[int]) -> set[str]:
+    """Paths the last frame carries (so ``arrays`` need not send them again)."""
+    seqs = [f["seq"] for f in frames]
+    if seqs != sorted(set(seqs)):
+        raise ValueError(f"frame seq numbers must increase, got {seqs}")
+    for frame in frames:
+        for path in frame["arrays"]:
+            if int(path.split(".")[0]) not in canvas:
+                raise ValueError(f"frame array {path!r} is not on a canvas trace {canvas}")
+    if not frames:
+        return set()
+    last = frames[-1]["arrays"]
+    for path, enc in last.items():
+        if digests.get(path) != _array_digest(enc):
+            raise ValueError(f"the last frame's {path!r} differs from arrays[{path!r}]")
+    return set(last)
+
+
 def live_plot(
     figure: go.Figure | dict[str, Any],
     *,
     key: str,
     height: int = 400,
     arrays: dict[str, CompactArray] | None = None,
+    canvas: tuple[int, ...] | list[int] = (),
+    frames: list[LiveFrame] | None = None,
 ) -> None:
     """Show ``figure`` under ``key``, updating the chart in place on later calls.
 
@@ -297,11 +350,14 @@ def live_plot(
         })
     """
     arrays = dict(arrays or {})
-    spec_json = pio_json.to_json_plotly(_spec(figure, list(arrays)))
+    frames = list(frames or [])
+    canvas_traces = sorted({int(i) for i in canvas})
+    spec_json = pio_json.to_json_plotly(_spec(figure, list(arrays), canvas_traces))
     spec = _digest(spec_json)
     record = _sent_record(key)
 
     digests = {path: _array_digest(enc) for path, enc in sorted(arrays.items())}
+    carried = _check_frames(frames, digests, canvas_traces)
     data: dict[str, Any] = {"key": key, "spec": spec, "paths": digests, "height": height}
     if record["spec"] != spec:
         _serve_plotly_js()
@@ -309,10 +365,16 @@ def live_plot(
         data["lib"] = plotly_js_url()
         data["code"] = _renderer_js()
         record["spec"] = spec
-    changed = {path: arrays[path] for path, d in digests.items() if record["arrays"].get(path) != d}
+    changed = {
+        path: arrays[path]
+        for path, d in digests.items()
+        if record["arrays"].get(path) != d and path not in carried
+    }
     record["arrays"] = digests
     if changed:
         data["arrays"] = changed
+    if frames:
+        data["frames"] = frames
 
     _component()(
         key=f"live_plot:{key}",

@@ -3,6 +3,8 @@
 Figures are built once per shape of the picture (data, task, view options) and cached in
 the session; each frame sends only the arrays that move (the output grid as 8-bit, the
 bends, the curves) through ``live_plot``, so a frame stays small and nothing remounts.
+While playing, the decision boundary plays back the trainer's snapshots (~20 a second)
+from a page refreshed ~4 times a second; it and the unit pictures are canvas-painted.
 """
 
 import numpy as np
@@ -21,18 +23,18 @@ from playground.figures import (
     thumbnail_units,
 )
 from playground.model import param_count
-from playground.session import LiveRun
+from playground.session import LiveRun, Snapshot
 from playground.train import metric_name
-from playground.ui.live_plot import encode_floats, encode_grid, live_plot
+from playground.ui.live_plot import CompactArray, LiveFrame, encode_floats, encode_grid, live_plot
 
-GRID_N = 100  # output grid drawn under the points
+GRID_N = 64  # output grid drawn under the points: 4 KB a picture
 THUMB_N = 24  # grid of each unit's thumbnail
 CURVE_POINTS = 300  # history points drawn per curve
 THUMB_MAX_WIDTH, THUMB_MAX_DEPTH = 8, 4
-# While playing, the side plots refresh every few frames: the browser's Plotly draws
-# (not the server) limit the frame rate, and the decision boundary matters most.
+# While playing, the curves (Plotly draws, 25-110 ms each in software-rendered Chromium)
+# refresh every other page refresh; canvas-painted unit pictures cost ~2 ms.
 CURVES_EVERY = 2
-THUMB_EVERY = 10
+THUMB_EVERY = 1
 
 
 def _due(name: str, every: int) -> bool:
@@ -43,16 +45,16 @@ def _due(name: str, every: int) -> bool:
     return ss.get("_frame", 0) % every == 0
 
 
-def _show(name: str, fig: dict, height: int, arrays: dict) -> None:
-    st.session_state[f"_last_{name}"] = (fig, height, arrays)
-    live_plot(fig, key=name, height=height, arrays=arrays)
+def _show(name: str, fig: dict, height: int, arrays: dict, canvas=()) -> None:
+    st.session_state[f"_last_{name}"] = (fig, height, arrays, list(canvas))
+    live_plot(fig, key=name, height=height, arrays=arrays, canvas=list(canvas))
 
 
 def _show_last(name: str) -> None:
     """Redraw a skipped plot from its last arrays: an element missing from a rerun
     disappears, and unchanged arrays cost the browser no draw."""
-    fig, height, arrays = st.session_state[f"_last_{name}"]
-    live_plot(fig, key=name, height=height, arrays=arrays)
+    fig, height, arrays, canvas = st.session_state[f"_last_{name}"]
+    live_plot(fig, key=name, height=height, arrays=arrays, canvas=canvas)
 
 
 def _cached_figure(name: str, key: tuple, build) -> dict:
@@ -64,11 +66,12 @@ def _cached_figure(name: str, key: tuple, build) -> dict:
     return cache[name][1]
 
 
-def bends_by_layer(run: LiveRun) -> list[list[np.ndarray]]:
-    """Segments of all bends, grouped per hidden layer."""
-    layers: list[list[np.ndarray]] = [[] for _ in run.spec.hidden]
-    for b in run.bends():
-        layers[b.layer].extend(np.asarray(b.segments).reshape(-1, 2, 2))
+def bends_by_layer(bends: list, n_layers: int) -> list[list[np.ndarray]]:
+    """Segments of all bends (``geometry.Bend``), grouped per hidden layer."""
+    layers: list[list[np.ndarray]] = [[] for _ in range(n_layers)]
+    for b in bends:
+        if b.layer < n_layers:
+            layers[b.layer].extend(np.asarray(b.segments).reshape(-1, 2, 2))
     return layers
 
 
@@ -109,34 +112,70 @@ def readouts(run: LiveRun) -> None:
         )
 
 
-def boundary_plot(run: LiveRun, *, show_bends: bool, height: int = 520) -> None:
-    xs, ys, grid = run.output_grid(GRID_N)
+def _boundary_arrays(
+    run: LiveRun, snap: Snapshot, first_bend: int, n_layers: int
+) -> dict[str, CompactArray]:
+    data = run.data
+    _, zmin, zmax = surface_colourscale(data.task, data.n_classes)
+    z = output_surface(snap.grid, data.task, data.n_classes, run.cfg.discretize)
+    arrays = {"0.z": encode_grid(z, zmin, zmax)}
+    for i, segments in enumerate(bends_by_layer(snap.bends, n_layers)):
+        bx, by = polylines_xy(segments)
+        arrays[f"{first_bend + i}.x"] = encode_floats(bx, bits=16)
+        arrays[f"{first_bend + i}.y"] = encode_floats(by, bits=16)
+    return arrays
+
+
+def bend_layers_shown(run: LiveRun, show_bends: bool) -> int:
+    """How many layers of bends the boundary draws (none where they are not exact)."""
+    return len(run.spec.hidden) if show_bends and not run.geometry_note() else 0
+
+
+def boundary_plot(run: LiveRun, *, show_bends: bool, playing: bool, height: int = 520) -> None:
+    """The output over the plane with points and bends. While playing it plays back the
+    trainer's snapshots taken since the last refresh; otherwise it shows the run now."""
+    ss = st.session_state
     cfg, data = run.cfg, run.data
-    layers = bends_by_layer(run) if show_bends else []
-    key = (id(data), cfg.show_test, cfg.discretize, len(layers))
-    fig = _cached_figure(
-        "boundary",
-        key,
-        lambda: decision_boundary_figure(
-            xs,
-            ys,
-            grid,
+    n_layers = bend_layers_shown(run, show_bends)
+    key = (id(data), cfg.show_test, cfg.discretize, n_layers)
+    last = ss.get("_boundary_last")
+    mine = last is not None and last["snapshots"] is run.snapshots and last["key"] == key
+    playback = playing and mine
+    snaps = run.snapshots.since(last["seq"]) if playback else []
+    if not playback:
+        snaps = [run.snapshot(GRID_N, with_bends=n_layers > 0)]
+
+    def build():
+        snap = snaps[-1] if snaps else run.snapshot(GRID_N, with_bends=n_layers > 0)
+        layers = bends_by_layer(snap.bends, n_layers)
+        return decision_boundary_figure(
+            snap.xs,
+            snap.ys,
+            snap.grid,
             data,
             show_test=cfg.show_test,
             discretize=cfg.discretize,
             bends_by_layer=layers,
             height=height,
-        ),
-    )
-    _, zmin, zmax = surface_colourscale(data.task, data.n_classes)
-    z = output_surface(grid, data.task, data.n_classes, cfg.discretize)
-    arrays = {"0.z": encode_grid(z, zmin, zmax)}
-    first_bend = len(fig["data"]) - len(layers)
-    for i, segments in enumerate(layers):
-        bx, by = polylines_xy(segments)
-        arrays[f"{first_bend + i}.x"] = encode_floats(bx)
-        arrays[f"{first_bend + i}.y"] = encode_floats(by)
-    live_plot(fig, key="boundary", height=height, arrays=arrays)
+        )
+
+    fig = _cached_figure("boundary", key, build)
+    first_bend = len(fig["data"]) - n_layers
+    canvas = [0, *range(first_bend, len(fig["data"]))]
+    frames: list[LiveFrame] = []
+    if playback and snaps:
+        for s in snaps:
+            frame_arrays = _boundary_arrays(run, s, first_bend, n_layers)
+            label = f"epoch {int(s.epoch):,}"
+            frames.append({"seq": s.seq, "t": s.t, "label": label, "arrays": frame_arrays})
+        arrays = frames[-1]["arrays"]
+    elif playback:
+        arrays = last["arrays"]  # no new picture yet: the browser keeps what it shows
+    else:
+        arrays = _boundary_arrays(run, snaps[-1], first_bend, n_layers)
+    seq = snaps[-1].seq if snaps else last["seq"]
+    ss["_boundary_last"] = {"snapshots": run.snapshots, "seq": seq, "key": key, "arrays": arrays}
+    live_plot(fig, key="boundary", height=height, arrays=arrays, canvas=canvas, frames=frames)
 
 
 def _thin(n: int) -> np.ndarray:
@@ -218,8 +257,9 @@ def thumbnails(run: LiveRun) -> None:
         return
     xs, ys, grids = run.unit_grids(THUMB_N)
     hidden = run.spec.hidden
+    bends = run.bends()
     per_unit = [[[] for _ in range(w)] for w in hidden]
-    for b in run.bends():
+    for b in bends:
         per_unit[b.layer][b.unit] = list(np.asarray(b.segments).reshape(-1, 2, 2))
     fig = _cached_figure(
         "thumbs",
@@ -231,6 +271,6 @@ def thumbnails(run: LiveRun) -> None:
     for k, (layer, j) in enumerate(units):
         arrays[f"{k}.z"] = encode_grid(scaled_unit(grids[layer][..., j]), -1.0, 1.0)
         bx, by = polylines_xy(per_unit[layer][j])
-        arrays[f"{len(units) + k}.x"] = encode_floats(bx)
-        arrays[f"{len(units) + k}.y"] = encode_floats(by)
-    _show("thumbs", fig, fig["layout"]["height"], arrays)
+        arrays[f"{len(units) + k}.x"] = encode_floats(bx, bits=16)
+        arrays[f"{len(units) + k}.y"] = encode_floats(by, bits=16)
+    _show("thumbs", fig, fig["layout"]["height"], arrays, canvas=range(len(fig["data"])))

@@ -121,11 +121,14 @@ def play_controls(note: str = "") -> bool:
     return playing
 
 
-def train_in_background(run: LiveRun) -> None:
-    """Called by a page's live fragment: keep training while Play is on."""
+def train_in_background(
+    run: LiveRun, *, snapshot_grid: int | None = None, snapshot_bends: bool = True
+) -> None:
+    """Called by a page's live fragment: keep training while Play is on (taking
+    snapshots of the run for playback when ``snapshot_grid`` is set)."""
     ss = st.session_state
     if ss.get("playing") and not run.diverged:
-        trainer().start(run)
+        trainer().start(run, snapshot_grid=snapshot_grid, snapshot_bends=snapshot_bends)
         ss._frame = ss.get("_frame", 0) + 1
 
 

@@ -1,0 +1,75 @@
+"""Snapshots of a live run: what the trainer records for the boundary to play back."""
+
+import itertools
+import time
+
+import numpy as np
+
+from playground.config import RunConfig
+from playground.session import BackgroundTrainer, LiveRun, Snapshots
+
+
+def _run() -> LiveRun:
+    return LiveRun(RunConfig(problem="xor", hidden=(8, 8), batch_size=10))
+
+
+def test_snapshot_is_the_run_as_it_is():
+    run = _run()
+    run.train_steps(50)
+    snap = run.snapshot(32)
+    xs, ys, grid = run.output_grid(32)
+    np.testing.assert_array_equal(snap.grid, grid)
+    np.testing.assert_array_equal(snap.xs, xs)
+    assert snap.step == run.step == 50 and snap.epoch == 50 / run.steps_per_epoch
+    assert [b.segments.tolist() for b in snap.bends] == [b.segments.tolist() for b in run.bends()]
+    assert run.snapshot(32, with_bends=False).bends == []
+    # Points on the grid are predicted exactly as anywhere else.
+    pts = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    np.testing.assert_allclose(grid.ravel(), run.predict(pts), rtol=1e-6, atol=1e-7)
+
+
+def test_snapshot_numbers_increase_across_runs():
+    a, b = _run(), _run()
+    seqs = [a.snapshot(8).seq, b.snapshot(8).seq, a.snapshot(8).seq]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3
+
+
+def test_ring_keeps_the_newest_and_reads_since():
+    run = _run()
+    ring = Snapshots(limit=3)
+    snaps = [run.snapshot(4, with_bends=False) for _ in range(5)]
+    for s in snaps:
+        ring.add(s)
+    assert [s.seq for s in ring.since(0)] == [s.seq for s in snaps[2:]]
+    assert [s.seq for s in ring.since(snaps[3].seq)] == [snaps[4].seq]
+    assert ring.since(snaps[4].seq) == []
+
+
+def test_trainer_takes_snapshots_while_it_trains():
+    run = _run()
+    trainer = BackgroundTrainer(snapshot_every=0.02)
+    trainer.start(run, snapshot_grid=16)
+    end = time.monotonic() + 60
+    while len(run.snapshots.since(0)) < 5 and time.monotonic() < end:
+        time.sleep(0.1)
+        trainer.start(run, snapshot_grid=16)  # the page's heartbeat
+    trainer.stop()
+    snaps = run.snapshots.since(0)
+    assert len(snaps) >= 5 and not trainer.error
+    assert all(s.grid.shape == (16, 16) and np.isfinite(s.grid).all() for s in snaps)
+    assert [s.step for s in snaps] == sorted(s.step for s in snaps) and snaps[-1].step > 0
+    assert all(b.t > a.t for a, b in itertools.pairwise(snaps))
+    assert snaps[-1].step <= run.step
+    assert any(s.bends for s in snaps)
+
+
+def test_trainer_without_snapshot_grid_takes_none():
+    run = _run()
+    trainer = BackgroundTrainer()
+    trainer.start(run)
+    end = time.monotonic() + 60
+    while run.step == 0 and time.monotonic() < end:
+        time.sleep(0.1)
+        trainer.start(run)
+    trainer.stop()
+    assert run.step > 0 and run.snapshots.since(0) == []
