@@ -544,13 +544,12 @@ def geometry_supported(activation: str, features: Sequence[str]) -> tuple[bool, 
     if activation not in PIECEWISE_LINEAR:
         return False, (
             f"{activation} is a smooth curve, not straight pieces, so the network has no "
-            "exact linear regions; the count shown is an estimate from a grid of points."
+            "exact linear regions."
         )
     if not is_raw(features):
         return False, (
             "The inputs include features other than x1 and x2 (such as x1² or sin x1), "
-            "so even the first layer's bends are curves; the count shown is an estimate "
-            "from a grid of points."
+            "so even the first layer's bends are curves."
         )
     return True, ""
 

@@ -296,6 +296,8 @@ def region_view(
             return exact_view(params, activation, box, n, max_regions=max_regions)
         except PlaygroundError as err:
             why = f"{err} The picture and the count come from a grid of points: an estimate."
+    else:
+        why += " The count shown is an estimate from a grid of points."
     return estimate_view(params, activation, features, box, n, note=why, count_n=count_n)
 
 

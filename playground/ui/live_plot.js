@@ -399,14 +399,12 @@ function paintCanvas(chart) {
     labelAt ??= [xa._offset + xa._length, ya._offset];
   }
   if (chart.label && labelAt) {
+    // Above the plot's top right corner, in the margin: it never hides data.
     ctx.font = `12px ${full.font?.family ?? "sans-serif"}`;
     ctx.textAlign = "right";
-    ctx.textBaseline = "top";
-    const width = ctx.measureText(chart.label).width;
-    ctx.fillStyle = "rgba(255, 255, 255, 0.75)";
-    ctx.fillRect(labelAt[0] - width - 10, labelAt[1] + 4, width + 8, 17);
+    ctx.textBaseline = "bottom";
     ctx.fillStyle = full.font?.color ?? "#333";
-    ctx.fillText(chart.label, labelAt[0] - 6, labelAt[1] + 7);
+    ctx.fillText(chart.label, labelAt[0], labelAt[1] - 4);
   }
   chart.paints += 1;
   chart.root.dataset.paints = String(chart.paints);

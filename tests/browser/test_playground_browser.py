@@ -123,6 +123,30 @@ def test_play_trains_and_the_plot_moves(app_url: str, page: Page, artifacts: Pat
     assert epoch(page) == paused
     # At rest, Plotly's own heatmap (what hover reads) gets the newest picture too.
     assert z_checksum(page) != z0
+    # ... and the canvas looks as Plotly itself draws the same heatmap and bends.
+    diff = canvas_against_plotly(page)
+    assert diff["mean"] < 3 and diff["share_off"] < 0.02, diff
+
+
+def canvas_against_plotly(page: Page) -> dict[str, float]:
+    """Screenshots of the boundary with and without its canvas layer, compared: the
+    canvas must reproduce Plotly's own drawing (colours, cell positions, bends)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    figure = page.locator('.live-plot[data-key="boundary"] .svg-container')
+
+    def shot(visibility: str) -> np.ndarray:
+        boundary(page, f"(e.querySelector('canvas.live-plot-canvas').style.visibility"
+                       f" = '{visibility}', 1)")  # fmt: skip
+        return np.asarray(Image.open(io.BytesIO(figure.screenshot())).convert("RGB"), int)
+
+    plotly_only, with_canvas = shot("hidden"), shot("visible")
+    off = np.abs(plotly_only - with_canvas).max(axis=2)
+    # Lines are anti-aliased a little differently: a few pixels along them differ.
+    return {"mean": float(off.mean()), "share_off": float((off > 24).mean())}
 
 
 @pytest.mark.parametrize("app_url", [APP], indirect=True)
