@@ -210,6 +210,8 @@ def decision_boundary_figure(
             zmin=zmin,
             zmax=zmax,
             opacity=0.8,
+            # Probabilities and values blend smoothly between cells; classes do not.
+            zsmooth="best" if task != "multiclass" and not discretize else False,
             colorbar={"title": {"text": bar_title}, "thickness": 12, "len": 0.8},
             hovertemplate="x₁=%{x:.2f}<br>x₂=%{y:.2f}<br>output=%{z:.3f}<extra></extra>",
             showscale=task != "multiclass",
@@ -380,6 +382,7 @@ def neuron_thumbnails_figure(
                 z=scaled_unit(unit_grids[layer][..., j]),
                 zmin=-1,
                 zmax=1,
+                zsmooth="best",
                 colorscale=DIVERGING,
                 showscale=False,
                 hovertemplate=f"layer {layer + 1}, unit {j + 1}<br>x₁=%{{x:.1f}}, "

@@ -15,9 +15,12 @@
 
 const RESYNC_AFTER_MS = 1000;
 // Playback runs a little behind the newest frame, so a late message does not stall it;
-// once further behind than MAX_LAG it skips ahead to TARGET_LAG.
+// behind more than TARGET_LAG it plays CATCH_UP times faster; behind more than MAX_LAG
+// it skips ahead to TARGET_LAG.
 const PLAYBACK_MAX_LAG_S = 1.2;
 const PLAYBACK_TARGET_LAG_S = 0.4;
+const PLAYBACK_CATCH_UP = 1.25;
+const MAX_QUEUED_FRAMES = 120;
 // Plotly gets the canvas traces' latest arrays (for hover) once no frame came this long.
 const REST_SYNC_MS = 600;
 // Everything per user key: the figure, its arrays and its DOM node, kept across remounts
@@ -432,6 +435,7 @@ function enqueueFrames(chart, frames) {
     if (frame.seq <= chart.lastSeq) continue;
     chart.lastSeq = frame.seq;
     chart.queue.push({ t: frame.t, label: frame.label, values: last });
+    if (chart.queue.length > MAX_QUEUED_FRAMES) chart.queue.shift(); // a hidden tab
     chart.received += 1;
   }
   chart.root.dataset.received = String(chart.received);
@@ -461,14 +465,20 @@ function playback(chart, now) {
     chart.clockAt = null;
     return;
   }
+  const newest = queue[queue.length - 1].t;
   if (chart.clockAt == null) {
     chart.clock = Math.max(chart.clock ?? -Infinity, queue[0].t - 0.1);
   } else {
-    chart.clock += (now - chart.clockAt) / 1000;
+    // Stalls add lag; playing a little fast while behind the target takes it back.
+    const speed = newest - chart.clock > PLAYBACK_TARGET_LAG_S ? PLAYBACK_CATCH_UP : 1;
+    chart.clock += (speed * (now - chart.clockAt)) / 1000;
   }
   chart.clockAt = now;
-  const newest = queue[queue.length - 1].t;
-  if (newest - chart.clock > PLAYBACK_MAX_LAG_S) chart.clock = newest - PLAYBACK_TARGET_LAG_S;
+  if (newest - chart.clock > PLAYBACK_MAX_LAG_S) {
+    // Far behind (a hidden tab, a stall): skip to near the newest, dropping the rest.
+    chart.clock = newest - PLAYBACK_TARGET_LAG_S;
+    while (queue.length > 1 && queue[1].t <= chart.clock) queue.shift();
+  }
   // At most one frame a tick, oldest first: frames taken close together are shown on
   // consecutive ticks instead of hiding one another.
   const frame = queue[0].t <= chart.clock ? queue.shift() : null;
@@ -477,6 +487,7 @@ function playback(chart, now) {
     chart.label = frame.label;
     chart.played += 1;
     chart.root.dataset.played = String(chart.played);
+    chart.root.dataset.lagMs = ((newest - frame.t) * 1000).toFixed(0);
     paintCanvas(chart);
   }
   if (queue.length) requestAnimationFrame((t) => playback(chart, t));
