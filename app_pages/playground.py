@@ -48,7 +48,7 @@ def page() -> None:
             left, right = st.columns([3, 2])
             with left:
                 live_view.boundary_plot(run, show_bends=show_bends, playing=playing)
-                note = run.geometry_note()
+                note = run.geometry_note() or run.bends_note
                 if show_bends and note:
                     st.caption(f"Bends are not drawn: {note}")
             with right:

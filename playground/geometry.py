@@ -256,11 +256,15 @@ class _Layered(NamedTuple):
     bends: list[Bend]
 
 
-def _too_many(limit: int) -> PlaygroundError:
-    return PlaygroundError(
-        f"This network cuts the box into more than {limit:,} pieces, too many to compute "
-        "exactly; use the grid estimate instead."
-    )
+class TooManyPieces(PlaygroundError):
+    """The partition passed its piece limit (``limit``): no exact answer here."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(
+            f"This network cuts the box into more than {limit:,} pieces, too many to "
+            "compute exactly; use the grid estimate instead."
+        )
 
 
 def _cut_layer(pieces, a, c, reach, min_area, max_pieces):
@@ -315,7 +319,7 @@ def _cut_layer(pieces, a, c, reach, min_area, max_pieces):
         active = np.concatenate([active[whole], act_up, act_low])
         parent = np.concatenate([parent[whole], parent[crossed], parent[crossed]])
         if len(parent) > max_pieces:
-            raise _too_many(max_pieces)
+            raise TooManyPieces(max_pieces)
     return pieces, parent, active
 
 

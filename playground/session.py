@@ -40,6 +40,10 @@ from playground.train import (
 CHUNK_LADDER = (1, 16, 256, 2048)
 MAX_HISTORY = 600
 MAX_SNAPSHOTS = 64  # a few seconds of pictures; a page that reads slower skips the oldest
+# A picture (or the bends) that cost c seconds waits at least this many times c of
+# training before the next: pictures never take more than a quarter of the trainer's
+# time. Small nets get ~20 pictures/s; a 1024x3 net (~0.3 s a grid) about one.
+SNAPSHOT_COST_FACTOR = 3.0
 _SNAPSHOT_SEQ = itertools.count(1)  # next() is atomic under the GIL
 
 
@@ -191,6 +195,7 @@ class LiveRun:
         self.cfg = cfg
         self.upload = upload
         self.message = ""  # why training paused, in plain words; "" when all is well
+        self.bends_note = ""  # why the exact bends are not drawn; "" when they are
         self._rate = None  # measured steps per second, for budgeting
         self._compiled: set[tuple] = set()
         self._build(saved)
@@ -419,8 +424,9 @@ class LiveRun:
         return "" if ok else why
 
     def bends(self, box=BOX) -> list:
-        """Exact bends of every hidden unit (``geometry.Bend``), or [] when unsupported."""
-        from playground.geometry import bends
+        """Exact bends of every hidden unit (``geometry.Bend``), or [] when they cannot be
+        drawn; ``bends_note`` then says why (it is "" when they were drawn)."""
+        from playground.geometry import TooManyPieces, bends
 
         if not self.spec.hidden or self.geometry_note():
             return []
@@ -429,11 +435,20 @@ class LiveRun:
         key = (self.state.params, box)
         hit = getattr(self, "_bends", None)
         if hit is None or hit[0][0] is not key[0] or hit[0][1] != box:
-            self._bends = (key, bends(self.params_numpy(), self.spec.activation, box))
+            try:
+                found, self.bends_note = bends(self.params_numpy(), self.spec.activation, box), ""
+            except TooManyPieces as err:
+                found = []
+                self.bends_note = (
+                    f"the network cuts the plane into more than {err.limit:,} pieces, too "
+                    "many to draw every bend exactly."
+                )
+            self._bends = (key, found)
         return self._bends[1]
 
-    def snapshot(self, grid_n: int, *, with_bends: bool = True) -> Snapshot:
-        """The run as it is now: output grid and (optionally) exact bends."""
+    def snapshot(self, grid_n: int, *, bends: list | None = None) -> Snapshot:
+        """The run as it is now: the output grid, and the exact bends (computed now when
+        ``bends`` is None, else the given ones, e.g. [] or the last ones computed)."""
         xs, ys, grid = self.output_grid(grid_n)
         return Snapshot(
             seq=next(_SNAPSHOT_SEQ),
@@ -443,7 +458,7 @@ class LiveRun:
             xs=xs,
             ys=ys,
             grid=grid,
-            bends=self.bends() if with_bends else [],
+            bends=self.bends() if bends is None else bends,
         )
 
     def saved_model(self) -> SavedModel:
@@ -488,7 +503,9 @@ class BackgroundTrainer:
     ``reading()`` as a heartbeat. The thread stops by itself when no frame came for
     ``idle_stop`` seconds (the tab was closed), when training diverges, or on ``stop()``.
     With ``snapshot_grid`` set, it takes a snapshot of the run every ``snapshot_every``
-    seconds of wall time (training in between) into ``run.snapshots``.
+    seconds of wall time (training in between) into ``run.snapshots``, less often when
+    pictures are costly (big nets: see SNAPSHOT_COST_FACTOR); costly bends are reused
+    by the pictures between two computations of them.
     """
 
     # Each chunk call needs the GIL, which the server's threads also want, so slices are
@@ -538,7 +555,8 @@ class BackgroundTrainer:
         yield
 
     def _loop(self, run: LiveRun) -> None:
-        due = time.monotonic()
+        due = bends_due = time.monotonic()
+        last_bends: list = []
         while not self._stop.is_set() and not run.diverged:
             now = time.monotonic()
             if now - self._seen > self.idle_stop:
@@ -547,10 +565,17 @@ class BackgroundTrainer:
                 if not self.snapshot_grid:
                     run.train_for(self.slice_seconds)
                     continue
-                # Train until the next picture is due (the picture's own cost included).
+                # Train until the next picture is due.
                 run.train_for(max(due - now, 0.005))
-                run.snapshots.add(run.snapshot(self.snapshot_grid, with_bends=self.snapshot_bends))
-                due = max(due + self.snapshot_every, time.monotonic())
+                start = time.monotonic()
+                if self.snapshot_bends and start >= bends_due:
+                    last_bends = run.bends()
+                    bends_due = start + SNAPSHOT_COST_FACTOR * (time.monotonic() - start)
+                middle = time.monotonic()
+                bends = last_bends if self.snapshot_bends else []
+                run.snapshots.add(run.snapshot(self.snapshot_grid, bends=bends))
+                end = time.monotonic()
+                due = max(due + self.snapshot_every, end + SNAPSHOT_COST_FACTOR * (end - middle))
             except Exception as err:  # a page must still show what went wrong
                 self.error = f"Training stopped: {err}"
                 break

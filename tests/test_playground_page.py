@@ -270,3 +270,15 @@ def test_playing_sends_the_trainers_snapshots_as_frames():
     button(at, "Pause").click().run()
     still = _boundary_data(at)
     assert "frames" not in still and "0.z" in still["arrays"]  # paused: one still picture
+
+
+def test_a_wide_net_says_why_its_bends_are_not_drawn():
+    """At He init every bias is 0 (all bends cross the origin); one epoch spreads them
+    into more pieces than the exact geometry computes."""
+    at = app(hidden="256,256", batch_size="10")
+    no_exceptions(at)
+    button(at, "Step").click().run()
+    no_exceptions(at)
+    assert metric(at, "Epoch") == "1"
+    notes = " ".join(c.value for c in at.caption)
+    assert "Bends are not drawn: the network cuts the plane into more than" in notes

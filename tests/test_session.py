@@ -22,7 +22,7 @@ def test_snapshot_is_the_run_as_it_is():
     np.testing.assert_array_equal(snap.xs, xs)
     assert snap.step == run.step == 50 and snap.epoch == 50 / run.steps_per_epoch
     assert [b.segments.tolist() for b in snap.bends] == [b.segments.tolist() for b in run.bends()]
-    assert run.snapshot(32, with_bends=False).bends == []
+    assert run.snapshot(32, bends=[]).bends == []
     # Points on the grid are predicted exactly as anywhere else.
     pts = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
     np.testing.assert_allclose(grid.ravel(), run.predict(pts), rtol=1e-6, atol=1e-7)
@@ -37,7 +37,7 @@ def test_snapshot_numbers_increase_across_runs():
 def test_ring_keeps_the_newest_and_reads_since():
     run = _run()
     ring = Snapshots(limit=3)
-    snaps = [run.snapshot(4, with_bends=False) for _ in range(5)]
+    snaps = [run.snapshot(4, bends=[]) for _ in range(5)]
     for s in snaps:
         ring.add(s)
     assert [s.seq for s in ring.since(0)] == [s.seq for s in snaps[2:]]
@@ -73,3 +73,33 @@ def test_trainer_without_snapshot_grid_takes_none():
         trainer.start(run)
     trainer.stop()
     assert run.step > 0 and run.snapshots.since(0) == []
+
+
+def test_too_many_pieces_means_no_bends_and_a_note():
+    run = LiveRun(RunConfig(problem="xor", hidden=(256, 256)))
+    run.train_steps(5)
+    assert run.bends() == []
+    assert "more than" in run.bends_note and "pieces" in run.bends_note
+    assert run.snapshot(16).bends == []  # a picture still comes, without bends
+
+
+def test_costly_pictures_come_less_often_and_reuse_costly_bends(monkeypatch):
+    """Pictures take at most ~1/4 of the trainer's time: a slow picture spaces them out."""
+    run = _run()
+    slow = run.snapshot
+
+    def snapshot(n, *, bends=None):
+        time.sleep(0.1)  # a picture of a big net
+        return slow(n, bends=bends)
+
+    monkeypatch.setattr(run, "snapshot", snapshot)
+    trainer = BackgroundTrainer(snapshot_every=0.01)
+    trainer.start(run, snapshot_grid=8)
+    end = time.monotonic() + 60
+    while len(run.snapshots.since(0)) < 4 and time.monotonic() < end:
+        time.sleep(0.05)
+        trainer.start(run, snapshot_grid=8)
+    trainer.stop()
+    times = [s.t for s in run.snapshots.since(0)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert len(times) >= 4 and min(gaps) >= 0.3  # >= 0.1 s picture + 3 x 0.1 s training

@@ -143,10 +143,10 @@ def boundary_plot(run: LiveRun, *, show_bends: bool, playing: bool, height: int 
     playback = playing and mine
     snaps = run.snapshots.since(last["seq"]) if playback else []
     if not playback:
-        snaps = [run.snapshot(GRID_N, with_bends=n_layers > 0)]
+        snaps = [run.snapshot(GRID_N, bends=None if n_layers else [])]
 
     def build():
-        snap = snaps[-1] if snaps else run.snapshot(GRID_N, with_bends=n_layers > 0)
+        snap = snaps[-1] if snaps else run.snapshot(GRID_N, bends=None if n_layers else [])
         layers = bends_by_layer(snap.bends, n_layers)
         return decision_boundary_figure(
             snap.xs,
