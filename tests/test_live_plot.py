@@ -217,9 +217,18 @@ def test_frames_carry_the_newest_arrays_once() -> None:
     assert "arrays" not in data  # the last frame is the state: not sent a second time
     assert sorted(data["paths"]) == ["0.z", "1.x", "1.y"]
     assert decode_array(data["frames"][0]["arrays"]["0.z"])[0, 0] == pytest.approx(1, abs=0.5)
+    # 1.y is the same in every picture: sent once, then carried over by the browser.
+    assert [sorted(f["arrays"]) for f in data["frames"]] == [
+        ["0.z", "1.x", "1.y"],
+        ["0.z", "1.x"],
+        ["0.z", "1.x"],
+    ]
     at.run()
     again = _sent(at)
     assert [f["seq"] for f in again["frames"]] == [4, 5, 6] and "fig" not in again
+    # The browser holds 1.y already (the record says so): no frame sends it again.
+    assert [sorted(f["arrays"]) for f in again["frames"]] == [["0.z", "1.x"]] * 3
+    assert "arrays" not in again
 
 
 def test_bad_canvas_and_frames_are_refused() -> None:

@@ -426,11 +426,13 @@ function schedulePaint(chart) {
 
 // ---- playback -------------------------------------------------------------------
 
-// Queues the frames not seen yet; returns the last frame's decoded arrays.
-function enqueueFrames(chart, frames) {
-  let last = null;
+// Queues the frames not seen yet; returns the last frame's arrays. A frame sends only
+// what changed since the frame before: the rest carries over, starting from `base`
+// (what the chart held before this message).
+function enqueueFrames(chart, frames, base) {
+  let last = base;
   for (const frame of frames) {
-    last = new Map();
+    last = new Map(last);
     for (const [path, enc] of Object.entries(frame.arrays)) last.set(path, decodeArray(enc));
     if (frame.seq <= chart.lastSeq) continue;
     chart.lastSeq = frame.seq;
@@ -550,15 +552,19 @@ export default function liveplot(component) {
   const onCanvas = (path) => chart.canvasTraces.includes(Number(path.split(".")[0]));
   for (const path of chart.arrays.keys()) if (!(path in data.paths)) chart.arrays.delete(path);
   const incoming = Object.entries(data.arrays ?? {});
+  const frames = data.frames ?? [];
+  const base = new Map();
+  if (frames.length) {
+    for (const [path, { value }] of chart.arrays) if (onCanvas(path)) base.set(path, value);
+  }
   for (const [path, enc] of incoming) {
     chart.arrays.set(path, { digest: data.paths[path], value: decodeArray(enc) });
   }
-  const frames = data.frames ?? [];
   const still = !frames.length && incoming.some(([path]) => onCanvas(path));
   if (frames.length) {
-    // The last frame is the state the digests name.
-    for (const [path, value] of enqueueFrames(chart, frames)) {
-      chart.arrays.set(path, { digest: data.paths[path], value });
+    // What the frames brought is the state the digests name.
+    for (const [path, value] of enqueueFrames(chart, frames, base)) {
+      if (value !== base.get(path)) chart.arrays.set(path, { digest: data.paths[path], value });
     }
   } else if (still) {
     // A still picture (a step, a reset): show it now, whatever was queued.

@@ -26,8 +26,10 @@ Two additions keep a training view smooth where Plotly's own drawing is too slow
   comes to rest (so hover reads the latest values).
 - ``frames``: pictures of the canvas traces taken at times ``t`` (seconds, any clock),
   played back in order at the pace they were taken, a fraction of a second behind. A
-  page refreshed 4 times a second can so show 20 pictures a second. The last frame's
-  arrays must be the call's own ``arrays`` for those paths; they are sent only once.
+  page refreshed 4 times a second can so show 20 pictures a second. Where frames carry
+  a path, the last of them must hold the call's own ``arrays[path]``, which is then not
+  sent again; an array equal to the one before it is not sent either (the browser
+  carries it over), e.g. bends that are recomputed less often than the heatmap.
 
 The frontend may skip a frame's data when frames come faster than it renders, and a
 page may lack what its session sent (a reload into an old session). The digests let the
@@ -305,22 +307,31 @@ def _forget(key: str) -> None:
     st.session_state.get(_SESSION_KEY, {}).pop(key, None)
 
 
-def _check_frames(frames: list[LiveFrame], digests: dict[str, str], canvas: list[int]) -> set[str]:
-    """Paths the last frame carries (so ``arrays`` need not send them again)."""
+def _thin_frames(
+    frames: list[LiveFrame], have: dict[str, str], digests: dict[str, str], canvas: list[int]
+) -> tuple[list[LiveFrame], set[str]]:
+    """The frames with only the arrays that differ from the frame before (the browser
+    carries the rest over), and the paths they bring up to date, which ``arrays`` then
+    need not send. ``have``: digests the browser holds; ``digests``: those of ``arrays``."""
     seqs = [f["seq"] for f in frames]
     if seqs != sorted(set(seqs)):
         raise ValueError(f"frame seq numbers must increase, got {seqs}")
+    have, thinned, carried = dict(have), [], set()
     for frame in frames:
-        for path in frame["arrays"]:
+        kept = {}
+        for path, enc in frame["arrays"].items():
             if int(path.split(".")[0]) not in canvas:
                 raise ValueError(f"frame array {path!r} is not on a canvas trace {canvas}")
-    if not frames:
-        return set()
-    last = frames[-1]["arrays"]
-    for path, enc in last.items():
-        if digests.get(path) != _array_digest(enc):
-            raise ValueError(f"the last frame's {path!r} differs from arrays[{path!r}]")
-    return set(last)
+            digest = _array_digest(enc)
+            if have.get(path) != digest:
+                kept[path] = enc
+                have[path] = digest
+            carried.add(path)
+        thinned.append({**frame, "arrays": kept})
+    for path in carried:
+        if have[path] != digests.get(path):
+            raise ValueError(f"the last frame with {path!r} differs from arrays[{path!r}]")
+    return thinned, carried
 
 
 def live_plot(
@@ -357,7 +368,7 @@ def live_plot(
     record = _sent_record(key)
 
     digests = {path: _array_digest(enc) for path, enc in sorted(arrays.items())}
-    carried = _check_frames(frames, digests, canvas_traces)
+    frames, carried = _thin_frames(frames, record["arrays"], digests, canvas_traces)
     data: dict[str, Any] = {"key": key, "spec": spec, "paths": digests, "height": height}
     if record["spec"] != spec:
         _serve_plotly_js()

@@ -113,16 +113,23 @@ def readouts(run: LiveRun) -> None:
 
 
 def _boundary_arrays(
-    run: LiveRun, snap: Snapshot, first_bend: int, n_layers: int
+    run: LiveRun, snap: Snapshot, first_bend: int, n_layers: int, bends_cache: dict | None = None
 ) -> dict[str, CompactArray]:
+    """The moving arrays of one picture. Snapshots between two computations of costly
+    bends share one bends list: ``bends_cache`` (per call) encodes it once."""
     data = run.data
     _, zmin, zmax = surface_colourscale(data.task, data.n_classes)
     z = output_surface(snap.grid, data.task, data.n_classes, run.cfg.discretize)
     arrays = {"0.z": encode_grid(z, zmin, zmax)}
-    for i, segments in enumerate(bends_by_layer(snap.bends, n_layers)):
-        bx, by = polylines_xy(segments)
-        arrays[f"{first_bend + i}.x"] = encode_floats(bx, bits=16)
-        arrays[f"{first_bend + i}.y"] = encode_floats(by, bits=16)
+    cache = {} if bends_cache is None else bends_cache
+    if id(snap.bends) not in cache:
+        lines = {}
+        for i, segments in enumerate(bends_by_layer(snap.bends, n_layers)):
+            bx, by = polylines_xy(segments)
+            lines[f"{first_bend + i}.x"] = encode_floats(bx, bits=16)
+            lines[f"{first_bend + i}.y"] = encode_floats(by, bits=16)
+        cache[id(snap.bends)] = lines
+    arrays.update(cache[id(snap.bends)])
     return arrays
 
 
@@ -164,8 +171,9 @@ def boundary_plot(run: LiveRun, *, show_bends: bool, playing: bool, height: int 
     canvas = [0, *range(first_bend, len(fig["data"]))]
     frames: list[LiveFrame] = []
     if playback and snaps:
+        bends_cache: dict = {}
         for s in snaps:
-            frame_arrays = _boundary_arrays(run, s, first_bend, n_layers)
+            frame_arrays = _boundary_arrays(run, s, first_bend, n_layers, bends_cache)
             label = f"epoch {int(s.epoch):,}"
             frames.append({"seq": s.seq, "t": s.t, "label": label, "arrays": frame_arrays})
         arrays = frames[-1]["arrays"]

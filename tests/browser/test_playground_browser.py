@@ -3,6 +3,7 @@ starts it, press Play, watch the Epoch readout climb and the decision boundary c
 place. ``test_measure_playground`` records smoothness (no timing is asserted):
 
     .venv/bin/python -m pytest tests/browser/test_playground_browser.py -k measure -s
+    PLAYGROUND_MEASURE_QUERY="hidden=64,64" .venv/bin/python -m pytest ... (another setup)
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ if TYPE_CHECKING:
 
 APP = "streamlit_app.py"
 WAIT_MS = 240_000  # the first Play compiles the training chunk
+# The setup the smoothness goals name; PLAYGROUND_MEASURE_QUERY measures another.
+ISSUE_SETUP = "hidden=8,8&batch_size=10&n_points=500&train_ratio=0.5"
 BOUNDARY = """() => [...document.querySelectorAll('.live-plot')].find(
-    e => e.querySelector('.live-plot-figure')?.layout?.title?.text === 'Decision boundary')"""
+    e => e.dataset.key === 'boundary')"""
 
 
 def epoch(page: Page) -> int:
@@ -163,7 +166,8 @@ def test_measure_playground(app_url: str, page: Page, artifacts: Path) -> None:
         deflated.append(len(zlib.compress(raw, 6)) if len(raw) > 5_000 else len(raw))
 
     page.on("websocket", lambda ws: ws.on("framereceived", received))
-    open_app(page, app_url, "?hidden=8,8&batch_size=10&n_points=500&train_ratio=0.5")
+    query = os.environ.get("PLAYGROUND_MEASURE_QUERY", ISSUE_SETUP)
+    open_app(page, app_url, "?" + query)
     press_play_until_epoch(page, 20)
     page.wait_for_timeout(3000)  # past the first compiles
     window = 10.0
@@ -213,6 +217,7 @@ def test_measure_playground(app_url: str, page: Page, artifacts: Path) -> None:
         # Cores busy per program over the window (2 cores here): who the CPU went to.
         "cores_by_program": cpu_share,
     }
+    metrics["query"] = query
     (artifacts / "playground_metrics.json").write_text(json.dumps(metrics, indent=2))
     print("\nplayground metrics:", json.dumps(metrics, indent=2))
     # A frame's messages stay small; the rare resync (the browser skipped a frame's
