@@ -18,7 +18,8 @@ def page() -> None:
     st.title("Playground")
     st.caption(
         "Pick a problem and a network, press Play, and watch every ReLU bend the plane. "
-        "Hover over any plot to read its values; click legend entries to hide lines."
+        "Hover over any plot to read its values (the boundary's once paused); click legend "
+        "entries to hide lines."
     )
     cfg = run_state.sidebar_config()
     view = run_state.view_section()

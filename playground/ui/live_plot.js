@@ -151,6 +151,7 @@ function buildFigure(chart) {
   }
   chart.revision += 1;
   chart.restDirty = false;
+  chart.hoverMuted = false; // the spec's hoverinfo comes back with this draw
   const layout = {
     ...chart.fig.layout,
     height: chart.height,
@@ -441,12 +442,23 @@ function enqueueFrames(chart, frames, base) {
     chart.received += 1;
   }
   chart.root.dataset.received = String(chart.received);
+  muteStaleHover(chart);
   if (!chart.playing && chart.queue.length) {
     chart.playing = true;
     requestAnimationFrame((now) => playback(chart, now));
   }
   syncAtRest(chart);
   return last;
+}
+
+// While frames play, Plotly's copy of a canvas heatmap is old: its hover would show
+// old values, so it is off until the draw at rest brings the spec's hover back.
+function muteStaleHover(chart) {
+  if (chart.hoverMuted || chart.busy || !chart.frames || !window.Plotly) return;
+  const heatmaps = chart.canvasTraces.filter((i) => chart.fig?.data[i]?.type === "heatmap");
+  if (!heatmaps.length) return;
+  chart.hoverMuted = true;
+  window.Plotly.restyle(chart.div, { hoverinfo: "skip", hovertemplate: "" }, heatmaps);
 }
 
 // Once frames stop, Plotly gets the canvas traces' latest arrays (hover reads them).

@@ -62,6 +62,7 @@ def test_heatmap_cells_and_line_land_where_the_axes_say(app_url: str, page: Page
     assert near(colour(page, 2.0), GREEN)  # the line x = 2, 4 px wide
     assert near(colour(page, 2.0, 4.5), GREEN)
     assert colour(page, -6.8)[3] == 0  # the left margin stays clear
+    assert "z: 0" in hover_text(page)  # at rest, hover reads the heatmap
 
 
 @pytest.mark.parametrize("app_url", [APP], indirect=True)
@@ -105,3 +106,13 @@ def test_frames_play_in_order_and_show_their_own_picture(app_url: str, page: Pag
         " return [+d.played, +d.received]; }"
     )
     assert received - played <= 12  # every picture is shown, none skipped
+    assert hover_text(page) == ""  # Plotly's copy is old while pictures play
+
+
+def hover_text(page: Page) -> str:
+    """What Plotly's hover says over the heatmap at (-3, 0)."""
+    return page.evaluate(
+        "() => { const gd = document.querySelector('.live-plot-figure');"
+        " Plotly.Fx.hover(gd, {xval: -3, yval: 0});"
+        " return [...document.querySelectorAll('.hovertext')].map(e => e.textContent).join(); }"
+    )

@@ -89,6 +89,15 @@ def z_checksum(page: Page) -> float:
     )
 
 
+def boundary_hover(page: Page) -> str:
+    """Plotly's hover text at (5.9, -5.9), a corner with no data point near it."""
+    return boundary(
+        page,
+        "(Plotly.Fx.hover(e.querySelector('.live-plot-figure'), {xval: 5.9, yval: -5.9}),"
+        " [...e.querySelectorAll('.hovertext')].map(h => h.textContent).join())",
+    )
+
+
 def counter(page: Page, name: str) -> int:
     return int(boundary(page, f"e.dataset.{name} ?? 0"))
 
@@ -117,6 +126,7 @@ def test_play_trains_and_the_plot_moves(app_url: str, page: Page, artifacts: Pat
     assert boundary(page, "e.dataset.mark") == "first"  # updated in place, not remounted
     assert counter(page, "played") > played0 + 10  # trainer snapshots played back
     assert canvas_checksum(page) != c0
+    assert "output=" not in boundary_hover(page)  # Plotly's copy is old while playing
     page.screenshot(path=str(artifacts / "playground-playing.png"), full_page=True)
 
     page.get_by_role("button", name="Pause").click()
@@ -127,6 +137,7 @@ def test_play_trains_and_the_plot_moves(app_url: str, page: Page, artifacts: Pat
     assert epoch(page) == paused
     # At rest, Plotly's own heatmap (what hover reads) gets the newest picture too.
     assert z_checksum(page) != z0
+    assert "output=" in boundary_hover(page)
     # ... and the canvas looks as Plotly itself draws the same heatmap and bends.
     diff = canvas_against_plotly(page)
     assert diff["mean"] < 3 and diff["share_off"] < 0.05, diff
