@@ -4,14 +4,13 @@ drive it directly.
 """
 
 import functools
-import itertools
 import os
 import threading
 import time
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import count, pairwise
 
 import jax
 import jax.numpy as jnp
@@ -44,7 +43,7 @@ MAX_SNAPSHOTS = 64  # a few seconds of pictures; a page that reads slower skips 
 # training before the next: pictures never take more than a quarter of the trainer's
 # time. Small nets get ~20 pictures/s; a 1024x3 net (~0.3 s a grid) about one.
 SNAPSHOT_COST_FACTOR = 3.0
-_SNAPSHOT_SEQ = itertools.count(1)  # next() is atomic under the GIL
+_SNAPSHOT_SEQ = count(1)  # next() is atomic under the GIL
 
 
 def enable_compile_cache(path: str | None = None) -> None:
@@ -150,8 +149,8 @@ class History:
 @dataclass(frozen=True)
 class Snapshot:
     """One picture of the run as it was at one moment of training: the output on a grid
-    and the exact bends. The trainer takes one after every slice, so a page can play
-    the pictures back at the pace they were taken, however rarely it is refreshed."""
+    and the exact bends. The trainer takes ~20 a second (fewer for big nets), so a page
+    can play them back at the pace they were taken, however rarely it is refreshed."""
 
     seq: int  # increasing over the whole process, so pictures of two runs never tie
     t: float  # time.monotonic() when taken
@@ -430,8 +429,8 @@ class LiveRun:
 
         if not self.spec.hidden or self.geometry_note():
             return []
-        # A frame asks for the bends twice (boundary and unit pictures): compute once per
-        # set of weights.
+        # The trainer's pictures and the page's unit pictures ask for the same bends:
+        # compute them once per set of weights.
         key = (self.state.params, box)
         hit = getattr(self, "_bends", None)
         if hit is None or hit[0][0] is not key[0] or hit[0][1] != box:
