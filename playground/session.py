@@ -41,7 +41,7 @@ MAX_HISTORY = 600
 MAX_SNAPSHOTS = 64  # a few seconds of pictures; a page that reads slower skips the oldest
 # A picture (or the bends) that cost c seconds waits at least this many times c of
 # training before the next: pictures never take more than a quarter of the trainer's
-# time. Small nets get ~20 pictures/s; a 1024x3 net (~0.3 s a grid) about one.
+# time. Small nets get ~25 pictures/s; a 1024x3 net (~0.3 s a grid) about one.
 SNAPSHOT_COST_FACTOR = 3.0
 _SNAPSHOT_SEQ = count(1)  # next() is atomic under the GIL
 
@@ -149,7 +149,7 @@ class History:
 @dataclass(frozen=True)
 class Snapshot:
     """One picture of the run as it was at one moment of training: the output on a grid
-    and the exact bends. The trainer takes ~20 a second (fewer for big nets), so a page
+    and the exact bends. The trainer takes ~25 a second (fewer for big nets), so a page
     can play them back at the pace they were taken, however rarely it is refreshed."""
 
     seq: int  # increasing over the whole process, so pictures of two runs never tie
@@ -508,9 +508,9 @@ class BackgroundTrainer:
     """
 
     # Each chunk call needs the GIL, which the server's threads also want, so slices are
-    # long enough for 256+ step chunks. 22 pictures/s: a little over the 20 a page shows.
+    # long enough for 256+ step chunks. 25 pictures/s: some margin over 20 a second.
     def __init__(
-        self, slice_seconds: float = 0.06, snapshot_every: float = 0.045, idle_stop: float = 3.0
+        self, slice_seconds: float = 0.06, snapshot_every: float = 0.04, idle_stop: float = 3.0
     ):
         self.slice_seconds = slice_seconds
         self.snapshot_every = snapshot_every

@@ -3,7 +3,7 @@
 Figures are built once per shape of the picture (data, task, view options) and cached in
 the session; each frame sends only the arrays that move (the output grid as 8-bit, the
 bends, the curves) through ``live_plot``, so a frame stays small and nothing remounts.
-While playing, the decision boundary plays back the trainer's snapshots (~20 a second)
+While playing, the decision boundary plays back the trainer's snapshots (~25 a second)
 from a page refreshed ~4 times a second; it and the unit pictures are canvas-painted.
 """
 
