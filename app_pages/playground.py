@@ -53,8 +53,7 @@ def page() -> None:
                 if show_bends and note:
                     st.caption(f"Bends are not drawn: {note}")
             with right:
-                live_view.metric_plot(run)
-                live_view.curves_stacked(run)
+                live_view.curves(run)
             if show_units and live_view.thumbnails_fit(run):
                 live_view.thumbnails(run)
 

@@ -20,6 +20,12 @@ MAX_CLASSES = 8
 MAX_POINTS = 20_000
 
 
+def grid_points(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """The points of the grid xs x ys, (len(ys) * len(xs), 2), row by row (a row: one y)."""
+    gx, gy = np.meshgrid(xs, ys)
+    return np.stack([gx.ravel(), gy.ravel()], axis=1)
+
+
 class Problem(NamedTuple):
     label: str
     task: str  # "binary" | "multiclass" | "regression"

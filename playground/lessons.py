@@ -29,7 +29,7 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 from playground.config import RunConfig
-from playground.datasets import BOX, Dataset, make_dataset
+from playground.datasets import BOX, Dataset, grid_points, make_dataset
 from playground.features import RAW_FEATURES
 from playground.geometry import bends
 from playground.model import (
@@ -162,8 +162,7 @@ def slope_along_line(fit: Fit, x2: float = 2.0, n: int = 241) -> tuple[np.ndarra
 def slope_range(fit: Fit, n: int = 41) -> float:
     """Largest minus smallest slope (either direction) over a grid of the plane."""
     g = np.linspace(BOX[0], BOX[1], n, dtype=np.float32)
-    gx, gy = np.meshgrid(g, g)
-    s = input_slopes(fit, np.stack([gx.ravel(), gy.ravel()], axis=1))
+    s = input_slopes(fit, grid_points(g, g))
     return float(np.max(s.max(axis=0) - s.min(axis=0)))
 
 
@@ -213,8 +212,7 @@ def linear_stack_lesson(
     fit = train_fit(linear_stack_config(n_layers, problem), steps)
     w, b = collapse_linear_stack(fit.params)
     stack = [(jnp.asarray(wi), jnp.asarray(bi)) for wi, bi in fit.params]
-    gx, gy = np.meshgrid(fit.xs, fit.ys)
-    pts = np.concatenate([fit.data.x_test, np.stack([gx.ravel(), gy.ravel()], axis=1)])
+    pts = np.concatenate([fit.data.x_test, grid_points(fit.xs, fit.ys)])
     stack_out = np.asarray(predict_raw(stack, jnp.asarray(pts), fit.spec))[:, 0]
     single_out = single_layer_outputs(w, b, pts, fit.spec)[:, 0]
     n_test = len(fit.data.x_test)

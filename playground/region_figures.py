@@ -23,6 +23,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from playground.datasets import grid_points
 from playground.errors import PlaygroundError
 from playground.figures import (
     LAYER_COLOURS,
@@ -255,8 +256,7 @@ def estimate_view(
     """
     t0 = time.perf_counter()
     xs, ys = cell_centres(box, n)
-    gx, gy = np.meshgrid(xs, ys)
-    pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    pts = grid_points(xs, ys)
     widths = _widths(params)
     if widths:
         signs = np.concatenate(layer_values(params, activation, features, pts, stage="pre"), 1) > 0

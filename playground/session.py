@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from playground.config import FORMULA_PROBLEM, UPLOAD_PROBLEM, RunConfig, reset_fields
-from playground.datasets import BOX, Dataset, make_dataset, split
+from playground.datasets import BOX, Dataset, grid_points, make_dataset, split
 from playground.errors import PlaygroundError
 from playground.features import feature_map
 from playground.model import hidden_activations
@@ -489,8 +489,7 @@ def _grid(n: int, box: tuple) -> tuple[np.ndarray, np.ndarray, jax.Array]:
     """Axis values and the n*n grid points (row = y), on the device once per size."""
     xs = np.linspace(box[0], box[1], n, dtype=np.float32)
     ys = np.linspace(box[2], box[3], n, dtype=np.float32)
-    gx, gy = np.meshgrid(xs, ys)
-    return xs, ys, jnp.asarray(np.stack([gx.ravel(), gy.ravel()], axis=1))
+    return xs, ys, jnp.asarray(grid_points(xs, ys))
 
 
 class BackgroundTrainer:

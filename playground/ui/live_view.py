@@ -34,7 +34,7 @@ THUMB_MAX_WIDTH, THUMB_MAX_DEPTH = 8, 4
 # While playing, the curves (Plotly draws, 25-110 ms each in software-rendered Chromium)
 # refresh every other page refresh; canvas-painted unit pictures cost ~2 ms.
 CURVES_EVERY = 2
-THUMB_EVERY = 1
+CURVE_PLOTS = ("metric", "loss", "grads")  # top to bottom
 
 
 def _due(name: str, every: int) -> bool:
@@ -45,16 +45,16 @@ def _due(name: str, every: int) -> bool:
     return ss.get("_frame", 0) % every == 0
 
 
-def _show(name: str, fig: dict, height: int, arrays: dict, canvas=()) -> None:
-    st.session_state[f"_last_{name}"] = (fig, height, arrays, list(canvas))
-    live_plot(fig, key=name, height=height, arrays=arrays, canvas=list(canvas))
+def _show(name: str, fig: dict, height: int, arrays: dict) -> None:
+    st.session_state[f"_last_{name}"] = (fig, height, arrays)
+    live_plot(fig, key=name, height=height, arrays=arrays)
 
 
 def _show_last(name: str) -> None:
     """Redraw a skipped plot from its last arrays: an element missing from a rerun
     disappears, and unchanged arrays cost the browser no draw."""
-    fig, height, arrays, canvas = st.session_state[f"_last_{name}"]
-    live_plot(fig, key=name, height=height, arrays=arrays, canvas=canvas)
+    fig, height, arrays = st.session_state[f"_last_{name}"]
+    live_plot(fig, key=name, height=height, arrays=arrays)
 
 
 def _cached_figure(name: str, key: tuple, build) -> dict:
@@ -199,24 +199,39 @@ def _positive(a: np.ndarray) -> np.ndarray:
     return np.maximum(a, 1e-12)
 
 
-def curves_stacked(run: LiveRun, height: int = 260) -> None:
-    """Loss curves above per-layer gradient curves."""
-    if not _due("loss", CURVES_EVERY):
-        _show_last("loss")
-        _show_last("grads")
+def _train_test(ex: CompactArray, train: np.ndarray, test: np.ndarray) -> dict:
+    """Arrays of a figure whose traces 0 and 1 are the train and test curves."""
+    return {"0.x": ex, "0.y": encode_floats(train), "1.x": ex, "1.y": encode_floats(test)}
+
+
+def curves(run: LiveRun, height: int = 260) -> None:
+    """Accuracy (or R²), loss and per-layer gradient curves, top to bottom, from one copy
+    of the history."""
+    if not _due(CURVE_PLOTS[0], CURVES_EVERY):  # all three are drawn together
+        for name in CURVE_PLOTS:
+            _show_last(name)
         return
     h = run.history.copy()
     idx = _thin(len(h))
     epoch = h.array("epoch")[idx]
     ex = encode_floats(epoch)
+    col = lambda key: h.array(key)[idx]  # noqa: E731
+
+    metric = metric_name(run.spec.task)
+    fig = _cached_figure(
+        "metric",
+        (metric,),
+        lambda: metric_curves_figure(epoch, epoch, epoch, metric, height=height),
+    )
+    clip = lambda a: np.where(np.isfinite(a), np.maximum(a, -1.0), np.nan)  # noqa: E731
+    _show(
+        "metric", fig, height, _train_test(ex, clip(col("train_metric")), clip(col("test_metric")))
+    )
+
     fig = _cached_figure("loss", (), lambda: loss_curves_figure(epoch, epoch, epoch, height=height))
-    arrays = {
-        "0.x": ex,
-        "0.y": encode_floats(_positive(h.array("train_loss")[idx])),
-        "1.x": ex,
-        "1.y": encode_floats(_positive(h.array("test_loss")[idx])),
-    }
+    arrays = _train_test(ex, _positive(col("train_loss")), _positive(col("test_loss")))
     _show("loss", fig, height, arrays)
+
     grads = np.stack(h.rows["grad_rms"])[idx]
     n_layers = grads.shape[1]
     fig = _cached_figure(
@@ -229,40 +244,13 @@ def curves_stacked(run: LiveRun, height: int = 260) -> None:
     _show("grads", fig, height, arrays)
 
 
-def metric_plot(run: LiveRun, height: int = 260) -> None:
-    if not _due("metric", CURVES_EVERY):
-        _show_last("metric")
-        return
-    h = run.history.copy()
-    idx = _thin(len(h))
-    epoch = h.array("epoch")[idx]
-    metric = metric_name(run.spec.task)
-    fig = _cached_figure(
-        "metric",
-        (metric,),
-        lambda: metric_curves_figure(epoch, epoch, epoch, metric, height=height),
-    )
-    ex = encode_floats(epoch)
-    clip = lambda a: np.where(np.isfinite(a), np.maximum(a, -1.0), np.nan)  # noqa: E731
-    arrays = {
-        "0.x": ex,
-        "0.y": encode_floats(clip(h.array("train_metric")[idx])),
-        "1.x": ex,
-        "1.y": encode_floats(clip(h.array("test_metric")[idx])),
-    }
-    _show("metric", fig, height, arrays)
-
-
 def thumbnails_fit(run: LiveRun) -> bool:
     hidden = run.spec.hidden
     return bool(hidden) and len(hidden) <= THUMB_MAX_DEPTH and max(hidden) <= THUMB_MAX_WIDTH
 
 
 def thumbnails(run: LiveRun) -> None:
-    """Per-unit pictures for small nets (refreshed every few frames while playing)."""
-    if not _due("thumbs", THUMB_EVERY):
-        _show_last("thumbs")
-        return
+    """Per-unit pictures for small nets, canvas-painted: cheap on every refresh."""
     xs, ys, grids = run.unit_grids(THUMB_N)
     hidden = run.spec.hidden
     bends = run.bends()
@@ -281,4 +269,5 @@ def thumbnails(run: LiveRun) -> None:
         bx, by = polylines_xy(per_unit[layer][j])
         arrays[f"{len(units) + k}.x"] = encode_floats(bx, bits=16)
         arrays[f"{len(units) + k}.y"] = encode_floats(by, bits=16)
-    _show("thumbs", fig, fig["layout"]["height"], arrays, canvas=range(len(fig["data"])))
+    height, canvas = fig["layout"]["height"], list(range(len(fig["data"])))
+    live_plot(fig, key="thumbs", height=height, arrays=arrays, canvas=canvas)
