@@ -479,6 +479,12 @@ function playback(chart, now) {
     chart.clockAt = null;
     return;
   }
+  if (!chart.frames) {
+    // Plotly has not drawn the axes yet: nothing can be shown, so the clock waits.
+    chart.clockAt = null;
+    requestAnimationFrame((t) => playback(chart, t));
+    return;
+  }
   const newest = queue[queue.length - 1].t;
   if (chart.clockAt == null) {
     chart.clock = Math.max(chart.clock ?? -Infinity, queue[0].t - 0.1);
