@@ -1,20 +1,20 @@
 """Bends & regions: the linear pieces the current network cuts the plane into.
 
 Widgets -> config -> the session's LiveRun (the same one the Playground trains) -> the
-pure builders of ``playground.region_figures`` and ``playground.hidden_space`` -> live
+pure builders of ``playground.figures.regions`` and ``playground.analysis.hidden_space`` -> live
 figures. Three views: the exact regions with every bend, the hidden space of two units,
 and a capacity sweep ("How many ReLUs does x1·x2 need?"). No math here.
 """
 
 import streamlit as st
 
-from playground import region_figures as rf
-from playground.datasets import BOX
-from playground.errors import PlaygroundError
-from playground.geometry import max_regions_one_layer
-from playground.hidden_space import hidden_space
-from playground.session import LiveRun
-from playground.sweep import sweep
+from playground.analysis.geometry import max_regions_one_layer
+from playground.analysis.hidden_space import hidden_space
+from playground.analysis.sweep import sweep
+from playground.core.datasets import BOX
+from playground.core.errors import PlaygroundError
+from playground.figures import regions as rf
+from playground.live.run import LiveRun
 from playground.ui import controls, live_view, run_state
 from playground.ui.live_plot import encode_floats, encode_grid, live_plot
 

@@ -1,15 +1,15 @@
 """Lesson page: backpropagation on the course notes' quiz network, one block at a time.
 
-Widgets -> ``playground.lessons`` -> LaTeX, tables and ``playground.lesson_figures``.
+Widgets -> ``playground.lessons.linear`` -> LaTeX, tables and ``playground.figures.lesson_linear``.
 Every number shown comes from the core; compiled pieces are cached by plain arguments.
 """
 
 import pandas as pd
 import streamlit as st
 
-from playground import lesson_figures as lf
-from playground import lessons
-from playground.session import enable_compile_cache
+from playground.figures import lesson_linear as lf
+from playground.lessons import linear as lessons
+from playground.live.run import enable_compile_cache
 from playground.ui.links import try_it
 
 LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3)

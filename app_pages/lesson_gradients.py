@@ -1,16 +1,16 @@
 """Lesson page: how big the gradients are in every layer of a deep network.
 
 Widgets -> ``playground.lessons.depth_run`` (cached by plain arguments) ->
-``playground.lesson_figures``. Nets up to 16 hidden layers are built here directly,
+``playground.figures.lesson_linear``. Nets up to 16 hidden layers are built here directly,
 deeper than the Playground allows.
 """
 
 import streamlit as st
 
-from playground import lesson_figures as lf
-from playground import lessons
-from playground.model import ACTIVATIONS, INITS
-from playground.session import enable_compile_cache
+from playground.core.model import ACTIVATIONS, INITS
+from playground.figures import lesson_linear as lf
+from playground.lessons import linear as lessons
+from playground.live.run import enable_compile_cache
 from playground.ui.links import try_it
 
 WIDTHS = (8, 16, 32, 64, 128)

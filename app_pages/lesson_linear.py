@@ -1,15 +1,15 @@
 """Lesson page: why linear models fail, and what a few ReLUs change.
 
-Widgets -> ``playground.lessons`` -> ``playground.lesson_figures``. Training runs in
+Widgets -> ``playground.lessons.linear`` -> ``playground.figures.lesson_linear``. Training runs in
 ``st.cache_data`` functions of plain arguments, so a page revisit costs nothing.
 """
 
 import streamlit as st
 
-from playground import lesson_figures as lf
-from playground import lessons
-from playground.datasets import PROBLEMS
-from playground.session import enable_compile_cache
+from playground.core.datasets import PROBLEMS
+from playground.figures import lesson_linear as lf
+from playground.lessons import linear as lessons
+from playground.live.run import enable_compile_cache
 from playground.ui.links import try_it
 
 

@@ -77,8 +77,8 @@ SWEEP_QUICK = dict(widths=(1, 2, 4, 8), depths=(1,), seeds=(0, 1), steps=100)
 
 def _one_by_one(widths, depths, seeds, steps, *, lr=0.01, n_points=500):
     """The sweep's networks trained one at a time by the engine: a callable, no compile."""
-    from playground.datasets import make_dataset
-    from playground.train import Hyper, ModelSpec, evaluate, init_state, train_chunk
+    from playground.core.datasets import make_dataset
+    from playground.core.train import Hyper, ModelSpec, evaluate, init_state, train_chunk
 
     data = make_dataset("product", n_points=n_points, seed=0)
     x, y = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
@@ -110,7 +110,7 @@ def bench_sweep(*, repeats: int = 3, quick: bool = False) -> dict[str, float | N
     cost a fresh server pays without the persistent cache); the rest are medians of warm
     calls. The default grid of the page (depths 1-4, 2000 steps) takes ~4x longer.
     """
-    from playground.sweep import PAD_MODES, sweep
+    from playground.analysis.sweep import PAD_MODES, sweep
 
     grid = SWEEP_QUICK if quick else SWEEP_FULL
     n_nets = len(grid["widths"]) * len(grid["depths"]) * len(grid["seeds"])
@@ -143,8 +143,8 @@ class _Trainer:
     """One full-batch Adam network on xor (``n_train`` points), stepped with the engine."""
 
     def __init__(self, hidden, *, n_train: int = FULL_BATCH):
-        from playground.datasets import make_dataset
-        from playground.train import Hyper, ModelSpec, init_state
+        from playground.core.datasets import make_dataset
+        from playground.core.train import Hyper, ModelSpec, init_state
 
         data = make_dataset("xor", n_points=2 * n_train, train_ratio=0.5, seed=0)
         self.x, self.y = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
@@ -154,7 +154,7 @@ class _Trainer:
 
     def chunk(self, n_steps: int):
         """One engine call of n_steps (a lax.scan; n_steps=1 is a single jitted step)."""
-        from playground.train import train_chunk
+        from playground.core.train import train_chunk
 
         self.state, _ = train_chunk(
             self.state, self.x, self.y, self.hyper, spec=self.spec, optimizer="adam",
@@ -177,8 +177,8 @@ def _steps_per_s(trainer: _Trainer, *, chunk: int, steps: int, repeats: int) -> 
 def _live_steps_per_s(hidden, *, steps: int, repeats: int) -> float:
     """Median steps/s of ``LiveRun.train_steps`` (the app's path: chunks from its ladder,
     then the metrics), on the same network and data as ``_Trainer``."""
-    from playground.config import RunConfig
-    from playground.session import LiveRun
+    from playground.core.config import RunConfig
+    from playground.live.run import LiveRun
 
     cfg = RunConfig(
         problem="xor", n_points=2 * FULL_BATCH, train_ratio=0.5, seed=0, hidden=tuple(hidden),
@@ -193,11 +193,11 @@ def _live_steps_per_s(hidden, *, steps: int, repeats: int) -> float:
 _COMPILE_CHILD = """
 import json, sys, time
 t0 = time.perf_counter()
-from playground import session
+from playground.live import run as session
 if sys.argv[1]:
     session.enable_compile_cache(sys.argv[1])
 from playground.bench import _Trainer
-from playground.train import train_chunk
+from playground.core.train import train_chunk
 t = _Trainer(json.loads(sys.argv[2]))
 ready = time.perf_counter()
 train_chunk.lower(t.state, t.x, t.y, t.hyper, spec=t.spec, optimizer="adam", batch_size=0,
@@ -260,7 +260,7 @@ def bench_train_steps(*, repeats: int = 3, quick: bool = False) -> dict[str, flo
 def bench_partition_sizes(*, repeats: int = 3, quick: bool = False) -> dict[str, float | None]:
     """Exact regions + bends of random nets in [-6, 6]²: fresh (zero biases) and trained-like
     (biases N(0, 1)), for the 2x8 default and the 2x32 the issue names (goal < 100 ms)."""
-    from playground.geometry import bench_partition
+    from playground.analysis.geometry import bench_partition
 
     out: dict[str, float | None] = {}
     widths = (8,) if quick else (8, 32)

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from playground.config import FIELDS, FORMULA_PROBLEM, UPLOAD_PROBLEM, RunConfig, parse_field
-from playground.errors import PlaygroundError
+from playground.core.config import FIELDS, FORMULA_PROBLEM, UPLOAD_PROBLEM, RunConfig, parse_field
+from playground.core.errors import PlaygroundError
 
 # CLI flag -> config field, for the flags that are plain fields.
 FLAG_FIELDS = {
@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def config_from_args(args) -> RunConfig:
     """Build and strictly check a config: out-of-range values are errors here."""
-    from playground.config import validate
+    from playground.core.config import validate
 
     changes = {}
     for flag, name in FLAG_FIELDS.items():
@@ -70,7 +70,7 @@ def config_from_args(args) -> RunConfig:
     width, depth = parse_field("n_points", args.width), parse_field("n_points", args.depth)
     if not 1 <= width <= FIELDS["hidden"].hi:
         raise PlaygroundError(f"--width must lie between 1 and {FIELDS['hidden'].hi:g}")
-    from playground.model import MAX_DEPTH
+    from playground.core.model import MAX_DEPTH
 
     if not 0 <= depth <= MAX_DEPTH:
         raise PlaygroundError(f"--depth must lie between 0 and {MAX_DEPTH}")
@@ -92,14 +92,14 @@ def _finite(v: float):
 def cmd_train(args) -> dict:
     import jax
 
-    from playground.session import LiveRun, enable_compile_cache, user_dataset
-    from playground.train import metric_name
+    from playground.core.train import metric_name
+    from playground.live.run import LiveRun, enable_compile_cache, user_dataset
 
     enable_compile_cache()
     cfg = config_from_args(args)
     upload = None
     if args.data is not None:
-        from playground.userdata import read_points_csv
+        from playground.userdata.points import read_points_csv
 
         try:
             raw = Path(args.data).read_bytes()
@@ -133,7 +133,7 @@ def cmd_train(args) -> dict:
         "diverged": run.message or None,
     }
     if args.save:
-        from playground.modelfile import save_model
+        from playground.core.modelfile import save_model
 
         Path(args.save).write_bytes(save_model(run.saved_model()))
         out["saved"] = args.save
@@ -141,9 +141,9 @@ def cmd_train(args) -> dict:
 
 
 def cmd_regions(args) -> dict:
-    from playground.datasets import BOX
-    from playground.geometry import geometry_supported, region_count
-    from playground.modelfile import load_model
+    from playground.analysis.geometry import geometry_supported, region_count
+    from playground.core.datasets import BOX
+    from playground.core.modelfile import load_model
 
     try:
         data = Path(args.file).read_bytes()

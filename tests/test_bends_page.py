@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground.datasets import BOX
-from playground.geometry import max_regions_one_layer, region_count
-from playground.region_figures import SLOPE_SCALE
+from playground.analysis.geometry import max_regions_one_layer, region_count
+from playground.core.datasets import BOX
+from playground.figures.regions import SLOPE_SCALE
 from playground.ui.live_plot import decode_array
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from playground.cli import main
-from playground.modelfile import SavedModel, save_model
-from playground.region_figures import first_layer_lines
+from playground.core.modelfile import SavedModel, save_model
+from playground.figures.regions import first_layer_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 BIG = (-100.0, 100.0, -100.0, 100.0)

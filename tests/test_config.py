@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playground.config import DEFAULT, FIELDS, RunConfig, from_query, to_query, validate
-from playground.errors import PlaygroundError
+from playground.core.config import DEFAULT, FIELDS, RunConfig, from_query, to_query, validate
+from playground.core.errors import PlaygroundError
 
 
 def test_defaults_give_an_empty_query():

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from playground.datasets import DOMAIN, PROBLEMS, make_dataset
-from playground.errors import PlaygroundError
+from playground.core.datasets import DOMAIN, PROBLEMS, make_dataset
+from playground.core.errors import PlaygroundError
 
 
 @pytest.mark.parametrize("name", list(PROBLEMS))

@@ -13,9 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from playground import geometry
-from playground.errors import PlaygroundError
-from playground.geometry import (
+from playground.analysis import geometry
+from playground.analysis.geometry import (
     bends,
     geometry_supported,
     grid_pattern_count,
@@ -24,7 +23,8 @@ from playground.geometry import (
     region_count,
     regions_and_bends,
 )
-from playground.model import forward_with_preactivations
+from playground.core.errors import PlaygroundError
+from playground.core.model import forward_with_preactivations
 
 BOX = (-6.0, 6.0, -6.0, 6.0)
 

@@ -1,4 +1,4 @@
-"""playground.hidden_space: the grid of the plane and the data mapped to two hidden units.
+"""playground.analysis.hidden_space: the grid of the plane and the data mapped to two hidden units.
 
 Checked on a net whose answer is known by hand (identity weights: a ReLU folds each
 coordinate at 0) and against the engine's own forward pass on random nets.
@@ -10,16 +10,16 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from playground.errors import PlaygroundError
-from playground.features import feature_map
-from playground.hidden_space import (
+from playground.analysis.hidden_space import (
     check_units,
     grid_lines,
     hidden_space,
     layer_values,
     output_line,
 )
-from playground.model import forward_with_preactivations
+from playground.core.errors import PlaygroundError
+from playground.core.features import feature_map
+from playground.core.model import forward_with_preactivations
 
 BOX = (-6.0, 6.0, -6.0, 6.0)
 

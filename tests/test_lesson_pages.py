@@ -1,5 +1,5 @@
 """The three lesson pages through Streamlit's AppTest: they render, their controls change
-the numbers, and the numbers shown are the core's (``playground.lessons``)."""
+the numbers, and the numbers shown are the core's (``playground.lessons.linear``)."""
 
 import base64
 import json
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground import lessons as L
+from playground.lessons import linear as L
 
 TIMEOUT = 240
 ROOT = Path(__file__).resolve().parents[1]

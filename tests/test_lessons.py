@@ -1,4 +1,4 @@
-"""The lessons' math (``playground.lessons``) against independent references: the course
+"""The lessons' math (``playground.lessons.linear``) against independent references: the course
 notes' quiz numbers, a hand-written softmax cross-entropy, central differences, matrix
 products, and the reference gradient ratios of deep nets at initialisation."""
 
@@ -7,10 +7,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from playground import lesson_figures as lf
-from playground import lessons as L
-from playground.model import forward, init_params
-from playground.session import enable_compile_cache
+from playground.core.model import forward, init_params
+from playground.figures import lesson_linear as lf
+from playground.lessons import linear as L
+from playground.live.run import enable_compile_cache
 
 # The lessons train many small models; reuse compiled programs across runs, as pages do.
 enable_compile_cache()

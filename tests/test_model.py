@@ -8,14 +8,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from playground.model import (
+from playground.core.model import (
     ACTIVATIONS,
     forward,
     forward_with_preactivations,
     init_params,
     param_count,
 )
-from playground.train import ModelSpec, data_loss
+from playground.core.train import ModelSpec, data_loss
 
 QUIZ_X = [[1, 2, 3, 4], [-1, -2, -3, -4], [11, 12, 13, 14]]
 QUIZ_W1 = [[0.1, 0.2, 0.4], [0.4, 0.6, 0.6], [0.5, 0.9, 0.1], [0.8, 0.2, 0.8]]

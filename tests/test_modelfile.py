@@ -5,10 +5,10 @@ import io
 import numpy as np
 import pytest
 
-from playground.config import RunConfig
-from playground.errors import PlaygroundError
-from playground.modelfile import SavedModel, load_model, save_model
-from playground.session import LiveRun
+from playground.core.config import RunConfig
+from playground.core.errors import PlaygroundError
+from playground.core.modelfile import SavedModel, load_model, save_model
+from playground.live.run import LiveRun
 
 
 def npz(**arrays) -> bytes:

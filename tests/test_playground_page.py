@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground.modelfile import SavedModel, save_model
-from playground.userdata import points_to_csv
+from playground.core.modelfile import SavedModel, save_model
+from playground.userdata.points import points_to_csv
 
 TIMEOUT = 240
 ROOT = Path(__file__).resolve().parents[1]

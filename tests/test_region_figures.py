@@ -1,4 +1,4 @@
-"""playground.region_figures: rasterised exact regions, hover data, bends, readouts, sweep.
+"""playground.figures.regions: rasterised exact regions, hover data, bends, readouts, sweep.
 
 Small nets whose regions are known by hand (the lines x1 = 0 and x2 = 0 cut [-1, 1]² into
 four quadrants), exact geometry as the reference for the raster, and the counting rules
@@ -14,10 +14,10 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from playground import region_figures as rf
-from playground.datasets import make_dataset
-from playground.geometry import grid_pattern_count, linear_regions, region_count
-from playground.hidden_space import hidden_space
+from playground.analysis.geometry import grid_pattern_count, linear_regions, region_count
+from playground.analysis.hidden_space import hidden_space
+from playground.core.datasets import make_dataset
+from playground.figures import regions as rf
 
 QUAD = (-1.0, 1.0, -1.0, 1.0)
 

@@ -5,8 +5,8 @@ import time
 
 import numpy as np
 
-from playground.config import RunConfig
-from playground.session import BackgroundTrainer, LiveRun, Snapshots
+from playground.core.config import RunConfig
+from playground.live.run import BackgroundTrainer, LiveRun, Snapshots
 
 
 def _run() -> LiveRun:

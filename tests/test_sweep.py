@@ -14,10 +14,7 @@ import numpy as np
 import pytest
 
 from playground import bench
-from playground.datasets import make_dataset
-from playground.errors import PlaygroundError
-from playground.model import forward, init_params
-from playground.sweep import (
+from playground.analysis.sweep import (
     apply_masks,
     embed,
     over_seeds,
@@ -27,7 +24,10 @@ from playground.sweep import (
     sweep_table,
     width_groups,
 )
-from playground.train import Hyper, ModelSpec, evaluate, init_state, train_chunk
+from playground.core.datasets import make_dataset
+from playground.core.errors import PlaygroundError
+from playground.core.model import forward, init_params
+from playground.core.train import Hyper, ModelSpec, evaluate, init_state, train_chunk
 
 # A small grid: widths 1 and 3 are padded to 6, the remainder chunk (10 steps) is exercised.
 SMALL = dict(
@@ -43,7 +43,7 @@ SMALL = dict(
     regions=False,
 )
 RTOL, ATOL = 1e-4, 1e-5
-HAS_GEOMETRY = importlib.util.find_spec("playground.geometry") is not None
+HAS_GEOMETRY = importlib.util.find_spec("playground.analysis.geometry") is not None
 
 
 @pytest.fixture(scope="module")
@@ -202,9 +202,9 @@ def test_param_counts_and_tidy_rows(small):
     assert over_seeds(result.test_loss).shape == (2, 3)
 
 
-@pytest.mark.skipif(not HAS_GEOMETRY, reason="playground.geometry is not written yet")
+@pytest.mark.skipif(not HAS_GEOMETRY, reason="playground.analysis.geometry is not written yet")
 def test_region_counts_are_exact_and_bounded():
-    from playground.geometry import grid_pattern_count, max_regions_one_layer, region_count
+    from playground.analysis.geometry import grid_pattern_count, max_regions_one_layer, region_count
 
     events = []
     result = sweep(**{**SMALL, "regions": True}, on_progress=events.append)
@@ -223,7 +223,7 @@ def test_region_counts_are_exact_and_bounded():
 
 
 def test_without_geometry_regions_are_left_out_with_a_reason(monkeypatch):
-    monkeypatch.setitem(sys.modules, "playground.geometry", None)  # import now fails
+    monkeypatch.setitem(sys.modules, "playground.analysis.geometry", None)  # import now fails
     result = sweep(**{**SMALL, "depths": (1,), "regions": True})
     assert np.isnan(result.regions).all()
     assert "geometry" in result.regions_note

@@ -5,9 +5,9 @@ import jax
 import numpy as np
 import pytest
 
-from playground.config import RunConfig
-from playground.session import History, LiveRun
-from playground.train import ModelSpec, hyper_from, init_state, train_chunk
+from playground.core.config import RunConfig
+from playground.core.train import ModelSpec, hyper_from, init_state, train_chunk
+from playground.live.run import History, LiveRun
 
 
 def trained(steps: int, **cfg) -> LiveRun:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from playground.errors import PlaygroundError
-from playground.userdata import (
+from playground.core.errors import PlaygroundError
+from playground.userdata.points import (
     DATA_HALF_WIDTH,
     DOMAIN_HALF_WIDTH,
     FORMULA_EXAMPLES,

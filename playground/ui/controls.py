@@ -7,11 +7,11 @@ a validated ``RunConfig``. Widgets never train or compute anything.
 
 import streamlit as st
 
-from playground.config import FIELDS, FORMULA_PROBLEM, RunConfig, validate
-from playground.datasets import PROBLEMS
-from playground.errors import PlaygroundError
-from playground.features import FEATURES
-from playground.model import INITS, MAX_DEPTH, MAX_WIDTH
+from playground.core.config import FIELDS, FORMULA_PROBLEM, RunConfig, validate
+from playground.core.datasets import PROBLEMS
+from playground.core.errors import PlaygroundError
+from playground.core.features import FEATURES
+from playground.core.model import INITS, MAX_DEPTH, MAX_WIDTH
 
 PREFIX = "cfg_"
 COMMON_WIDTHS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 48, 64, 128, 256, 512, 1024)

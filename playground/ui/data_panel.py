@@ -7,12 +7,12 @@ Every file a person gives us goes through the core's readers, which raise only
 import numpy as np
 import streamlit as st
 
-from playground.config import UPLOAD_PROBLEM
-from playground.errors import PlaygroundError
-from playground.modelfile import load_model, save_model
-from playground.session import LiveRun, user_dataset
+from playground.core.config import UPLOAD_PROBLEM
+from playground.core.errors import PlaygroundError
+from playground.core.modelfile import load_model, save_model
+from playground.live.run import LiveRun, user_dataset
 from playground.ui import controls
-from playground.userdata import points_to_csv, read_points_csv
+from playground.userdata.points import points_to_csv, read_points_csv
 
 
 def upload_box(container) -> None:

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from playground.config import RunConfig, to_query
+from playground.core.config import RunConfig, to_query
 
 PLAYGROUND_PATH = "/playground"  # url_path of app_pages/playground.py
 TRY_IT = "Try it in the Playground"

@@ -10,7 +10,9 @@ from a page refreshed ~4 times a second; it and the unit pictures are canvas-pai
 import numpy as np
 import streamlit as st
 
-from playground.figures import (
+from playground.core.model import param_count
+from playground.core.train import metric_name
+from playground.figures.boundary import (
     decision_boundary_figure,
     gradient_curves_figure,
     loss_curves_figure,
@@ -22,9 +24,7 @@ from playground.figures import (
     surface_colourscale,
     thumbnail_units,
 )
-from playground.model import param_count
-from playground.session import LiveRun, Snapshot
-from playground.train import metric_name
+from playground.live.run import LiveRun, Snapshot
 from playground.ui.live_plot import CompactArray, LiveFrame, encode_floats, encode_grid, live_plot
 
 GRID_N = 64  # output grid drawn under the points: 4 KB a picture

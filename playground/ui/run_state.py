@@ -8,9 +8,9 @@ every full rerun stops first, so nothing changes the run while it trains.
 
 import streamlit as st
 
-from playground.config import RunConfig, from_query, to_query
-from playground.errors import PlaygroundError
-from playground.session import BackgroundTrainer, LiveRun, enable_compile_cache
+from playground.core.config import RunConfig, from_query, to_query
+from playground.core.errors import PlaygroundError
+from playground.live.run import BackgroundTrainer, LiveRun, enable_compile_cache
 from playground.ui import controls, data_panel
 
 

@@ -39,8 +39,8 @@ from typing import Literal
 
 import numpy as np
 
-from playground.datasets import DOMAIN as DOMAIN_HALF_WIDTH  # the plane is [-6, 6]²
-from playground.errors import PlaygroundError
+from playground.core.datasets import DOMAIN as DOMAIN_HALF_WIDTH  # the plane is [-6, 6]²
+from playground.core.errors import PlaygroundError
 
 DATA_HALF_WIDTH = 5.5  # uploaded points are scaled into ±5.5: a margin inside the plane
 MIN_ROWS = 10
@@ -65,7 +65,7 @@ class UserData:
     x: (N, 2) float32 points in the plane, ``x = (raw - x_shift) * x_scale``.
     y: (N,) int32 class indices 0..K-1, or float32 targets in [-1, 1] for regression,
        ``y = (raw - y_shift) * y_scale`` (scale 1 and shift 0 for classes).
-    n_classes: K for classes, 1 for regression (one output, as in playground.datasets).
+    n_classes: K for classes, 1 for regression (one output, as in playground.core.datasets).
     class_names: the original label of each class index, as text (empty for regression).
     column_names: the header's names for x1, x2, label (defaults when there was no header).
     The arrays are read-only.

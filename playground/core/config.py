@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from playground.datasets import MAX_CLASSES, MAX_POINTS, PROBLEMS
-from playground.errors import PlaygroundError
-from playground.features import FEATURES
-from playground.model import ACTIVATIONS, INITS, MAX_DEPTH, MAX_WIDTH
+from playground.core.datasets import MAX_CLASSES, MAX_POINTS, PROBLEMS
+from playground.core.errors import PlaygroundError
+from playground.core.features import FEATURES
+from playground.core.model import ACTIVATIONS, INITS, MAX_DEPTH, MAX_WIDTH
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 REGULARIZERS = ("none", "l1", "l2")

@@ -23,24 +23,24 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from playground.datasets import grid_points
-from playground.errors import PlaygroundError
-from playground.figures import (
-    LAYER_COLOURS,
-    LAYER_DASHES,
-    bend_traces,
-    point_traces,
-    polylines_xy,
-)
-from playground.geometry import (
+from playground.analysis.geometry import (
     geometry_supported,
     grid_pattern_count,
     max_regions_one_layer,
     region_count,
     regions_and_bends,
 )
-from playground.hidden_space import HiddenSpace, layer_values, output_line
-from playground.sweep import over_seeds
+from playground.analysis.hidden_space import HiddenSpace, layer_values, output_line
+from playground.analysis.sweep import over_seeds
+from playground.core.datasets import grid_points
+from playground.core.errors import PlaygroundError
+from playground.figures.boundary import (
+    LAYER_COLOURS,
+    LAYER_DASHES,
+    bend_traces,
+    point_traces,
+    polylines_xy,
+)
 
 # ColorBrewer Set3 without its grey: light, so bends and points stay readable on top.
 PALETTE = (

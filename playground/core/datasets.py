@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from playground.errors import PlaygroundError
+from playground.core.errors import PlaygroundError
 
 DOMAIN = 6.0  # the plane shown and sampled is [-DOMAIN, DOMAIN]²
 BOX = (-DOMAIN, DOMAIN, -DOMAIN, DOMAIN)

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from playground.figures import BLUE, ORANGE, bend_traces, decision_boundary_figure
+from playground.figures.boundary import BLUE, ORANGE, bend_traces, decision_boundary_figure
 
 BLACK, GREEN, VERMILION, PURPLE, SKY = "#000000", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"
 SERIES = (BLUE, ORANGE, GREEN, VERMILION, PURPLE, SKY, BLACK)

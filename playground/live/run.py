@@ -16,13 +16,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from playground.config import FORMULA_PROBLEM, UPLOAD_PROBLEM, RunConfig, reset_fields
-from playground.datasets import BOX, Dataset, grid_points, make_dataset, split
-from playground.errors import PlaygroundError
-from playground.features import feature_map
-from playground.model import hidden_activations
-from playground.modelfile import SavedModel
-from playground.train import (
+from playground.core.config import FORMULA_PROBLEM, UPLOAD_PROBLEM, RunConfig, reset_fields
+from playground.core.datasets import BOX, Dataset, grid_points, make_dataset, split
+from playground.core.errors import PlaygroundError
+from playground.core.features import feature_map
+from playground.core.model import hidden_activations
+from playground.core.modelfile import SavedModel
+from playground.core.train import (
     ModelSpec,
     batch_plan,
     divergence_message,
@@ -63,7 +63,7 @@ def dataset_for(cfg: RunConfig, upload: Dataset | None = None) -> Dataset:
             raise PlaygroundError("no uploaded data yet: upload a CSV file first")
         return upload
     if cfg.problem == FORMULA_PROBLEM:
-        from playground.userdata import formula_dataset, parse_formula
+        from playground.userdata.points import formula_dataset, parse_formula
 
         data = formula_dataset(
             parse_formula(cfg.formula), n_points=cfg.n_points, noise=cfg.noise, seed=cfg.seed
@@ -417,7 +417,7 @@ class LiveRun:
 
     def geometry_note(self) -> str:
         """'' when exact bends can be drawn, else why not, in plain words."""
-        from playground.geometry import geometry_supported
+        from playground.analysis.geometry import geometry_supported
 
         ok, why = geometry_supported(self.spec.activation, self.spec.features)
         return "" if ok else why
@@ -425,7 +425,7 @@ class LiveRun:
     def bends(self, box=BOX) -> list:
         """Exact bends of every hidden unit (``geometry.Bend``), or [] when they cannot be
         drawn; ``bends_note`` then says why (it is "" when they were drawn)."""
-        from playground.geometry import TooManyPieces, bends
+        from playground.analysis.geometry import TooManyPieces, bends
 
         if not self.spec.hidden or self.geometry_note():
             return []

@@ -33,10 +33,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from playground.datasets import BOX, make_dataset
-from playground.errors import PlaygroundError
-from playground.features import RAW_FEATURES
-from playground.model import (
+from playground.core.datasets import BOX, make_dataset
+from playground.core.errors import PlaygroundError
+from playground.core.features import RAW_FEATURES
+from playground.core.model import (
     ACTIVATIONS,
     MAX_DEPTH,
     MAX_WIDTH,
@@ -44,7 +44,7 @@ from playground.model import (
     init_params,
     param_count,
 )
-from playground.train import (
+from playground.core.train import (
     OPTIMIZERS,
     ModelSpec,
     data_loss,
@@ -262,9 +262,9 @@ def _region_counter(activation: str) -> tuple[Callable | None, str]:
     if activation not in PIECEWISE_LINEAR:
         return None, f"{activation} is not piecewise linear: it has no linear regions"
     try:
-        from playground.geometry import region_count
+        from playground.analysis.geometry import region_count
     except ImportError:
-        return None, "region counting is not available (playground.geometry is missing)"
+        return None, "region counting is not available (playground.analysis.geometry is missing)"
     return region_count, ""
 
 

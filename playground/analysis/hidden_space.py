@@ -18,9 +18,9 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-from playground.errors import PlaygroundError
-from playground.features import feature_map
-from playground.model import ACTIVATIONS, forward_with_preactivations
+from playground.core.errors import PlaygroundError
+from playground.core.features import feature_map
+from playground.core.model import ACTIVATIONS, forward_with_preactivations
 
 STAGES = ("post", "pre")  # after the activation (h), or before it (z)
 

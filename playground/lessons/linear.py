@@ -28,11 +28,11 @@ import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 
-from playground.config import RunConfig
-from playground.datasets import BOX, Dataset, grid_points, make_dataset
-from playground.features import RAW_FEATURES
-from playground.geometry import bends
-from playground.model import (
+from playground.analysis.geometry import bends
+from playground.core.config import RunConfig
+from playground.core.datasets import BOX, Dataset, grid_points, make_dataset
+from playground.core.features import RAW_FEATURES
+from playground.core.model import (
     ACTIVATIONS,
     MAX_DEPTH,
     forward,
@@ -42,8 +42,7 @@ from playground.model import (
     output_to_prediction,
     param_count,
 )
-from playground.session import LiveRun
-from playground.train import (
+from playground.core.train import (
     Hyper,
     ModelSpec,
     data_loss,
@@ -53,6 +52,7 @@ from playground.train import (
     predict_raw,
     train_chunk,
 )
+from playground.live.run import LiveRun
 
 # =======================================================================================
 # Lesson 1: why linear models fail

@@ -14,8 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from playground.features import feature_map
-from playground.model import (
+from playground.core.features import feature_map
+from playground.core.model import (
     forward,
     init_params,
     layer_sizes,

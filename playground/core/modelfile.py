@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from playground.errors import PlaygroundError
-from playground.features import FEATURES, RAW_FEATURES
-from playground.model import ACTIVATIONS, MAX_DEPTH, MAX_WIDTH
+from playground.core.errors import PlaygroundError
+from playground.core.features import FEATURES, RAW_FEATURES
+from playground.core.model import ACTIVATIONS, MAX_DEPTH, MAX_WIDTH
 
 MAX_FILE_BYTES = 50_000_000
 _LAYER_KEY = re.compile(r"^([Wb])(\d+)$")

@@ -15,7 +15,7 @@ it is exactly affine. We find them layer by layer:
 A unit's bend is its zero set. In the first layer it is a straight line; deeper, it is
 straight inside each piece of the partition by the earlier layers and kinks between them.
 
-Only NumPy runs here, in float64. ``params`` follow ``playground.model``: a list of
+Only NumPy runs here, in float64. ``params`` follow ``playground.core.model``: a list of
 ``(W, b)`` with W of shape (fan_in, fan_out); the last pair is the output layer.
 """
 
@@ -28,9 +28,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from playground.errors import PlaygroundError
-from playground.features import FEATURES, RAW_FEATURES, feature_map, is_raw
-from playground.model import LEAKY_RELU_SLOPE, PIECEWISE_LINEAR
+from playground.core.errors import PlaygroundError
+from playground.core.features import FEATURES, RAW_FEATURES, feature_map, is_raw
+from playground.core.model import LEAKY_RELU_SLOPE, PIECEWISE_LINEAR
 
 # A pre-activation this small, relative to the size of its terms in the box, counts as zero:
 # a vertex that close to a unit's line lies on it (lines through vertices, concurrent lines).
