@@ -14,7 +14,7 @@ from playground.analysis.sweep import sweep
 from playground.core.datasets import BOX
 from playground.core.errors import PlaygroundError
 from playground.figures import regions as rf
-from playground.live.run import LiveRun
+from playground.live.live_run import LiveRun
 from playground.ui import controls, live_view, run_state
 from playground.ui.live_plot import encode_floats, encode_grid, live_plot
 

@@ -1,6 +1,6 @@
 """Lesson page: backpropagation on the course notes' quiz network, one block at a time.
 
-Widgets -> ``playground.lessons.linear`` -> LaTeX, tables and ``playground.figures.lesson_linear``.
+Widgets -> ``playground.lessons`` -> LaTeX, tables and ``playground.figures.lesson_linear``.
 Every number shown comes from the core; compiled pieces are cached by plain arguments.
 """
 
@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from playground.figures import lesson_linear as lf
-from playground.lessons import linear as lessons
-from playground.live.run import enable_compile_cache
+from playground.lessons import backprop
+from playground.live.compile_cache import enable_compile_cache
 from playground.ui.links import try_it
 
 LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
@@ -18,32 +18,32 @@ REPEATS = 20
 
 @st.cache_data(max_entries=16)
 def traces(labels: tuple[int, ...]):
-    params = lessons.quiz_params()
-    fw = lessons.forward_trace(params, lessons.QUIZ_X, labels)
-    return fw, lessons.chain_rule_backward(params, fw)
+    params = backprop.quiz_params()
+    fw = backprop.forward_trace(params, backprop.QUIZ_X, labels)
+    return fw, backprop.chain_rule_backward(params, fw)
 
 
 @st.cache_data(show_spinner="Checking every gradient three ways…", max_entries=16)
 def gradient_check(labels: tuple[int, ...]):
-    return lessons.gradient_check(lessons.quiz_params(), lessons.QUIZ_X, labels)
+    return backprop.gradient_check(backprop.quiz_params(), backprop.QUIZ_X, labels)
 
 
 @st.cache_data(max_entries=64)
 def sgd(labels: tuple[int, ...], batch: tuple[int, ...], learning_rate: float):
-    params = lessons.quiz_params()
-    step = lessons.sgd_step(params, lessons.QUIZ_X, labels, batch, learning_rate)
-    curve = lessons.sgd_losses(params, lessons.QUIZ_X, labels, batch, learning_rate, REPEATS)
+    params = backprop.quiz_params()
+    step = backprop.sgd_step(params, backprop.QUIZ_X, labels, batch, learning_rate)
+    curve = backprop.sgd_losses(params, backprop.QUIZ_X, labels, batch, learning_rate, REPEATS)
     return step, curve
 
 
 @st.cache_data(show_spinner="Compiling and asking XLA for its counts…", max_entries=16)
 def quiz_cost(labels: tuple[int, ...]):
-    return lessons.quiz_cost(labels)
+    return backprop.quiz_cost(labels)
 
 
 @st.cache_data(show_spinner="Compiling and asking XLA for its counts…", max_entries=32)
 def toy_cost(width: int, depth: int, batch: int):
-    return lessons.toy_cost(width, depth, batch)
+    return backprop.toy_cost(width, depth, batch)
 
 
 def latex(name: str, value, digits: int = 2) -> None:
@@ -63,7 +63,7 @@ def pick_labels() -> tuple[int, ...]:
     cols = st.columns(3)
     return tuple(
         cols[i].selectbox(
-            f"Class of example {i + 1}", (0, 1), index=lessons.QUIZ_LABELS[i], key=f"label_{i}"
+            f"Class of example {i + 1}", (0, 1), index=backprop.QUIZ_LABELS[i], key=f"label_{i}"
         )
         for i in range(3)
     )
@@ -76,7 +76,7 @@ def section_forward(labels) -> None:
         "The network of the course notes' quiz: 4 inputs, a hidden layer of 3 ReLUs, "
         "2 outputs, all biases zero. Each row of X is one example."
     )
-    latex_row(("X", fw.x, 0), ("W_1", lessons.QUIZ_W1, 1), ("W_2", lessons.QUIZ_W2, 1))
+    latex_row(("X", fw.x, 0), ("W_1", backprop.QUIZ_W1, 1), ("W_2", backprop.QUIZ_W2, 1))
     latex("Z = X W_1", fw.z, 2)
     latex(r"H = \mathrm{ReLU}(Z) = \max(Z, 0)", fw.h, 2)
     latex(r"\text{logits} = H W_2", fw.logits, 2)
@@ -89,8 +89,8 @@ def section_forward(labels) -> None:
         {
             "logit 0": fw.logits[:, 0],
             "logit 1": fw.logits[:, 1],
-            "notes: logit 0": lessons.QUIZ_LOGITS[:, 0],
-            "notes: logit 1": lessons.QUIZ_LOGITS[:, 1],
+            "notes: logit 0": backprop.QUIZ_LOGITS[:, 0],
+            "notes: logit 1": backprop.QUIZ_LOGITS[:, 1],
             "P(class 0)": fw.probs[:, 0],
             "P(class 1)": fw.probs[:, 1],
             "class": fw.labels,
@@ -285,7 +285,7 @@ def page() -> None:
         "The Playground's nearest network: 4 input features (x₁, x₂, x₁², x₂²) into 3 "
         "ReLUs, trained with the same plain SGD, step size and batch size."
     )
-    try_it(lessons.playground_quiz_config(len(batch), lr), key="try_backprop")
+    try_it(backprop.playground_quiz_config(len(batch), lr), key="try_backprop")
 
 
 page()

@@ -9,8 +9,8 @@ import streamlit as st
 
 from playground.core.model import ACTIVATIONS, INITS
 from playground.figures import lesson_linear as lf
-from playground.lessons import linear as lessons
-from playground.live.run import enable_compile_cache
+from playground.lessons import depth as depth_lesson
+from playground.live.compile_cache import enable_compile_cache
 from playground.ui.links import try_it
 
 WIDTHS = (8, 16, 32, 64, 128)
@@ -46,14 +46,14 @@ VERDICTS = {
 
 @st.cache_data(show_spinner="Building the network and training it…", max_entries=32)
 def depth_run(activation, init, depth, width, sigma, steps, learning_rate):
-    return lessons.depth_run(
+    return depth_lesson.depth_run(
         activation, init, depth, width, sigma=sigma, steps=steps, learning_rate=learning_rate
     )
 
 
 def apply_preset() -> None:
     """Copy the chosen preset into the widgets (a callback, before the rerun)."""
-    p = lessons.PRESETS[st.session_state.depth_preset]
+    p = depth_lesson.PRESETS[st.session_state.depth_preset]
     ss = st.session_state
     ss.depth_activation, ss.depth_init, ss.depth_sigma = p.activation, p.init, p.sigma
     ss.depth_layers, ss.depth_width = p.depth, p.width
@@ -61,7 +61,7 @@ def apply_preset() -> None:
 
 def controls() -> dict:
     ss = st.session_state
-    preset = lessons.PRESETS[DEFAULT_PRESET]
+    preset = depth_lesson.PRESETS[DEFAULT_PRESET]
     for key, value in (
         ("depth_preset", DEFAULT_PRESET),
         ("depth_activation", preset.activation),
@@ -75,8 +75,8 @@ def controls() -> dict:
         ss.setdefault(key, value)
     st.selectbox(
         "Start from a classic set-up (depth 10, width 64)",
-        tuple(lessons.PRESETS),
-        format_func=lambda k: lessons.PRESETS[k].label,
+        tuple(depth_lesson.PRESETS),
+        format_func=lambda k: depth_lesson.PRESETS[k].label,
         key="depth_preset",
         on_change=apply_preset,
     )
@@ -88,7 +88,7 @@ def controls() -> dict:
     sigma = c[2].select_slider(
         "σ of Normal(0, σ)", SIGMAS, key="depth_sigma", disabled=init != "normal"
     )
-    depth = c[3].slider("Hidden layers", 1, lessons.MAX_LESSON_DEPTH, key="depth_layers")
+    depth = c[3].slider("Hidden layers", 1, depth_lesson.MAX_LESSON_DEPTH, key="depth_layers")
     width = c[4].select_slider("Units per layer", WIDTHS, key="depth_width")
     return {
         "activation": activation,
@@ -110,12 +110,12 @@ def section_init(run) -> None:
     m = st.columns(4)
     m[0].metric(
         "First ÷ last layer",
-        f"{lessons.first_to_last(stats.grad_rms):.1e}",
+        f"{depth_lesson.first_to_last(stats.grad_rms):.1e}",
         help="Gradient RMS of layer 1 (next to the input) over that of the output layer.",
     )
     m[1].metric(
         "Hidden max ÷ min",
-        f"{lessons.hidden_range(stats.grad_rms):.1e}",
+        f"{depth_lesson.hidden_range(stats.grad_rms):.1e}",
         help="Largest over smallest gradient RMS among the hidden layers; 1 is level.",
     )
     m[2].metric("Largest gradient RMS", f"{stats.grad_rms.max():.1e}")
@@ -124,7 +124,7 @@ def section_init(run) -> None:
         f"{stats.spread[-1]:.1e}",
         help="Standard deviation of the last hidden layer's outputs over the points.",
     )
-    st.markdown(VERDICTS[lessons.verdict(stats)])
+    st.markdown(VERDICTS[depth_lesson.verdict(stats)])
     labels = lf.layer_labels(len(stats.grad_rms))
     left, right = st.columns(2)
     with left:
@@ -224,14 +224,14 @@ def page() -> None:
     section_training(run, steps, lr)
     st.divider()
     note = (
-        f" The Playground stops at {lessons.MAX_DEPTH} hidden layers, so the link keeps the "
-        f"first {lessons.MAX_DEPTH}."
-        if cfg["depth"] > lessons.MAX_DEPTH
+        f" The Playground stops at {depth_lesson.MAX_DEPTH} hidden layers, so the link keeps the "
+        f"first {depth_lesson.MAX_DEPTH}."
+        if cfg["depth"] > depth_lesson.MAX_DEPTH
         else ""
     )
     st.markdown("Train the same kind of network live, with its gradients per layer." + note)
     try_it(
-        lessons.depth_playground_config(
+        depth_lesson.depth_playground_config(
             cfg["activation"], cfg["init"], cfg["depth"], cfg["width"], cfg["sigma"], lr
         ),
         key="try_depth",

@@ -1,6 +1,6 @@
 """Lesson page: why linear models fail, and what a few ReLUs change.
 
-Widgets -> ``playground.lessons.linear`` -> ``playground.figures.lesson_linear``. Training runs in
+Widgets -> ``playground.lessons`` -> ``playground.figures.lesson_linear``. Training runs in
 ``st.cache_data`` functions of plain arguments, so a page revisit costs nothing.
 """
 
@@ -8,45 +8,47 @@ import streamlit as st
 
 from playground.core.datasets import PROBLEMS
 from playground.figures import lesson_linear as lf
-from playground.lessons import linear as lessons
-from playground.live.run import enable_compile_cache
+from playground.lessons import linear as linear_lesson
+from playground.live.compile_cache import enable_compile_cache
 from playground.ui.links import try_it
 
 
 @st.cache_data(show_spinner="Training the linear model and the ReLU network…", max_entries=6)
 def compare(problem: str):
-    return lessons.compare_linear_and_mlp(problem)
+    return linear_lesson.compare_linear_and_mlp(problem)
 
 
 @st.cache_data(show_spinner="Training a stack of linear layers…", max_entries=8)
 def linear_stack(n_layers: int, problem: str):
-    return lessons.linear_stack_lesson(n_layers, problem)
+    return linear_lesson.linear_stack_lesson(n_layers, problem)
 
 
 @st.cache_data(show_spinner="Measuring slopes…", max_entries=6)
 def slopes(problem: str, x2: float):
     linear, mlp = compare(problem)
-    x1, s_linear = lessons.slope_along_line(linear, x2)
-    _, s_mlp = lessons.slope_along_line(mlp, x2)
-    return x1, s_linear, s_mlp, lessons.slope_range(linear), lessons.slope_range(mlp)
+    x1, s_linear = linear_lesson.slope_along_line(linear, x2)
+    _, s_mlp = linear_lesson.slope_along_line(mlp, x2)
+    return x1, s_linear, s_mlp, linear_lesson.slope_range(linear), linear_lesson.slope_range(mlp)
 
 
 @st.cache_data(show_spinner="Training linear models on XOR…")
 def xor_linear_models():
-    raw = lessons.train_fit(lessons.linear_config("xor"))
-    with_product = lessons.train_fit(lessons.linear_config("xor", lessons.PRODUCT_FEATURES))
+    raw = linear_lesson.train_fit(linear_lesson.linear_config("xor"))
+    with_product = linear_lesson.train_fit(
+        linear_lesson.linear_config("xor", linear_lesson.PRODUCT_FEATURES)
+    )
     return raw, with_product
 
 
 @st.cache_data(show_spinner="Training one hidden layer of 1, 2, 3, … ReLUs on XOR…")
 def relu_search():
-    return lessons.fewest_relus()
+    return linear_lesson.fewest_relus()
 
 
 @st.cache_data(max_entries=8)
 def relu_bends(width: int):
     search = relu_search()
-    return lessons.relu_bends(search.fits[search.widths.index(width)])
+    return linear_lesson.relu_bends(search.fits[search.widths.index(width)])
 
 
 def metric_label(fit) -> str:
@@ -86,12 +88,12 @@ def section_compare() -> str:
         "A linear model multiplies each input by a weight, adds them up and adds a bias. "
         "Over the plane its output is a flat, tilted sheet, and its class boundary a "
         "straight line. Next to it: a small network with two hidden layers of 8 ReLUs. "
-        f"Both are trained the same way ({lessons.LESSON_STEPS} steps of Adam)."
+        f"Both are trained the same way ({linear_lesson.LESSON_STEPS} steps of Adam)."
     )
     problem = st.radio(
         "Problem",
-        lessons.COMPARE_PROBLEMS,
-        index=lessons.COMPARE_PROBLEMS.index("product"),
+        linear_lesson.COMPARE_PROBLEMS,
+        index=linear_lesson.COMPARE_PROBLEMS.index("product"),
         format_func=lambda p: PROBLEMS[p].label,
         horizontal=True,
         key="linear_problem",
@@ -118,7 +120,7 @@ def section_stack() -> None:
     left, right = st.columns(2)
     problem = left.radio(
         "Problem",
-        lessons.STACK_PROBLEMS,
+        linear_lesson.STACK_PROBLEMS,
         format_func=lambda p: PROBLEMS[p].label,
         horizontal=True,
         key="stack_problem",
@@ -160,17 +162,20 @@ def section_stack() -> None:
 
 def section_cheap(problem: str) -> None:
     st.header("3 · Why we still like linear models")
+    mnist = linear_lesson.linear_param_count(
+        linear_lesson.MNIST_INPUTS, linear_lesson.MNIST_CLASSES
+    )
     st.markdown(
         "Linear models are cheap: with N inputs and K outputs there is one weight per "
         "input-output pair plus one bias per output, **(N + 1)·K** numbers, and running them "
         "is one matrix product, the thing GPUs do best. A 28×28 image flattened to 784 "
         "inputs, with 10 classes, gives 785 × 10 = "
-        f"{lessons.linear_param_count(lessons.MNIST_INPUTS, lessons.MNIST_CLASSES)} parameters."
+        f"{mnist} parameters."
     )
     a, b, c = st.columns(3)
-    n = a.number_input("Inputs N", 1, 100_000, lessons.MNIST_INPUTS, key="count_inputs")
-    k = b.number_input("Outputs K", 1, 1000, lessons.MNIST_CLASSES, key="count_outputs")
-    c.metric("Parameters (N + 1)·K", f"{lessons.linear_param_count(n, k):,}")
+    n = a.number_input("Inputs N", 1, 100_000, linear_lesson.MNIST_INPUTS, key="count_inputs")
+    k = b.number_input("Outputs K", 1, 1000, linear_lesson.MNIST_CLASSES, key="count_outputs")
+    c.metric("Parameters (N + 1)·K", f"{linear_lesson.linear_param_count(n, k):,}")
     st.markdown(
         "They are also stable: the slope of a linear model is the same everywhere, so a "
         "small nudge to the input can only move the output by a small, fixed amount, and "
@@ -210,7 +215,7 @@ def section_relus() -> None:
         "feature and put one hidden layer of H ReLUs between the inputs and the output. "
         "Each ReLU is zero on one side of a line and grows on the other, so the network "
         "can bend its output along lines it picks for itself. We try H = 1, 2, 3, … and "
-        f"stop at the first that reaches {lessons.SOLVED_ACCURACY:.0%} test accuracy."
+        f"stop at the first that reaches {linear_lesson.SOLVED_ACCURACY:.0%} test accuracy."
     )
     search = relu_search()
     left, right = st.columns(2)
@@ -218,7 +223,7 @@ def section_relus() -> None:
         took = "none up to 8" if search.solved_by is None else str(search.solved_by)
         st.metric("ReLUs it took to solve XOR", took)
         st.plotly_chart(
-            lf.relu_search_figure(search.widths, search.accuracies, lessons.SOLVED_ACCURACY),
+            lf.relu_search_figure(search.widths, search.accuracies, linear_lesson.SOLVED_ACCURACY),
             key="relu_search",
         )
     with right:

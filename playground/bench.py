@@ -178,7 +178,7 @@ def _live_steps_per_s(hidden, *, steps: int, repeats: int) -> float:
     """Median steps/s of ``LiveRun.train_steps`` (the app's path: chunks from its ladder,
     then the metrics), on the same network and data as ``_Trainer``."""
     from playground.core.config import RunConfig
-    from playground.live.run import LiveRun
+    from playground.live.live_run import LiveRun
 
     cfg = RunConfig(
         problem="xor", n_points=2 * FULL_BATCH, train_ratio=0.5, seed=0, hidden=tuple(hidden),
@@ -193,9 +193,9 @@ def _live_steps_per_s(hidden, *, steps: int, repeats: int) -> float:
 _COMPILE_CHILD = """
 import json, sys, time
 t0 = time.perf_counter()
-from playground.live import run as session
+from playground.live.compile_cache import enable_compile_cache
 if sys.argv[1]:
-    session.enable_compile_cache(sys.argv[1])
+    enable_compile_cache(sys.argv[1])
 from playground.bench import _Trainer
 from playground.core.train import train_chunk
 t = _Trainer(json.loads(sys.argv[2]))
@@ -227,7 +227,7 @@ def bench_train_steps(*, repeats: int = 3, quick: bool = False) -> dict[str, flo
     """Steps/s of full-batch (1000 points) Adam: 256-step ``lax.scan`` chunks, LiveRun's
     ladder, and a Python loop of jitted single steps (``n_steps=1`` chunks); then the
     first compile of a 256-step chunk in a fresh process, without and with the persistent
-    compilation cache (``session.enable_compile_cache``), each a median of fresh processes.
+    compilation cache (``compile_cache.enable_compile_cache``), each a median of fresh processes.
     """
     out: dict[str, float | None] = {}
     nets = {"small": TRAIN_NETS["small"]} if quick else TRAIN_NETS

@@ -92,24 +92,26 @@ def _finite(v: float):
 def cmd_train(args) -> dict:
     import jax
 
-    from playground.core.train import metric_name
-    from playground.live.run import LiveRun, enable_compile_cache, user_dataset
+    from playground.core.model import param_count
+    from playground.core.train import divergence_message, metric_name
+    from playground.live import run as R
+    from playground.live.compile_cache import enable_compile_cache
 
     enable_compile_cache()
     cfg = config_from_args(args)
     upload = None
     if args.data is not None:
-        from playground.userdata.points import read_points_csv
+        from playground.userdata.points_csv import read_points_csv
 
         try:
             raw = Path(args.data).read_bytes()
         except OSError as err:
             raise PlaygroundError(f"cannot read {args.data}: {err.strerror}") from None
-        upload = user_dataset(read_points_csv(raw), train_ratio=cfg.train_ratio, seed=cfg.seed)
+        upload = R.user_dataset(read_points_csv(raw), train_ratio=cfg.train_ratio, seed=cfg.seed)
     t0 = time.perf_counter()
-    run = LiveRun(cfg, upload=upload)
+    run = R.new_run(cfg, upload=upload)
     build_s = time.perf_counter() - t0
-    run.train_steps(args.steps)
+    run, log = R.train(run, steps=args.steps)
     m, metric = run.metrics, metric_name(run.spec.task)
     out = {
         "problem": cfg.problem,
@@ -117,25 +119,29 @@ def cmd_train(args) -> dict:
         "hidden": list(cfg.hidden),
         "activation": cfg.activation,
         "features": list(cfg.features),
-        "params": sum(int(w.size + b.size) for w, b in run.params_numpy()),
+        "params": param_count(run.spec.sizes),
         "steps": run.step,
-        "epochs": run.step / run.steps_per_epoch,
+        "epochs": run.epoch,
         "train_loss": _finite(m.train_loss),
         "test_loss": _finite(m.test_loss),
         f"train_{metric}": _finite(m.train_metric),
         f"test_{metric}": _finite(m.test_metric),
         # Chunks that compiled are left out, so this is the training speed proper.
-        "steps_per_s": run.warm_steps / run.warm_seconds if run.warm_seconds else None,
-        "compile_s": run.compile_seconds,
+        "steps_per_s": log.warm_steps / log.warm_seconds if log.warm_seconds else None,
+        "compile_s": log.compile_seconds,
         "setup_s": build_s,
         "device": str(jax.devices()[0]),
         "backend": jax.default_backend(),
-        "diverged": run.message or None,
+        "diverged": (
+            divergence_message(int(run.state.diverged_at), cfg.learning_rate)
+            if run.diverged
+            else None
+        ),
     }
     if args.save:
         from playground.core.modelfile import save_model
 
-        Path(args.save).write_bytes(save_model(run.saved_model()))
+        Path(args.save).write_bytes(save_model(R.saved_model(run)))
         out["saved"] = args.save
     return out
 

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from playground.userdata.points import points_to_csv
+from playground.userdata.points_csv import points_to_csv
 
 
 def cli(*args, cwd=None):

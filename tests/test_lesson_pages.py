@@ -1,5 +1,5 @@
 """The three lesson pages through Streamlit's AppTest: they render, their controls change
-the numbers, and the numbers shown are the core's (``playground.lessons.linear``)."""
+the numbers, and the numbers shown are the core's (``playground.lessons``)."""
 
 import base64
 import json
@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground.lessons import linear as L
+from playground.lessons import backprop
+from playground.lessons import depth as depth_lesson
+from playground.lessons import linear as linear_lesson
 
 TIMEOUT = 240
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,13 +73,13 @@ def linear_page() -> AppTest:
 def test_linear_page_shows_the_cores_numbers(linear_page):
     at = linear_page
     assert at.title[0].value == "Why linear models fail"
-    linear, mlp = L.compare_linear_and_mlp("product")
+    linear, mlp = linear_lesson.compare_linear_and_mlp("product")
     assert metric(at, "Linear model: test R²") == f"{linear.metric:.3f}"
     assert metric(at, "ReLU network: test R²") == f"{mlp.metric:.3f}"
     assert float(metric(at, "Linear model: test R²")) < 0.1
     assert metric(at, "Parameters (N + 1)·K") == "7,850"
     assert metric(at, "Linear model: spread of its slope over the plane") == "0"
-    search = L.fewest_relus()
+    search = linear_lesson.fewest_relus()
     assert metric(at, "ReLUs it took to solve XOR") == str(search.solved_by)
     assert float(metric(at, "Stack vs one matrix: largest gap")) < 1e-5
     assert metric(at, "Linear, plus x₁·x₂: test accuracy") == "1.000"
@@ -92,7 +94,7 @@ def test_linear_page_controls_change_the_numbers(linear_page):
     at = linear_page
     at.radio(key="linear_problem").set_value("sum").run()
     no_exceptions(at)
-    linear, _ = L.compare_linear_and_mlp("sum")
+    linear, _ = linear_lesson.compare_linear_and_mlp("sum")
     assert metric(at, "Linear model: test R²") == f"{linear.metric:.3f}"
     assert float(metric(at, "Linear model: test R²")) > 0.99
     at.number_input(key="count_inputs").set_value(2).run()
@@ -100,7 +102,7 @@ def test_linear_page_controls_change_the_numbers(linear_page):
     assert metric(at, "Parameters (N + 1)·K") == "9"
     at.slider(key="stack_layers").set_value(2).run()
     no_exceptions(at)
-    c = L.linear_stack_lesson(2, "moons")
+    c = linear_lesson.linear_stack_lesson(2, "moons")
     assert metric(at, "Parameters: stack → one matrix") == f"{c.fit.n_params} → 3"
     assert metric(at, "Stack: test accuracy") == f"{c.fit.metric:.3f}"
     # two layers of 8 is the Playground's default width, so the link leaves it out
@@ -116,11 +118,11 @@ def reference_grads(labels) -> np.ndarray:
 
     def loss(params):
         (w1, b1), (w2, b2) = params
-        logits = jnp.maximum(jnp.asarray(L.QUIZ_X) @ w1 + b1[None, :], 0) @ w2 + b2[None, :]
+        logits = jnp.maximum(jnp.asarray(backprop.QUIZ_X) @ w1 + b1[None, :], 0) @ w2 + b2[None, :]
         picked = jnp.take_along_axis(logits, jnp.asarray(labels)[:, None], axis=1)[:, 0]
         return jnp.mean(jax.nn.logsumexp(logits, axis=1) - picked)
 
-    g = jax.grad(loss)(L.quiz_params())
+    g = jax.grad(loss)(backprop.quiz_params())
     return np.concatenate([np.ravel(a) for pair in g for a in pair])
 
 
@@ -137,21 +139,25 @@ def test_backprop_page_shows_the_quiz_logits_and_checked_gradients(backprop_page
     at = backprop_page
     assert at.title[0].value == "Backpropagation, step by step"
     forward = at.dataframe[0].value
-    np.testing.assert_allclose(forward[["logit 0", "logit 1"]].to_numpy(), L.QUIZ_LOGITS, atol=1e-4)
+    np.testing.assert_allclose(
+        forward[["logit 0", "logit 1"]].to_numpy(), backprop.QUIZ_LOGITS, atol=1e-4
+    )
     table = gradient_table(at)
-    expected = reference_grads(np.array(L.QUIZ_LABELS))
+    expected = reference_grads(np.array(backprop.QUIZ_LABELS))
     assert len(table) == 23
     for column in ("chain rule", "jax.grad", "finite differences"):
         np.testing.assert_allclose(table[column].to_numpy(), expected, atol=2e-6)
-    fw = L.forward_trace(L.quiz_params(), L.QUIZ_X, L.QUIZ_LABELS)
+    fw = backprop.forward_trace(backprop.quiz_params(), backprop.QUIZ_X, backprop.QUIZ_LABELS)
     assert metric(at, "Mean loss L") == f"{fw.loss:.4f}"
-    step = L.sgd_step(L.quiz_params(), L.QUIZ_X, L.QUIZ_LABELS, (0, 2), 0.01)
+    step = backprop.sgd_step(
+        backprop.quiz_params(), backprop.QUIZ_X, backprop.QUIZ_LABELS, (0, 2), 0.01
+    )
     assert metric(at, "Minibatch loss before") == f"{step.loss_before:.4f}"
     assert metric(at, "Minibatch loss after one step") == f"{step.loss_after:.4f}"
     ratios = metrics(at, "Backward ÷ forward, flops")
     assert ratios == [
-        f"{L.quiz_cost(L.QUIZ_LABELS).backward_flop_ratio:.2f}",
-        f"{L.toy_cost(64, 4, 256).backward_flop_ratio:.2f}",
+        f"{backprop.quiz_cost(backprop.QUIZ_LABELS).backward_flop_ratio:.2f}",
+        f"{backprop.toy_cost(64, 4, 256).backward_flop_ratio:.2f}",
     ]
     assert 1.7 < float(ratios[1]) < 2.3
     assert links(at) == [
@@ -173,14 +179,14 @@ def test_backprop_page_controls_change_the_numbers(backprop_page):
         np.testing.assert_allclose(after[column].to_numpy(), expected, atol=2e-6)
     at.select_slider(key="sgd_lr").set_value(0.1).run()
     at.multiselect(key="sgd_batch").set_value([2]).run()
-    step = L.sgd_step(L.quiz_params(), L.QUIZ_X, (1, 1, 1), (1,), 0.1)
+    step = backprop.sgd_step(backprop.quiz_params(), backprop.QUIZ_X, (1, 1, 1), (1,), 0.1)
     assert metric(at, "Minibatch loss after one step") == f"{step.loss_after:.4f}"
     assert "learning_rate=0.1&batch_size=1" in links(at)[0]
     at.select_slider(key="cost_width").set_value(16).run()
     at.slider(key="cost_depth").set_value(2).run()
     no_exceptions(at)
     shown = metrics(at, "Backward ÷ forward, flops")[1]
-    assert shown == f"{L.toy_cost(16, 2, 256).backward_flop_ratio:.2f}"
+    assert shown == f"{backprop.toy_cost(16, 2, 256).backward_flop_ratio:.2f}"
     at.multiselect(key="sgd_batch").set_value([]).run()
     no_exceptions(at)
     assert any("at least one example" in w.value for w in at.warning)
@@ -198,10 +204,12 @@ def gradients_page() -> AppTest:
 def test_gradients_page_shows_vanishing_gradients_by_default(gradients_page):
     at = gradients_page
     assert at.title[0].value == "Gradients through depth"
-    p = L.PRESETS["vanishing"]
-    run = L.depth_run(p.activation, p.init, p.depth, p.width, steps=128, learning_rate=0.1)
+    p = depth_lesson.PRESETS["vanishing"]
+    run = depth_lesson.depth_run(
+        p.activation, p.init, p.depth, p.width, steps=128, learning_rate=0.1
+    )
     shown = metric(at, "First ÷ last layer")
-    assert shown == f"{L.first_to_last(run.at_init.grad_rms):.1e}"
+    assert shown == f"{depth_lesson.first_to_last(run.at_init.grad_rms):.1e}"
     assert float(shown) < 1e-6
     assert metric(at, "Steps taken") == "128"
     figs = figures(at)
@@ -230,6 +238,8 @@ def test_gradients_page_presets_and_controls(gradients_page):
     at.select_slider(key="depth_width").set_value(16).run()
     at.select_slider(key="depth_steps").set_value(0).run()
     no_exceptions(at)
-    run = L.depth_run("relu", "he", 3, 16, steps=0)
-    assert metric(at, "First ÷ last layer") == (f"{L.first_to_last(run.at_init.grad_rms):.1e}")
+    run = depth_lesson.depth_run("relu", "he", 3, 16, steps=0)
+    assert metric(at, "First ÷ last layer") == (
+        f"{depth_lesson.first_to_last(run.at_init.grad_rms):.1e}"
+    )
     assert "hidden=16%2C16%2C16&" in links(at)[0]

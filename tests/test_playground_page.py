@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground.core.modelfile import SavedModel, save_model
-from playground.userdata.points import points_to_csv
+from playground.userdata.points_csv import points_to_csv
 
 TIMEOUT = 240
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,9 @@ import time
 import numpy as np
 
 from playground.core.config import RunConfig
-from playground.live.run import BackgroundTrainer, LiveRun, Snapshots
+from playground.live.live_run import LiveRun
+from playground.live.snapshots import Snapshots
+from playground.live.trainer import BackgroundTrainer
 
 
 def _run() -> LiveRun:

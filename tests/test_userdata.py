@@ -11,18 +11,16 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from playground.core.errors import PlaygroundError
-from playground.userdata.points import (
-    DATA_HALF_WIDTH,
+from playground.userdata.formula import (
     DOMAIN_HALF_WIDTH,
     FORMULA_EXAMPLES,
     MAX_FORMULA_CHARS,
     Formula,
-    UserData,
     formula_dataset,
     parse_formula,
-    points_to_csv,
-    read_points_csv,
 )
+from playground.userdata.points import DATA_HALF_WIDTH, UserData
+from playground.userdata.points_csv import points_to_csv, read_points_csv
 
 PROPERTY = settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from playground.core.errors import PlaygroundError
 from playground.core.features import feature_map
-from playground.core.model import ACTIVATIONS, forward_with_preactivations
+from playground.core.model import ACTIVATIONS, forward_with_preactivations, params_to_device
 
 STAGES = ("post", "pre")  # after the activation (h), or before it (z)
 
@@ -82,7 +82,7 @@ def layer_values(params, activation: str, features: Sequence[str], x, *, stage: 
         raise PlaygroundError(f"stage must be one of {', '.join(STAGES)}, not {stage!r}")
     if activation not in ACTIVATIONS:
         raise PlaygroundError(f"Unknown activation {activation!r}.")
-    params = [(jnp.asarray(w, jnp.float32), jnp.asarray(b, jnp.float32)) for w, b in params]
+    params = params_to_device(params, jnp.float32)
     feats = feature_map(jnp.asarray(np.asarray(x, np.float32)), tuple(features), jnp)
     _, pre = forward_with_preactivations(params, feats, activation)
     act = ACTIVATIONS[activation]

@@ -127,5 +127,11 @@ def output_to_prediction(out, task: str):
     return out[:, 0]
 
 
-def params_to_numpy(params) -> list[tuple[np.ndarray, np.ndarray]]:
+def params_to_device(params, dtype=None) -> list:
+    """The params as JAX arrays [(W, b), ...] (of ``dtype`` when given)."""
+    return [(jnp.asarray(w, dtype), jnp.asarray(b, dtype)) for w, b in params]
+
+
+def params_to_host(params) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The params as NumPy arrays [(W, b), ...] (copied off the device)."""
     return [(np.asarray(w), np.asarray(b)) for w, b in params]

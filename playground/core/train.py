@@ -11,7 +11,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
 from playground.core.features import feature_map
@@ -98,6 +97,11 @@ def data_loss(out, y, task: str):
     if task == "multiclass":
         return optax.softmax_cross_entropy_with_integer_labels(out, y).mean()
     return jnp.mean((out[:, 0] - y) ** 2)
+
+
+def model_loss(params, x, y, spec: ModelSpec):
+    """Mean data loss of the network on points x (N, 2) with targets y (no penalty)."""
+    return data_loss(predict_raw(params, x, spec), y, spec.task)
 
 
 def weight_penalty(params, l1, l2):
@@ -249,7 +253,3 @@ def divergence_message(step: int, learning_rate: float) -> str:
         "too high for this network; lower it (or add L2), then press Play to go on "
         "from the last good weights."
     )
-
-
-def to_host(tree):
-    return jax.tree.map(np.asarray, tree)

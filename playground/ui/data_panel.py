@@ -10,9 +10,10 @@ import streamlit as st
 from playground.core.config import UPLOAD_PROBLEM
 from playground.core.errors import PlaygroundError
 from playground.core.modelfile import load_model, save_model
-from playground.live.run import LiveRun, user_dataset
+from playground.live.live_run import LiveRun
+from playground.live.run import user_dataset
 from playground.ui import controls
-from playground.userdata.points import points_to_csv, read_points_csv
+from playground.userdata.points_csv import points_to_csv, read_points_csv
 
 
 def upload_box(container) -> None:

@@ -24,7 +24,8 @@ from playground.figures.boundary import (
     surface_colourscale,
     thumbnail_units,
 )
-from playground.live.run import LiveRun, Snapshot
+from playground.live.live_run import LiveRun
+from playground.live.snapshots import Snapshot
 from playground.ui.live_plot import CompactArray, LiveFrame, encode_floats, encode_grid, live_plot
 
 GRID_N = 64  # output grid drawn under the points: 4 KB a picture

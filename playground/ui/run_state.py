@@ -10,7 +10,9 @@ import streamlit as st
 
 from playground.core.config import RunConfig, from_query, to_query
 from playground.core.errors import PlaygroundError
-from playground.live.run import BackgroundTrainer, LiveRun, enable_compile_cache
+from playground.live.compile_cache import enable_compile_cache
+from playground.live.live_run import LiveRun
+from playground.live.trainer import BackgroundTrainer
 from playground.ui import controls, data_panel
 
 

@@ -1,0 +1,49 @@
+"""Pictures of a run taken while it trains, kept in a bounded ring for playback."""
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from itertools import count
+
+import numpy as np
+
+MAX_SNAPSHOTS = 64  # a few seconds of pictures; a page that reads slower skips the oldest
+_SEQ = count(1)  # next() is atomic under the GIL
+
+
+def next_seq() -> int:
+    """A number that increases over the whole process, so pictures of two runs never tie."""
+    return next(_SEQ)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One picture of the run as it was at one moment of training: the output on a grid
+    and the exact bends. The trainer takes ~25 a second (fewer for big nets), so a page
+    can play them back at the pace they were taken, however rarely it is refreshed."""
+
+    seq: int  # next_seq()
+    t: float  # time.monotonic() when taken
+    step: int
+    epoch: float
+    xs: np.ndarray
+    ys: np.ndarray
+    grid: np.ndarray  # predictions (n, n[, K]), rows follow ys
+    bends: list  # geometry.Bend of every hidden unit, [] when not drawable
+
+
+class Snapshots:
+    """The latest snapshots of one run (a bounded ring), safe to read while it trains."""
+
+    def __init__(self, limit: int = MAX_SNAPSHOTS):
+        self._ring: deque[Snapshot] = deque(maxlen=limit)
+        self._lock = threading.Lock()
+
+    def add(self, snap: Snapshot) -> None:
+        with self._lock:
+            self._ring.append(snap)
+
+    def since(self, seq: int) -> list[Snapshot]:
+        """Snapshots newer than ``seq``, oldest first."""
+        with self._lock:
+            return [s for s in self._ring if s.seq > seq]
