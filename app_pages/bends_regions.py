@@ -1,22 +1,27 @@
 """Bends & regions: the linear pieces the current network cuts the plane into.
 
 Widgets -> config -> the session's LiveRun (the same one the Playground trains) -> the
-pure builders of ``playground.figures.regions`` and ``playground.analysis.hidden_space`` -> live
-figures. Three views: the exact regions with every bend, the hidden space of two units,
+pure builders of ``analysis`` (raster, region story, hidden space, sweep) and ``figures``
+-> live figures. Three views: the exact regions with every bend, the hidden space of two units,
 and a capacity sweep ("How many ReLUs does x1·x2 need?"). No math here.
 """
 
 import streamlit as st
 
+from playground.analysis import raster
+from playground.analysis import region_story as stories
+from playground.analysis import sweep as sweeps
 from playground.analysis.geometry import max_regions_one_layer
 from playground.analysis.hidden_space import hidden_space
 from playground.analysis.sweep import sweep
 from playground.core.datasets import BOX
 from playground.core.errors import PlaygroundError
-from playground.figures import regions as rf
+from playground.figures import hidden_space as hidden_fig
+from playground.figures import regions as region_fig
+from playground.figures import sweep as sweep_fig
 from playground.live.live_run import LiveRun
 from playground.ui import controls, live_view, run_state
-from playground.ui.live_plot import encode_floats, encode_grid, live_plot
+from playground.ui.live_plot import encode_live, live_plot
 
 FRAME_SECONDS = 0.25  # the browser asks for a new frame this often while playing
 MAX_EXACT = 5_000  # more regions than this are drawn from a grid (and said so)
@@ -32,30 +37,22 @@ REGION_HEIGHT, HIDDEN_HEIGHT = 600, 470
 
 
 # -- small helpers ------------------------------------------------------------------------------
-def encoded(arrays: dict) -> dict:
-    """The builders' moving arrays in live_plot's compact wire format."""
-    return {
-        path: encode_grid(a.values, a.lo, a.hi) if a.lo is not None else encode_floats(a.values)
-        for path, a in arrays.items()
-    }
-
-
 def keep_choice(key: str, options: list, default) -> None:
     """Start a selector at ``default``, or reset it when the network no longer offers it."""
     if key not in st.session_state or st.session_state[key] not in options:
         st.session_state[key] = default
 
 
-def current_view(run: LiveRun, box) -> rf.RegionView:
+def current_view(run: LiveRun, box) -> raster.RegionView:
     """The region view of the run's current weights, reused until they or the box change."""
     ss, spec = st.session_state, run.spec
-    n = rf.raster_size(spec.sizes[-1], len(spec.hidden))
+    n = raster.raster_size(spec.sizes[-1], len(spec.hidden))
     count_n = COUNT_GRID_LIVE if ss.get("playing") else COUNT_GRID
     key = (box, n, count_n)
     hit = ss.get("_br_view")
     if hit is not None and hit[0] is run.state and hit[1] == key:
         return hit[2]
-    view = rf.region_view(
+    view = raster.region_view(
         run.params_numpy(),
         spec.activation,
         spec.features,
@@ -70,12 +67,12 @@ def current_view(run: LiveRun, box) -> rf.RegionView:
 
 # -- regions and bends ----------------------------------------------------------------------------
 def region_controls(widths) -> tuple[str, tuple | None, tuple]:
-    units = [(), *rf.unit_choices(widths)]  # () is "none" (None would show a placeholder)
+    units = [(), *raster.unit_choices(widths)]  # () is "none" (None would show a placeholder)
     keep_choice("br_unit", units, ())
     c1, c2, c3 = st.columns([1.2, 1.3, 1.6])
     colour_by = c1.radio(
         "Colour by",
-        rf.COLOUR_MODES,
+        raster.COLOUR_MODES,
         format_func=COLOUR_LABELS.get,
         key="br_colour",
         horizontal=True,
@@ -84,7 +81,7 @@ def region_controls(widths) -> tuple[str, tuple | None, tuple]:
     unit = c2.selectbox(
         "Highlight a unit's bend",
         units,
-        format_func=rf.unit_label,
+        format_func=raster.unit_label,
         key="br_unit",
         help="Draws the unit's bend bold and shades the side where it is on.",
     )
@@ -99,7 +96,7 @@ def region_controls(widths) -> tuple[str, tuple | None, tuple]:
     return colour_by, unit, (-float(half), float(half), -float(half), float(half))
 
 
-def region_readouts(run: LiveRun, view: rf.RegionView) -> None:
+def region_readouts(run: LiveRun, view: raster.RegionView) -> None:
     widths = run.spec.hidden
     cols = st.columns(4)
     if view.exact:
@@ -118,7 +115,7 @@ def region_readouts(run: LiveRun, view: rf.RegionView) -> None:
             f"{max_regions_one_layer(h):,}",
             help="1 + H + C(H, 2): H lines in general position in the whole plane.",
         )
-    crossing = rf.bends_in_view(view, run.params_numpy())
+    crossing = stories.bends_in_view(view, run.params_numpy())
     if crossing is not None:
         cols[2].metric(
             "Layer-1 bends in view",
@@ -147,7 +144,7 @@ def regions_section(run: LiveRun) -> None:
     left, right = st.columns([3, 2])
     with right:
         if view.exact:
-            story = rf.region_story(view, run.params_numpy(), spec.activation)
+            story = stories.region_story(view, run.params_numpy(), spec.activation)
             st.markdown("\n".join(f"- {line}" for line in story))
             st.caption(
                 "Hover a region to read its activation pattern (per layer, unit 1 first; "
@@ -162,16 +159,16 @@ def regions_section(run: LiveRun) -> None:
                 "piece is not straight-edged and the network is not linear on it."
             )
     with left:
-        fig, arrays = rf.region_figure(
+        fig, arrays = region_fig.region_figure(
             view,
             colour_by=colour_by,
             highlight=unit or None,
             data=run.data,
-            out_names=rf.output_names(spec.task, spec.n_classes, run.data.class_names),
+            out_names=region_fig.output_names(spec.task, spec.n_classes, run.data.class_names),
             hover=not playing,
             height=REGION_HEIGHT,
         )
-        live_plot(fig, key="br_regions", height=REGION_HEIGHT, arrays=encoded(arrays))
+        live_plot(fig, key="br_regions", height=REGION_HEIGHT, arrays=encode_live(arrays))
 
 
 # -- hidden space ---------------------------------------------------------------------------------
@@ -220,8 +217,8 @@ def hidden_section(run: LiveRun) -> None:
         st.info(str(err))
         return
     label = controls.LABELS["activation"].get(spec.activation, spec.activation)
-    fig, arrays = rf.hidden_space_figure(hs, params, run.data, activation=label)
-    live_plot(fig, key="br_hidden", height=HIDDEN_HEIGHT, arrays=encoded(arrays))
+    fig, arrays = hidden_fig.hidden_space_figure(hs, params, run.data, activation=label)
+    live_plot(fig, key="br_hidden", height=HIDDEN_HEIGHT, arrays=encode_live(arrays))
     st.caption(
         "Left: a grid of lines of constant x₁ and x₂ over the data. Right: every point of those "
         f"lines and every training point placed at the values of two units of layer {layer + 1}. "
@@ -302,8 +299,8 @@ def sweep_section() -> None:
     if used != settings:
         note += " Showing the last sweep; press the button to run these settings."
     st.caption(note)
-    st.plotly_chart(rf.sweep_figure(result), use_container_width=True, key="br_sweep_chart")
-    st.markdown("\n".join(f"- {line}" for line in rf.sweep_summary(result)))
+    st.plotly_chart(sweep_fig.sweep_figure(result), use_container_width=True, key="br_sweep_chart")
+    st.markdown("\n".join(f"- {line}" for line in sweeps.sweep_summary(result)))
     if result.regions_note:
         st.caption(f"Regions not counted: {result.regions_note}.")
 

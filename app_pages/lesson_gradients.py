@@ -8,7 +8,8 @@ deeper than the Playground allows.
 import streamlit as st
 
 from playground.core.model import ACTIVATIONS, INITS
-from playground.figures import lesson_linear as lf
+from playground.figures import lesson_depth as df
+from playground.figures import style
 from playground.lessons import depth as depth_lesson
 from playground.live.compile_cache import enable_compile_cache
 from playground.ui.links import try_it
@@ -125,11 +126,11 @@ def section_init(run) -> None:
         help="Standard deviation of the last hidden layer's outputs over the points.",
     )
     st.markdown(VERDICTS[depth_lesson.verdict(stats)])
-    labels = lf.layer_labels(len(stats.grad_rms))
+    labels = style.layer_names(len(stats.grad_rms), short=True)
     left, right = st.columns(2)
     with left:
         st.plotly_chart(
-            lf.layer_bars(
+            df.layer_bars(
                 {
                     "all weights and biases": stats.grad_rms,
                     "biases only: the signal passed back": stats.bias_grad_rms,
@@ -143,7 +144,7 @@ def section_init(run) -> None:
         )
     with right:
         st.plotly_chart(
-            lf.layer_bars(
+            df.layer_bars(
                 {"at initialisation": stats.spread},
                 title="Spread of each hidden layer's outputs",
                 y_title="standard deviation",
@@ -175,14 +176,14 @@ def section_training(run, steps: int, lr: float) -> None:
         )
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(lf.grad_history_figure(run.grad_history), key="grad_history")
+        st.plotly_chart(df.grad_history_figure(run.grad_history), key="grad_history")
     with right:
-        st.plotly_chart(lf.training_loss_figure(run.loss_history), key="train_loss")
-    labels = lf.layer_labels(len(run.at_init.grad_rms))
+        st.plotly_chart(df.training_loss_figure(run.loss_history), key="train_loss")
+    labels = style.layer_names(len(run.at_init.grad_rms), short=True)
     left, right = st.columns(2)
     with left:
         st.plotly_chart(
-            lf.layer_bars(
+            df.layer_bars(
                 {"at initialisation": run.at_init.grad_rms, "after training": run.trained.grad_rms},
                 title="Gradient size per layer, before and after",
                 y_title="gradient RMS per parameter",
@@ -193,7 +194,7 @@ def section_training(run, steps: int, lr: float) -> None:
         )
     with right:
         st.plotly_chart(
-            lf.layer_bars(
+            df.layer_bars(
                 {"at initialisation": run.at_init.spread, "after training": run.trained.spread},
                 title="Spread of each hidden layer, before and after",
                 y_title="standard deviation",

@@ -7,7 +7,9 @@ Widgets -> ``playground.lessons`` -> ``playground.figures.lesson_linear``. Train
 import streamlit as st
 
 from playground.core.datasets import PROBLEMS
+from playground.figures import lesson_backprop as bf
 from playground.figures import lesson_linear as lf
+from playground.figures import traces
 from playground.lessons import linear as linear_lesson
 from playground.live.compile_cache import enable_compile_cache
 from playground.ui.links import try_it
@@ -131,7 +133,7 @@ def section_stack() -> None:
     c = linear_stack(n_layers, problem)
     chain = " · ".join(f"{a}×{b}" for a, b in c.shapes)
     st.markdown(f"Matrix shapes, input to output: **{chain} = {c.w.shape[0]}×{c.w.shape[1]}**")
-    product, bias = lf.latex_matrix(c.w, 4), lf.latex_matrix(c.b, 4)
+    product, bias = bf.latex_matrix(c.w, 4), bf.latex_matrix(c.b, 4)
     st.latex(rf"W_1 W_2 \cdots W_{{{len(c.shapes)}}} = {product}, \qquad b = {bias}")
     m1, m2, m3 = st.columns(3)
     m1.metric("Stack: test accuracy", f"{c.fit.metric:.3f}")
@@ -143,9 +145,9 @@ def section_stack() -> None:
     m3.metric("Parameters: stack → one matrix", f"{c.fit.n_params} → {c.w.size + c.b.size}")
     left, right = st.columns(2)
     fit = c.fit
-    lines = [lf.contour_trace(fit.xs, fit.ys, fit.grid, 0.5, "the stack's 50% boundary")]
+    lines = [traces.contour_trace(fit.xs, fit.ys, fit.grid, 0.5, "the stack's 50% boundary")]
     if c.boundary is not None:
-        lines.append(lf.segment_trace(c.boundary, "single matrix: W·x + b = 0"))
+        lines.append(traces.segment_trace(c.boundary, "single matrix: W·x + b = 0"))
     with left:
         title = "The stack's output and its boundary"
         st.plotly_chart(lf.prediction_map(fit, title, lines=lines), key="map_stack")

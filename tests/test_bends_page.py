@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from playground.analysis.geometry import max_regions_one_layer, region_count
 from playground.core.datasets import BOX
-from playground.figures.regions import SLOPE_SCALE
+from playground.figures.style import SLOPE_SCALE
 from playground.ui.live_plot import decode_array
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")

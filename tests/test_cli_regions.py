@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from playground.analysis.lines import first_layer_lines
 from playground.cli import main
 from playground.core.modelfile import SavedModel, save_model
-from playground.figures.regions import first_layer_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 BIG = (-100.0, 100.0, -100.0, 100.0)

@@ -14,10 +14,16 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from playground.analysis import lines, raster
+from playground.analysis import region_story as stories
+from playground.analysis import sweep as sweeps
 from playground.analysis.geometry import grid_pattern_count, linear_regions, region_count
 from playground.analysis.hidden_space import hidden_space
 from playground.core.datasets import make_dataset
-from playground.figures import regions as rf
+from playground.figures import hidden_space as hidden_fig
+from playground.figures import regions as region_fig
+from playground.figures import style
+from playground.figures import sweep as sweep_fig
 
 QUAD = (-1.0, 1.0, -1.0, 1.0)
 
@@ -44,15 +50,15 @@ def cell(view, x, y):
 
 
 def test_quadrants_give_four_regions_four_hover_entries_and_one_bend_trace():
-    view = rf.region_view(quadrant_net(), "relu", ("x1", "x2"), QUAD, 20)
+    view = raster.region_view(quadrant_net(), "relu", ("x1", "x2"), QUAD, 20)
     assert view.exact and view.count == 4 and view.n_regions == 4
     assert sorted(np.unique(view.ids).tolist()) == [0, 1, 2, 3]
-    fig, arrays = rf.region_figure(view, out_names=("out",))
+    fig, arrays = region_fig.region_figure(view, out_names=("out",))
     heat = fig.data[0]
     assert isinstance(heat, go.Heatmap) and heat.customdata.shape == (20, 20, 4)
     entries = np.unique(heat.customdata.reshape(-1, 4), axis=0)
     assert len(entries) == 4  # one hover entry per region
-    idx = rf.region_traces(1)
+    idx = region_fig.region_traces(1)
     bends = fig.data[idx["bends"]]
     assert bends.name == "bends of layer 1"
     assert np.isnan(bends.x).sum() == 2  # two segments, each followed by a gap
@@ -70,8 +76,8 @@ def test_quadrants_give_four_regions_four_hover_entries_and_one_bend_trace():
     [(0.5, 0.5, 0b11, (1, 1)), (-0.5, 0.5, 0b01, (0, 1)), (0.5, -0.5, 0b10, (1, 0))],
 )
 def test_hover_reads_pattern_and_local_linear_function(x, y, pattern, gradient):
-    view = rf.region_view(quadrant_net(), "relu", ("x1", "x2"), QUAD, 20)
-    fig, _ = rf.region_figure(view, out_names=("out",))
+    view = raster.region_view(quadrant_net(), "relu", ("x1", "x2"), QUAD, 20)
+    fig, _ = region_fig.region_figure(view, out_names=("out",))
     g1, g2, c, bits = fig.data[0].customdata[cell(view, x, y)]
     assert (g1, g2, c, bits) == (*gradient, 0, pattern)
     template = fig.data[0].hovertemplate
@@ -80,15 +86,15 @@ def test_hover_reads_pattern_and_local_linear_function(x, y, pattern, gradient):
 
 
 def test_no_hover_data_while_playing():
-    view = rf.region_view(quadrant_net(), "relu", ("x1", "x2"), QUAD, 20)
-    fig, _ = rf.region_figure(view, hover=False)
+    view = raster.region_view(quadrant_net(), "relu", ("x1", "x2"), QUAD, 20)
+    fig, _ = region_fig.region_figure(view, hover=False)
     assert fig.data[0].customdata is None and "pause" in fig.data[0].hovertemplate
 
 
 def test_highlight_shades_where_the_unit_is_on_and_draws_its_bend():
-    view = rf.region_view(quadrant_net(), "relu", ("x1", "x2"), QUAD, 20)
-    fig, arrays = rf.region_figure(view, highlight=(0, 1))
-    idx = rf.region_traces(1)
+    view = raster.region_view(quadrant_net(), "relu", ("x1", "x2"), QUAD, 20)
+    fig, arrays = region_fig.region_figure(view, highlight=(0, 1))
+    idx = region_fig.region_traces(1)
     shade = fig.data[idx["shade"]].z
     assert np.all(shade[view.ys > 0] == 1) and np.isnan(shade[view.ys < 0]).all()
     bend = fig.data[idx["highlight"]]
@@ -96,26 +102,26 @@ def test_highlight_shades_where_the_unit_is_on_and_draws_its_bend():
     np.testing.assert_allclose(np.sort(np.asarray(bend.x)[:2]), [-1, 1])
     np.testing.assert_allclose(np.asarray(bend.y)[:2], [0, 0], atol=1e-12)
     assert arrays[f"{idx['shade']}.z"].lo == 0.0
-    none_fig, _ = rf.region_figure(view, highlight=None)
+    none_fig, _ = region_fig.region_figure(view, highlight=None)
     assert not none_fig.data[idx["highlight"]].showlegend
 
 
 def test_slope_colouring():
-    view = rf.region_view(quadrant_net(out=(3.0, 4.0)), "relu", ("x1", "x2"), QUAD, 20)
-    z = rf.colour_grid(view, "slope")
+    view = raster.region_view(quadrant_net(out=(3.0, 4.0)), "relu", ("x1", "x2"), QUAD, 20)
+    z = raster.colour_grid(view, "slope", len(style.PALETTE))
     assert z[cell(view, 0.5, 0.5)] == pytest.approx(5.0)
     assert z[cell(view, -0.5, 0.5)] == pytest.approx(4.0)
     assert z[cell(view, -0.5, -0.5)] == 0.0
-    fig, arrays = rf.region_figure(view, colour_by="slope")
+    fig, arrays = region_fig.region_figure(view, colour_by="slope")
     assert fig.data[0].colorbar.title.text == "slope |∇out|"
     assert arrays["0.z"].hi == pytest.approx(5.0)
 
 
 def test_data_points_are_drawn_per_class():
     data = make_dataset("xor", n_points=100, noise=0.0, train_ratio=0.5, seed=0, classes=2)
-    view = rf.region_view(quadrant_net(), "relu", ("x1", "x2"), QUAD, 16)
-    fig, _ = rf.region_figure(view, data=data)
-    names = [t.name for t in fig.data[rf.region_traces(1)["points"] :]]
+    view = raster.region_view(quadrant_net(), "relu", ("x1", "x2"), QUAD, 16)
+    fig, _ = region_fig.region_figure(view, data=data)
+    names = [t.name for t in fig.data[region_fig.region_traces(1)["points"] :]]
     assert names == ["class 0", "class 1"]
 
 
@@ -127,9 +133,9 @@ def test_raster_puts_every_cell_centre_inside_its_polygon():
     box = (-3.0, 3.0, -2.0, 4.0)
     regions = linear_regions(params, "relu", box)
     n = 90
-    ids = rf.rasterise([r.polygon for r in regions], box, n)
+    ids = raster.rasterise([r.polygon for r in regions], box, n)
     assert ids.shape == (n, n) and ids.min() >= 0
-    xs, ys = rf.cell_centres(box, n)
+    xs, ys = raster.cell_centres(box, n)
     gx, gy = np.meshgrid(xs, ys)
     for r, region in enumerate(regions):
         inside = ids == r
@@ -146,7 +152,7 @@ def test_raster_puts_every_cell_centre_inside_its_polygon():
 
 def test_unique_rows_matches_numpy():
     bits = np.random.default_rng(0).random((500, 13)) > 0.7
-    rows, inverse = rf.unique_rows(bits)
+    rows, inverse = raster.unique_rows(bits)
     want, want_inverse = np.unique(bits, axis=0, return_inverse=True)
     assert len(rows) == len(want)
     np.testing.assert_array_equal(rows[inverse], bits)
@@ -155,9 +161,9 @@ def test_unique_rows_matches_numpy():
 
 def test_neighbouring_regions_get_different_colours():
     params = random_net([2, 16, 16, 1], seed=2)
-    view = rf.region_view(params, "relu", ("x1", "x2"), (-6, 6, -6, 6), 160)
-    colours = rf.region_colours(view)
-    pairs = rf._adjacent(view.ids)
+    view = raster.region_view(params, "relu", ("x1", "x2"), (-6, 6, -6, 6), 160)
+    colours = raster.region_colours(view, len(style.PALETTE))
+    pairs = raster._adjacent(view.ids)
     assert len(pairs) > view.n_regions  # a real adjacency
     assert (colours[pairs[:, 0]] != colours[pairs[:, 1]]).mean() > 0.995
 
@@ -168,9 +174,9 @@ def test_about_1500_regions_build_quickly():
     params = random_net([2, 32, 32, 1], seed=0)
     best = math.inf
     for _ in range(3):
-        view = rf.region_view(params, "relu", ("x1", "x2"), (-6, 6, -6, 6), 160)
+        view = raster.region_view(params, "relu", ("x1", "x2"), (-6, 6, -6, 6), 160)
         start = time.perf_counter()
-        rf.region_figure(view, highlight=(1, 3), hover=True)
+        region_fig.region_figure(view, highlight=(1, 3), hover=True)
         best = min(best, view.raster_s + time.perf_counter() - start)
     assert 1200 <= view.count <= 2000
     assert best < 1.0
@@ -182,25 +188,25 @@ def test_about_1500_regions_build_quickly():
 def test_curved_features_give_a_labelled_grid_estimate():
     params = random_net([3, 6, 1], seed=4)
     features = ("x1", "x2", "x1sq")
-    view = rf.region_view(params, "relu", features, (-6, 6, -6, 6), 60, count_n=80)
+    view = raster.region_view(params, "relu", features, (-6, 6, -6, 6), 60, count_n=80)
     assert not view.exact and "estimate" in view.note
     assert view.count == grid_pattern_count(params, "relu", (-6, 6, -6, 6), 80, features)
     assert view.count_grid == 80
-    fig, _ = rf.region_figure(view, colour_by="slope")  # no slopes: falls back to regions
+    fig, _ = region_fig.region_figure(view, colour_by="slope")  # no slopes: falls back to regions
     assert fig.data[0].showscale is False
     assert "grid estimate" in fig.data[0].hovertemplate
-    assert rf.region_story(view, params, "relu") == [view.note]
+    assert stories.region_story(view, params, "relu") == [view.note]
 
 
 def test_smooth_activation_is_an_estimate_too():
     params = random_net([2, 5, 1], seed=4)
-    view = rf.region_view(params, "tanh", ("x1", "x2"), (-6, 6, -6, 6), 40, count_n=40)
+    view = raster.region_view(params, "tanh", ("x1", "x2"), (-6, 6, -6, 6), 40, count_n=40)
     assert not view.exact and "tanh" in view.note
 
 
 def test_too_many_regions_fall_back_to_the_estimate():
     params = random_net([2, 32, 32, 1], seed=0)
-    view = rf.region_view(
+    view = raster.region_view(
         params, "relu", ("x1", "x2"), (-6, 6, -6, 6), 40, max_regions=100, count_n=40
     )
     assert not view.exact and "estimate" in view.note
@@ -214,7 +220,7 @@ def test_first_layer_lines_count_crossings_misses_and_parallels():
     # x1 + x2 = 1.9 and x1 - x2 = 1.9 (they cross only at (1.9, 0), outside).
     w = np.array([[1, 0, 1, 1, 1, 1], [0, 1, 0, 0, 1, -1]], float)
     b = np.array([0, 0, -2, -0.5, -1.9, -1.9])
-    s = rf.first_layer_lines(w, b, QUAD)
+    s = lines.first_layer_lines(w, b, QUAD)
     assert (s.units, s.crossing, s.missing, s.flat) == (6, 5, 1, 0)
     # Of the 10 pairs, x1 = 0 / x2 = 0 meet at the origin and x2 = 0 / x1 = 0.5 at
     # (0.5, 0); x1 = 0 and x1 = 0.5 are parallel; every other pair meets outside.
@@ -229,27 +235,27 @@ def test_general_position_reaches_the_maximum_and_says_so():
     w, b = rng.normal(size=(2, h)), rng.normal(size=h)
     params = [(w, b), (np.ones((h, 1)), np.zeros(1))]
     box = (-1e4, 1e4, -1e4, 1e4)
-    s = rf.first_layer_lines(w, b, box)
+    s = lines.first_layer_lines(w, b, box)
     assert s.pairs_inside == math.comb(h, 2)
-    view = rf.region_view(params, "relu", ("x1", "x2"), box, 40)
+    view = raster.region_view(params, "relu", ("x1", "x2"), box, 40)
     assert view.count == 1 + h + math.comb(h, 2) == 22
-    story = " ".join(rf.region_story(view, params, "relu"))
+    story = " ".join(stories.region_story(view, params, "relu"))
     assert "1 + 6 + 15 = **22**" in story and "the most one layer can make" in story
 
 
 def test_story_names_lines_outside_the_view_and_shared_points():
     params = random_net([2, 8, 8, 1], seed=0, bias=0.0)  # zero biases: all through 0
-    view = rf.region_view(params, "relu", ("x1", "x2"), (-6, 6, -6, 6), 40)
-    story = " ".join(rf.region_story(view, params, "relu"))
+    view = raster.region_view(params, "relu", ("x1", "x2"), (-6, 6, -6, 6), 40)
+    story = " ".join(stories.region_story(view, params, "relu"))
     assert "1 + 8 + 28 = **37**" in story
     assert "passes through the origin" in story and "**16**" in story
     assert f"**{view.count:,}** regions in all" in story
     far = [(np.eye(2), np.array([-20.0, 0.0])), (np.ones((2, 1)), np.zeros(1))]
-    view = rf.region_view(far, "relu", ("x1", "x2"), (-6, 6, -6, 6), 40)
-    story = " ".join(rf.region_story(view, far, "relu"))
+    view = raster.region_view(far, "relu", ("x1", "x2"), (-6, 6, -6, 6), 40)
+    story = " ".join(stories.region_story(view, far, "relu"))
     assert "1 of the 2 first-layer bends cross" in story
     assert "1 lies outside it" in story and "[−20, 20]²" in story
-    assert rf.bends_in_view(view, far) == (1, 2)
+    assert stories.bends_in_view(view, far) == (1, 2)
 
 
 # -- hidden space and sweep figures ---------------------------------------------------------
@@ -261,7 +267,7 @@ def test_hidden_space_figure_draws_both_planes_and_the_decision_line():
     hs = hidden_space(
         params, "relu", ("x1", "x2"), (-6, 6, -6, 6), data.x_train, layer=1, units=(0, 1)
     )
-    fig, arrays = rf.hidden_space_figure(hs, params, data, activation="ReLU")
+    fig, arrays = hidden_fig.hidden_space_figure(hs, params, data, activation="ReLU")
     axes = {t.xaxis for t in fig.data}
     assert axes == {"x", "x2"}
     assert fig.layout.xaxis2.title.text == "unit 1" and fig.layout.yaxis2.title.text == "unit 2"
@@ -297,7 +303,7 @@ def fake_sweep():
 
 
 def test_sweep_figure_has_a_line_per_depth_on_log_axes():
-    fig = rf.sweep_figure(fake_sweep())
+    fig = sweep_fig.sweep_figure(fake_sweep())
     assert fig.layout.xaxis.type == "log" and fig.layout.xaxis2.type == "log"
     named = [t.name for t in fig.data if t.showlegend is not False]
     assert named == ["depth 1", "depth 2", "one layer's maximum 1 + H + C(H, 2)"]
@@ -307,7 +313,7 @@ def test_sweep_figure_has_a_line_per_depth_on_log_axes():
 
 
 def test_sweep_summary_names_the_smallest_width():
-    lines = rf.sweep_summary(fake_sweep(), threshold=0.5)
+    lines = sweeps.sweep_summary(fake_sweep(), threshold=0.5)
     assert lines[0].startswith("1 hidden layer: H = 4 reaches test R² ≥ 0.5")
     assert lines[1].startswith("2 hidden layers: H = 1 reaches")
-    assert "no width" in rf.sweep_summary(fake_sweep(), threshold=0.999)[0]
+    assert "no width" in sweeps.sweep_summary(fake_sweep(), threshold=0.999)[0]

@@ -30,7 +30,7 @@ import numpy as np
 
 from playground.core.errors import PlaygroundError
 from playground.core.features import FEATURES, RAW_FEATURES, feature_map, is_raw
-from playground.core.model import LEAKY_RELU_SLOPE, PIECEWISE_LINEAR
+from playground.core.model import ACTIVATIONS, LEAKY_RELU_SLOPE, PIECEWISE_LINEAR
 
 # A pre-activation this small, relative to the size of its terms in the box, counts as zero:
 # a vertex that close to a unit's line lies on it (lines through vertices, concurrent lines).
@@ -482,23 +482,21 @@ def region_count(params, activation: str, box, *, max_regions: int = MAX_REGIONS
     return len(found.pieces.count)
 
 
+def bends_by_layer(bends: Sequence[Bend], n_layers: int) -> list[np.ndarray]:
+    """The segments of all bends grouped per hidden layer: per layer (S, 2, 2)."""
+    layers: list[list[np.ndarray]] = [[] for _ in range(n_layers)]
+    for b in bends:
+        if b.layer < n_layers:
+            layers[b.layer].append(np.asarray(b.segments).reshape(-1, 2, 2))
+    return [np.concatenate(s) if s else np.zeros((0, 2, 2)) for s in layers]
+
+
 def max_regions_one_layer(hidden: int, d_in: int = 2) -> int:
     """Most regions H hyperplanes in general position cut R^d_in into: sum_j<=d_in C(H, j).
 
     In the plane: 1 + H + C(H, 2) (H = 1, 2, 3, 5, 8, 12 -> 2, 4, 7, 16, 37, 79).
     """
     return sum(math.comb(hidden, j) for j in range(d_in + 1))
-
-
-_NUMPY_ACTIVATIONS = {
-    "relu": lambda z: np.maximum(z, 0.0),
-    "leaky_relu": lambda z: np.where(z > 0, z, LEAKY_RELU_SLOPE * z),
-    "tanh": np.tanh,
-    "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),
-    "linear": lambda z: z,
-    # jax.nn.gelu's default, the tanh approximation.
-    "gelu": lambda z: 0.5 * z * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (z + 0.044715 * z**3))),
-}
 
 
 def grid_pattern_count(
@@ -512,7 +510,7 @@ def grid_pattern_count(
     patterns, a labelled estimate). The linear activation has one pattern, as exactly.
     """
     x0, x1, y0, y1 = _check_box(box)
-    if activation not in _NUMPY_ACTIVATIONS:
+    if activation not in ACTIVATIONS:
         raise PlaygroundError(f"Unknown activation {activation!r}.")
     unknown = [f for f in features if f not in FEATURES]
     if unknown:
@@ -523,7 +521,7 @@ def grid_pattern_count(
     layers = _check_params(params, n_in=len(features))
     if len(layers) == 1 or activation == "linear":
         return 1
-    act = _NUMPY_ACTIVATIONS[activation]
+    act = ACTIVATIONS[activation].numpy
     xs = x0 + (np.arange(n) + 0.5) * (x1 - x0) / n
     ys = y0 + (np.arange(n) + 0.5) * (y1 - y0) / n
     seen: set[bytes] = set()

@@ -85,7 +85,7 @@ def layer_values(params, activation: str, features: Sequence[str], x, *, stage: 
     params = params_to_device(params, jnp.float32)
     feats = feature_map(jnp.asarray(np.asarray(x, np.float32)), tuple(features), jnp)
     _, pre = forward_with_preactivations(params, feats, activation)
-    act = ACTIVATIONS[activation]
+    act = ACTIVATIONS[activation].fn
     return [np.asarray(z if stage == "pre" else act(z), np.float64) for z in pre]
 
 

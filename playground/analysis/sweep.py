@@ -45,6 +45,7 @@ from playground.core.model import (
     param_count,
 )
 from playground.core.train import (
+    METRIC_LABELS,
     OPTIMIZERS,
     ModelSpec,
     data_loss,
@@ -536,3 +537,27 @@ def over_seeds(values: np.ndarray, how: str = "median") -> np.ndarray:
     with warnings.catch_warnings():  # an all-NaN cell (regions not counted) stays NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         return fn(values, axis=-1)
+
+
+def sweep_summary(result, threshold: float | None = None) -> list[str]:
+    """For each depth, the smallest width whose median test score reaches ``threshold``
+    (R² 0.95 or accuracy 0.95 by default), in sentences."""
+    label = METRIC_LABELS[result.metric]
+    threshold = 0.95 if threshold is None else float(threshold)
+    metric = over_seeds(result.test_metric)
+    lines = []
+    for di, depth in enumerate(result.depths):
+        reached = [w for w, m in zip(result.widths, metric[di], strict=True) if m >= threshold]
+        layers = f"{depth:,} hidden layer" + ("" if depth == 1 else "s")
+        if reached:
+            h = min(reached)
+            lines.append(
+                f"{layers}: H = {h} reaches test {label} ≥ {threshold:g} "
+                f"({depth * h} ReLUs in all)."
+            )
+        else:
+            best = float(np.nanmax(metric[di])) if np.isfinite(metric[di]).any() else float("nan")
+            lines.append(
+                f"{layers}: no width tried reaches test {label} ≥ {threshold:g} (best {best:.3f})."
+            )
+    return lines

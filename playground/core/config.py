@@ -16,11 +16,13 @@ from playground.core.datasets import MAX_CLASSES, MAX_POINTS, PROBLEMS
 from playground.core.errors import PlaygroundError
 from playground.core.features import FEATURES
 from playground.core.model import ACTIVATIONS, INITS, MAX_DEPTH, MAX_WIDTH
+from playground.core.train import OPTIMIZERS
 
-OPTIMIZERS = ("sgd", "momentum", "adam")
-REGULARIZERS = ("none", "l1", "l2")
+REGULARIZERS = {"none": "None", "l1": "L1", "l2": "L2"}  # name -> label
 FORMULA_PROBLEM = "formula"
 UPLOAD_PROBLEM = "upload"
+# Problems a learner brings, beside the registered ones (datasets.PROBLEMS).
+OWN_PROBLEM_LABELS = {FORMULA_PROBLEM: "Your formula", UPLOAD_PROBLEM: "Your CSV file"}
 MAX_TEXT = 500  # longest text a link may carry (formulas)
 
 
@@ -90,12 +92,14 @@ FIELDS: dict[str, Field] = {
     "init_sigma": Field(
         "float", "model", "Standard deviation σ of the Normal(0, σ) init.", 1e-3, 10.0, log=True
     ),
-    "optimizer": Field("choice", "training", "How gradients move the weights.", choices=OPTIMIZERS),
+    "optimizer": Field(
+        "choice", "training", "How gradients move the weights.", choices=tuple(OPTIMIZERS)
+    ),
     "learning_rate": Field("float", "training", "Step size of each update.", 1e-5, 10.0, log=True),
     "batch_size": Field(
         "int", "training", "Points per step; 0 means all training points.", 0, MAX_POINTS
     ),
-    "reg": Field("choice", "training", "Penalty on large weights.", choices=REGULARIZERS),
+    "reg": Field("choice", "training", "Penalty on large weights.", choices=tuple(REGULARIZERS)),
     "reg_rate": Field("float", "training", "Strength of the penalty.", 0.0, 10.0),
     "dropout": Field("float", "training", "Share of hidden units dropped each step.", 0.0, 0.9),
     "show_test": Field("bool", "view", "Draw the test points too."),

@@ -15,16 +15,36 @@ import numpy as np
 
 LEAKY_RELU_SLOPE = 0.01
 
-ACTIVATIONS: dict[str, Callable] = {
-    "relu": jax.nn.relu,
-    "leaky_relu": lambda z: jax.nn.leaky_relu(z, LEAKY_RELU_SLOPE),
-    "tanh": jnp.tanh,
-    "sigmoid": jax.nn.sigmoid,
-    "linear": lambda z: z,
-    "gelu": jax.nn.gelu,
+
+class Activation(NamedTuple):
+    label: str
+    fn: Callable  # the JAX function the network runs
+    numpy: Callable  # the same function in float64 NumPy, for exact geometry and grids
+    piecewise_linear: bool  # straight pieces: the net cuts the plane into linear regions
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "relu": Activation("ReLU", jax.nn.relu, lambda z: np.maximum(z, 0.0), True),
+    "leaky_relu": Activation(
+        "Leaky ReLU",
+        lambda z: jax.nn.leaky_relu(z, LEAKY_RELU_SLOPE),
+        lambda z: np.where(z > 0, z, LEAKY_RELU_SLOPE * z),
+        True,
+    ),
+    "tanh": Activation("tanh", jnp.tanh, np.tanh, False),
+    "sigmoid": Activation(
+        "sigmoid", jax.nn.sigmoid, lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)), False
+    ),
+    "linear": Activation("linear (none)", lambda z: z, lambda z: z, True),
+    # jax.nn.gelu's default is the tanh approximation; NumPy follows it.
+    "gelu": Activation(
+        "GELU",
+        jax.nn.gelu,
+        lambda z: 0.5 * z * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (z + 0.044715 * z**3))),
+        False,
+    ),
 }
-# Activations that are piecewise linear, so the net cuts the plane into linear regions.
-PIECEWISE_LINEAR = ("relu", "leaky_relu", "linear")
+PIECEWISE_LINEAR = tuple(k for k, a in ACTIVATIONS.items() if a.piecewise_linear)
 
 MAX_WIDTH = 1024
 MAX_DEPTH = 8
@@ -88,7 +108,7 @@ def forward(params, x, activation: str = "relu", *, dropout: float = 0.0, key=No
 
     Dropout (inverted, on hidden units) applies only when ``key`` is given.
     """
-    act = ACTIVATIONS[activation]
+    act = ACTIVATIONS[activation].fn
     h = x
     for i, (w, b) in enumerate(params[:-1]):
         h = act(h @ w + b[None, :])
@@ -101,7 +121,7 @@ def forward(params, x, activation: str = "relu", *, dropout: float = 0.0, key=No
 
 def forward_with_preactivations(params, x, activation: str = "relu"):
     """Outputs and every hidden layer's pre-activations z_l = h_{l-1} W_l + b_l."""
-    act = ACTIVATIONS[activation]
+    act = ACTIVATIONS[activation].fn
     h, pre = x, []
     for w, b in params[:-1]:
         z = h @ w + b[None, :]
@@ -113,7 +133,7 @@ def forward_with_preactivations(params, x, activation: str = "relu"):
 
 def hidden_activations(params, x, activation: str = "relu"):
     """Every hidden layer's post-activation values (list of (N, width))."""
-    act = ACTIVATIONS[activation]
+    act = ACTIVATIONS[activation].fn
     _, pre = forward_with_preactivations(params, x, activation)
     return [act(z) for z in pre]
 

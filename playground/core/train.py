@@ -6,6 +6,7 @@ the run. A step whose loss or new weights are not finite is not applied; the run
 its last good weights and records the step where it diverged.
 """
 
+from collections.abc import Callable
 from functools import partial
 from typing import NamedTuple
 
@@ -59,16 +60,24 @@ class ChunkLog(NamedTuple):
     grad_rms: jax.Array  # (n_steps, n_layers) RMS of each layer's gradient, per parameter
 
 
-OPTIMIZERS = {
-    "sgd": lambda learning_rate: optax.sgd(learning_rate),
-    "momentum": lambda learning_rate: optax.sgd(learning_rate, momentum=0.9),
-    "adam": lambda learning_rate: optax.adam(learning_rate),
+class Optimizer(NamedTuple):
+    label: str
+    make: Callable[[float], optax.GradientTransformation]  # learning rate -> optax
+
+
+OPTIMIZERS: dict[str, Optimizer] = {
+    "sgd": Optimizer("SGD", lambda learning_rate: optax.sgd(learning_rate)),
+    "momentum": Optimizer(
+        "SGD + momentum", lambda learning_rate: optax.sgd(learning_rate, momentum=0.9)
+    ),
+    "adam": Optimizer("Adam", lambda learning_rate: optax.adam(learning_rate)),
 }
+METRIC_LABELS = {"accuracy": "accuracy", "r2": "R²"}
 
 
 def make_optimizer(name: str) -> optax.GradientTransformation:
     """An optax optimizer whose learning rate lives in its state, so it can change live."""
-    return optax.inject_hyperparams(OPTIMIZERS[name])(learning_rate=0.01)
+    return optax.inject_hyperparams(OPTIMIZERS[name].make)(learning_rate=0.01)
 
 
 def hyper_from(learning_rate: float, reg: str, reg_rate: float, dropout: float) -> Hyper:
@@ -243,7 +252,13 @@ def evaluate(params, x_train, y_train, x_test, y_test, *, spec: ModelSpec):
 
 
 def metric_name(task: str) -> str:
+    """How a task is scored: "r2" for regression, "accuracy" for classes."""
     return "r2" if task == "regression" else "accuracy"
+
+
+def metric_label(task: str) -> str:
+    """The score's name as people read it: "R²" or "accuracy"."""
+    return METRIC_LABELS[metric_name(task)]
 
 
 def divergence_message(step: int, learning_rate: float) -> str:

@@ -70,7 +70,7 @@ class ForwardTrace(NamedTuple):
 @jax.jit
 def _forward_parts(params, x, y):
     logits, pre = forward_with_preactivations(params, x, QUIZ_ACTIVATION)
-    h = ACTIVATIONS[QUIZ_ACTIVATION](pre[0])
+    h = ACTIVATIONS[QUIZ_ACTIVATION].fn(pre[0])
     per_example = jax.vmap(lambda o, t: data_loss(o[None, :], t[None], QUIZ_TASK))(logits, y)
     probs = output_to_prediction(logits, QUIZ_TASK)
     return pre[0], h, logits, probs, per_example, data_loss(logits, y, QUIZ_TASK)

@@ -7,11 +7,19 @@ a validated ``RunConfig``. Widgets never train or compute anything.
 
 import streamlit as st
 
-from playground.core.config import FIELDS, FORMULA_PROBLEM, RunConfig, validate
+from playground.core.config import (
+    FIELDS,
+    FORMULA_PROBLEM,
+    OWN_PROBLEM_LABELS,
+    REGULARIZERS,
+    RunConfig,
+    validate,
+)
 from playground.core.datasets import PROBLEMS
 from playground.core.errors import PlaygroundError
 from playground.core.features import FEATURES
-from playground.core.model import INITS, MAX_DEPTH, MAX_WIDTH
+from playground.core.model import ACTIVATIONS, INITS, MAX_DEPTH, MAX_WIDTH
+from playground.core.train import OPTIMIZERS
 
 PREFIX = "cfg_"
 COMMON_WIDTHS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 48, 64, 128, 256, 512, 1024)
@@ -19,23 +27,12 @@ LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0,
 REG_RATES = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 SIGMAS = (0.001, 0.01, 0.05, 0.1, 0.3, 0.5, 1.0, 2.0, 5.0, 10.0)
 LABELS = {
-    "problem": {
-        **{k: p.label for k, p in PROBLEMS.items()},
-        FORMULA_PROBLEM: "Your formula",
-        "upload": "Your CSV file",
-    },
+    "problem": {**{k: p.label for k, p in PROBLEMS.items()}, **OWN_PROBLEM_LABELS},
     "features": {k: f.label for k, f in FEATURES.items()},
     "init": {k: i.label for k, i in INITS.items()},
-    "optimizer": {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"},
-    "reg": {"none": "None", "l1": "L1", "l2": "L2"},
-    "activation": {
-        "relu": "ReLU",
-        "leaky_relu": "Leaky ReLU",
-        "tanh": "tanh",
-        "sigmoid": "sigmoid",
-        "linear": "linear (none)",
-        "gelu": "GELU",
-    },
+    "optimizer": {k: o.label for k, o in OPTIMIZERS.items()},
+    "reg": REGULARIZERS,
+    "activation": {k: a.label for k, a in ACTIVATIONS.items()},
 }
 TITLES = {
     "problem": "Problem",

@@ -62,6 +62,7 @@ __all__ = [
     "decode_array",
     "encode_floats",
     "encode_grid",
+    "encode_live",
     "live_plot",
     "plotly_js_url",
 ]
@@ -160,6 +161,23 @@ def encode_floats(a: np.ndarray, *, bits: Literal[32, 16] = 32) -> CompactArray:
         "hi": 0.0,
         "b64": _b64(x.astype("<f4")),
     }
+
+
+def encode_live(arrays: dict) -> dict[str, CompactArray]:
+    """A figure builder's live arrays (``figures.style.LiveArray``) packed for the wire:
+    grids as bytes over their [lo, hi], lines as float32 or 16-bit. One array shared by
+    several paths (a curve's x) is packed once."""
+    packed: dict[int, CompactArray] = {}
+    out = {}
+    for path, a in arrays.items():
+        key = id(a.values)
+        if key not in packed:
+            if a.lo is not None:
+                packed[key] = encode_grid(a.values, a.lo, a.hi)
+            else:
+                packed[key] = encode_floats(a.values, bits=a.bits)
+        out[path] = packed[key]
+    return out
 
 
 def decode_array(enc: CompactArray) -> np.ndarray:

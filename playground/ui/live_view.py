@@ -10,23 +10,27 @@ from a page refreshed ~4 times a second; it and the unit pictures are canvas-pai
 import numpy as np
 import streamlit as st
 
+from playground.analysis.geometry import bends_by_layer
 from playground.core.model import param_count
-from playground.core.train import metric_name
+from playground.core.train import metric_label, metric_name
 from playground.figures.boundary import (
+    bend_arrays,
     decision_boundary_figure,
-    gradient_curves_figure,
-    loss_curves_figure,
-    metric_curves_figure,
-    neuron_thumbnails_figure,
-    output_surface,
-    polylines_xy,
-    scaled_unit,
-    surface_colourscale,
-    thumbnail_units,
+    first_bend_trace,
+    surface_arrays,
 )
+from playground.figures.curves import (
+    gradient_curves_arrays,
+    gradient_curves_figure,
+    loss_curves_arrays,
+    loss_curves_figure,
+    metric_curves_arrays,
+    metric_curves_figure,
+)
+from playground.figures.units import neuron_thumbnails_arrays, neuron_thumbnails_figure
 from playground.live.live_run import LiveRun
 from playground.live.snapshots import Snapshot
-from playground.ui.live_plot import CompactArray, LiveFrame, encode_floats, encode_grid, live_plot
+from playground.ui.live_plot import CompactArray, LiveFrame, encode_live, live_plot
 
 GRID_N = 64  # output grid drawn under the points: 4 KB a picture
 THUMB_N = 24  # grid of each unit's thumbnail
@@ -59,21 +63,14 @@ def _show_last(name: str) -> None:
 
 
 def _cached_figure(name: str, key: tuple, build) -> dict:
-    """A figure as a plain dict, built once per key (building one takes ~30 ms)."""
+    """A figure as a plain dict, built once per key (building one takes ~30 ms); later
+    refreshes send only the arrays of the figure's ``*_arrays`` builder."""
     cache = st.session_state.setdefault("_figures", {})
     hit = cache.get(name)
     if hit is None or hit[0] != key:
-        cache[name] = (key, build().to_dict())
+        fig, _ = build()
+        cache[name] = (key, fig.to_dict())
     return cache[name][1]
-
-
-def bends_by_layer(bends: list, n_layers: int) -> list[list[np.ndarray]]:
-    """Segments of all bends (``geometry.Bend``), grouped per hidden layer."""
-    layers: list[list[np.ndarray]] = [[] for _ in range(n_layers)]
-    for b in bends:
-        if b.layer < n_layers:
-            layers[b.layer].extend(np.asarray(b.segments).reshape(-1, 2, 2))
-    return layers
 
 
 def fmt(v: float) -> str:
@@ -94,7 +91,7 @@ def fmt_metric(v: float, metric: str) -> str:
 
 def readouts(run: LiveRun) -> None:
     m, task = run.metrics, run.spec.task
-    label = "R²" if metric_name(task) == "r2" else "accuracy"
+    label = metric_label(task)
     cols = st.columns(7)
     cols[0].metric("Epoch", f"{run.epoch:,}")
     cols[1].metric("Step", f"{run.step:,}")
@@ -118,20 +115,12 @@ def _boundary_arrays(
 ) -> dict[str, CompactArray]:
     """The moving arrays of one picture. Snapshots between two computations of costly
     bends share one bends list: ``bends_cache`` (per call) encodes it once."""
-    data = run.data
-    _, zmin, zmax = surface_colourscale(data.task, data.n_classes)
-    z = output_surface(snap.grid, data.task, data.n_classes, run.cfg.discretize)
-    arrays = {"0.z": encode_grid(z, zmin, zmax)}
+    arrays = encode_live(surface_arrays(snap.grid, run.data, discretize=run.cfg.discretize))
     cache = {} if bends_cache is None else bends_cache
     if id(snap.bends) not in cache:
-        lines = {}
-        for i, segments in enumerate(bends_by_layer(snap.bends, n_layers)):
-            bx, by = polylines_xy(segments)
-            lines[f"{first_bend + i}.x"] = encode_floats(bx, bits=16)
-            lines[f"{first_bend + i}.y"] = encode_floats(by, bits=16)
-        cache[id(snap.bends)] = lines
-    arrays.update(cache[id(snap.bends)])
-    return arrays
+        layers = bends_by_layer(snap.bends, n_layers)
+        cache[id(snap.bends)] = encode_live(bend_arrays(layers, first_bend))
+    return {**arrays, **cache[id(snap.bends)]}
 
 
 def bend_layers_shown(run: LiveRun, show_bends: bool) -> int:
@@ -168,7 +157,7 @@ def boundary_plot(run: LiveRun, *, show_bends: bool, playing: bool, height: int 
         )
 
     fig = _cached_figure("boundary", key, build)
-    first_bend = len(fig["data"]) - n_layers
+    first_bend = first_bend_trace(len(fig["data"]), n_layers)
     canvas = [0, *range(first_bend, len(fig["data"]))]
     frames: list[LiveFrame] = []
     if playback and snaps:
@@ -194,17 +183,6 @@ def _thin(n: int) -> np.ndarray:
     return np.unique(np.r_[np.linspace(0, n - 1, CURVE_POINTS).astype(int), n - 1])
 
 
-def _positive(a: np.ndarray) -> np.ndarray:
-    """Values for a log axis: non-finite become gaps, zeros a tiny floor."""
-    a = np.where(np.isfinite(a), a, np.nan)
-    return np.maximum(a, 1e-12)
-
-
-def _train_test(ex: CompactArray, train: np.ndarray, test: np.ndarray) -> dict:
-    """Arrays of a figure whose traces 0 and 1 are the train and test curves."""
-    return {"0.x": ex, "0.y": encode_floats(train), "1.x": ex, "1.y": encode_floats(test)}
-
-
 def curves(run: LiveRun, height: int = 260) -> None:
     """Accuracy (or R²), loss and per-layer gradient curves, top to bottom, from one copy
     of the history."""
@@ -215,7 +193,6 @@ def curves(run: LiveRun, height: int = 260) -> None:
     h = run.history.copy()
     idx = _thin(len(h))
     epoch = h.array("epoch")[idx]
-    ex = encode_floats(epoch)
     col = lambda key: h.array(key)[idx]  # noqa: E731
 
     metric = metric_name(run.spec.task)
@@ -224,25 +201,18 @@ def curves(run: LiveRun, height: int = 260) -> None:
         (metric,),
         lambda: metric_curves_figure(epoch, epoch, epoch, metric, height=height),
     )
-    clip = lambda a: np.where(np.isfinite(a), np.maximum(a, -1.0), np.nan)  # noqa: E731
-    _show(
-        "metric", fig, height, _train_test(ex, clip(col("train_metric")), clip(col("test_metric")))
-    )
+    arrays = metric_curves_arrays(epoch, col("train_metric"), col("test_metric"))
+    _show("metric", fig, height, encode_live(arrays))
 
     fig = _cached_figure("loss", (), lambda: loss_curves_figure(epoch, epoch, epoch, height=height))
-    arrays = _train_test(ex, _positive(col("train_loss")), _positive(col("test_loss")))
-    _show("loss", fig, height, arrays)
+    arrays = loss_curves_arrays(epoch, col("train_loss"), col("test_loss"))
+    _show("loss", fig, height, encode_live(arrays))
 
     grads = np.stack(h.rows["grad_rms"])[idx]
-    n_layers = grads.shape[1]
     fig = _cached_figure(
-        "grads", (n_layers,), lambda: gradient_curves_figure(epoch, grads, height=height)
+        "grads", (grads.shape[1],), lambda: gradient_curves_figure(epoch, grads, height=height)
     )
-    arrays = {}
-    for i in range(n_layers):
-        arrays[f"{i}.x"] = ex
-        arrays[f"{i}.y"] = encode_floats(_positive(grads[:, i]))
-    _show("grads", fig, height, arrays)
+    _show("grads", fig, height, encode_live(gradient_curves_arrays(epoch, grads)))
 
 
 def thumbnails_fit(run: LiveRun) -> bool:
@@ -253,22 +223,12 @@ def thumbnails_fit(run: LiveRun) -> bool:
 def thumbnails(run: LiveRun) -> None:
     """Per-unit pictures for small nets, canvas-painted: cheap on every refresh."""
     xs, ys, grids = run.unit_grids(THUMB_N)
-    hidden = run.spec.hidden
     bends = run.bends()
-    per_unit = [[[] for _ in range(w)] for w in hidden]
-    for b in bends:
-        per_unit[b.layer][b.unit] = list(np.asarray(b.segments).reshape(-1, 2, 2))
     fig = _cached_figure(
         "thumbs",
-        (hidden,),
-        lambda: neuron_thumbnails_figure(xs, ys, grids, per_unit, max_units=THUMB_MAX_WIDTH),
+        (run.spec.hidden,),
+        lambda: neuron_thumbnails_figure(xs, ys, grids, bends, max_units=THUMB_MAX_WIDTH),
     )
-    units = thumbnail_units(hidden, THUMB_MAX_WIDTH)
-    arrays = {}
-    for k, (layer, j) in enumerate(units):
-        arrays[f"{k}.z"] = encode_grid(scaled_unit(grids[layer][..., j]), -1.0, 1.0)
-        bx, by = polylines_xy(per_unit[layer][j])
-        arrays[f"{len(units) + k}.x"] = encode_floats(bx, bits=16)
-        arrays[f"{len(units) + k}.y"] = encode_floats(by, bits=16)
+    arrays = encode_live(neuron_thumbnails_arrays(grids, bends, max_units=THUMB_MAX_WIDTH))
     height, canvas = fig["layout"]["height"], list(range(len(fig["data"])))
     live_plot(fig, key="thumbs", height=height, arrays=arrays, canvas=canvas)

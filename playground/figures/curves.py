@@ -1,0 +1,119 @@
+"""Training curves against epochs: loss, accuracy (or R²) and per-layer gradient size.
+
+Live contract: each ``*_figure`` returns ``(figure, arrays)``; the matching ``*_arrays``
+gives the arrays alone, for a refresh of the same figure with new history.
+"""
+
+import numpy as np
+import plotly.graph_objects as go
+
+from playground.core.train import METRIC_LABELS
+from playground.figures.style import BLUE, ORANGE, LiveArray, base_layout, layer_line, layer_names
+
+LOG_FLOOR = 1e-12  # zeros on a log axis are drawn here
+METRIC_FLOOR = -1.0  # an R² below this is drawn at it (a diverging fit reaches -1e14)
+
+
+def _positive(a: np.ndarray) -> np.ndarray:
+    """Values for a log axis: non-finite become gaps, zeros a tiny floor."""
+    a = np.where(np.isfinite(a), a, np.nan)
+    return np.maximum(a, LOG_FLOOR)
+
+
+def _train_test_arrays(epoch, train, test) -> dict[str, LiveArray]:
+    """Traces 0 and 1 of a train / test figure."""
+    x = LiveArray(np.asarray(epoch, np.float64))
+    return {"0.x": x, "0.y": LiveArray(train), "1.x": x, "1.y": LiveArray(test)}
+
+
+def _train_test_figure(epoch, arrays, what: str, title: str, height: int) -> go.Figure:
+    fig = go.Figure()
+    for i, (part, colour, dash) in enumerate((("train", BLUE, None), ("test", ORANGE, "dash"))):
+        fig.add_trace(
+            go.Scatter(
+                x=epoch,
+                y=arrays[f"{i}.y"].values,
+                name=f"{part} {what}",
+                mode="lines",
+                line={"color": colour, "width": 2, "dash": dash},
+            )
+        )
+    base_layout(fig, title, height, live=True)
+    fig.update_xaxes(title_text="epoch", gridcolor="#e5e5e5")
+    return fig
+
+
+def loss_curves_arrays(epoch, train_loss, test_loss) -> dict[str, LiveArray]:
+    return _train_test_arrays(epoch, _positive(train_loss), _positive(test_loss))
+
+
+def loss_curves_figure(
+    epoch: np.ndarray, train_loss: np.ndarray, test_loss: np.ndarray, *, height: int = 300
+) -> tuple[go.Figure, dict[str, LiveArray]]:
+    """Train and test loss against epochs, log scale."""
+    arrays = loss_curves_arrays(epoch, train_loss, test_loss)
+    fig = _train_test_figure(epoch, arrays, "loss", "Loss", height)
+    fig.update_yaxes(
+        title_text="loss (log scale)", type="log", gridcolor="#e5e5e5", exponentformat="power"
+    )
+    return fig, arrays
+
+
+def metric_curves_arrays(epoch, train, test) -> dict[str, LiveArray]:
+    clip = lambda a: np.where(np.isfinite(a), np.maximum(a, METRIC_FLOOR), np.nan)  # noqa: E731
+    return _train_test_arrays(epoch, clip(np.asarray(train)), clip(np.asarray(test)))
+
+
+def metric_curves_figure(
+    epoch: np.ndarray, train: np.ndarray, test: np.ndarray, metric: str, *, height: int = 300
+) -> tuple[go.Figure, dict[str, LiveArray]]:
+    """Train and test accuracy (or R², drawn no lower than -1) against epochs."""
+    label = METRIC_LABELS[metric]
+    arrays = metric_curves_arrays(epoch, train, test)
+    title = label if metric == "r2" else label.capitalize()
+    fig = _train_test_figure(epoch, arrays, label, title, height)
+    fig.update_yaxes(
+        title_text=label, gridcolor="#e5e5e5", range=[0, 1.02] if metric != "r2" else None
+    )
+    return fig, arrays
+
+
+def gradient_curves_arrays(epoch, grad_rms: np.ndarray) -> dict[str, LiveArray]:
+    x = LiveArray(np.asarray(epoch, np.float64))
+    grad_rms = np.atleast_2d(grad_rms)
+    arrays = {}
+    for i in range(grad_rms.shape[1]):
+        arrays[f"{i}.x"] = x
+        arrays[f"{i}.y"] = LiveArray(_positive(grad_rms[:, i]))
+    return arrays
+
+
+def gradient_curves_figure(
+    epoch: np.ndarray, grad_rms: np.ndarray, *, height: int = 300
+) -> tuple[go.Figure, dict[str, LiveArray]]:
+    """Per-layer gradient RMS (one line per layer) against epochs, log scale.
+
+    ``grad_rms`` has shape (n_records, n_layers).
+    """
+    arrays = gradient_curves_arrays(epoch, grad_rms)
+    n = np.atleast_2d(grad_rms).shape[1]
+    fig = go.Figure()
+    for i, name in enumerate(layer_names(n)):
+        fig.add_trace(
+            go.Scatter(
+                x=epoch,
+                y=arrays[f"{i}.y"].values,
+                name=name,
+                mode="lines",
+                line={**layer_line(i, n), "width": 2},
+            )
+        )
+    base_layout(fig, "Gradient size per layer (RMS per weight)", height, live=True)
+    fig.update_xaxes(title_text="epoch", gridcolor="#e5e5e5")
+    fig.update_yaxes(
+        title_text="gradient RMS (log scale)",
+        type="log",
+        gridcolor="#e5e5e5",
+        exponentformat="power",
+    )
+    return fig, arrays

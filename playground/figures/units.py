@@ -1,0 +1,114 @@
+"""Small pictures of every hidden unit's activation over the plane, with its bend.
+Live contract: ``neuron_thumbnails_figure`` returns ``(figure, arrays)``;
+``neuron_thumbnails_arrays`` gives the arrays alone."""
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from playground.figures.style import DIVERGING, LiveArray
+from playground.figures.traces import bend_traces, polylines_xy
+
+
+def scaled_unit(a: np.ndarray) -> np.ndarray:
+    """A unit's activation divided by its largest magnitude, so it spans [-1, 1]."""
+    top = float(np.max(np.abs(a))) if a.size else 0.0
+    return a / top if top > 0 else a
+
+
+def thumbnail_units(hidden: tuple[int, ...], max_units: int) -> list[tuple[int, int]]:
+    """(layer, unit) of every thumbnail, in trace order."""
+    return [(layer, j) for layer, w in enumerate(hidden) for j in range(min(w, max_units))]
+
+
+def _unit_segments(bends, layer: int, unit: int) -> np.ndarray:
+    for b in bends:
+        if (b.layer, b.unit) == (layer, unit):
+            return np.asarray(b.segments).reshape(-1, 2, 2)
+    return np.zeros((0, 2, 2))
+
+
+def neuron_thumbnails_arrays(
+    unit_grids: list[np.ndarray], bends, *, max_units: int = 8
+) -> dict[str, LiveArray]:
+    """Every thumbnail's picture (traces 0..U-1, scaled to ±1) and bend (U..2U-1)."""
+    hidden = tuple(g.shape[-1] for g in unit_grids)
+    units = thumbnail_units(hidden, max_units)
+    arrays = {}
+    for k, (layer, j) in enumerate(units):
+        arrays[f"{k}.z"] = LiveArray(scaled_unit(unit_grids[layer][..., j]), -1.0, 1.0)
+        bx, by = polylines_xy(_unit_segments(bends, layer, j))
+        arrays[f"{len(units) + k}.x"] = LiveArray(bx, bits=16)
+        arrays[f"{len(units) + k}.y"] = LiveArray(by, bits=16)
+    return arrays
+
+
+def neuron_thumbnails_figure(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    unit_grids: list[np.ndarray],
+    bends=(),
+    *,
+    max_units: int = 8,
+    height_per_row: int = 120,
+) -> tuple[go.Figure, dict[str, LiveArray]]:
+    """Each hidden unit's activation over the plane, one row per layer, with its bend.
+
+    ``unit_grids[l]`` has shape (n, n, width_l); ``bends``: ``geometry.Bend`` of any
+    units. Traces: every unit's heatmap first, then every unit's bend line, both in
+    ``thumbnail_units`` order. Each unit is scaled to ±1.
+    """
+    hidden = tuple(g.shape[-1] for g in unit_grids)
+    units = thumbnail_units(hidden, max_units)
+    arrays = neuron_thumbnails_arrays(unit_grids, bends, max_units=max_units)
+    rows, cols = len(unit_grids), max(1, min(max_units, max(hidden)))
+    titles = [
+        f"layer {layer + 1}, unit {j + 1}" if j < hidden[layer] else ""
+        for layer in range(rows)
+        for j in range(cols)
+    ]
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=titles,
+        horizontal_spacing=0.015,
+        vertical_spacing=0.14 / max(rows, 1),
+    )
+    for k, (layer, j) in enumerate(units):
+        fig.add_trace(
+            go.Heatmap(
+                x=xs,
+                y=ys,
+                z=arrays[f"{k}.z"].values,
+                zmin=-1,
+                zmax=1,
+                zsmooth="best",
+                colorscale=DIVERGING,
+                showscale=False,
+                hovertemplate=f"layer {layer + 1}, unit {j + 1}<br>x₁=%{{x:.1f}}, "
+                "x₂=%{y:.1f}<br>activation / max=%{z:.2f}<extra></extra>",
+            ),
+            row=layer + 1,
+            col=j + 1,
+        )
+    for layer, j in units:
+        tr = bend_traces([_unit_segments(bends, layer, j)])[0]
+        tr.update(line={"color": "#222222", "width": 1, "dash": "solid"}, showlegend=False)
+        fig.add_trace(tr, row=layer + 1, col=j + 1)
+    fig.update_xaxes(showticklabels=False, range=[float(xs[0]), float(xs[-1])])
+    fig.update_yaxes(showticklabels=False, range=[float(ys[0]), float(ys[-1])])
+    fig.update_annotations(font_size=10)
+    fig.update_layout(
+        height=50 + height_per_row * rows,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        title={
+            "text": "What each hidden unit computes (orange: negative, white: zero, blue: "
+            "positive; line: the unit's bend)",
+            "x": 0.01,
+            "font": {"size": 14},
+        },
+        showlegend=False,
+        plot_bgcolor="white",
+        uirevision="keep",
+    )
+    return fig, arrays
