@@ -7,7 +7,6 @@ of line arrangements (1 + lines + crossings inside) for the readout.
 
 import itertools
 import math
-import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -168,18 +167,15 @@ def test_neighbouring_regions_get_different_colours():
     assert (colours[pairs[:, 0]] != colours[pairs[:, 1]]).mean() > 0.995
 
 
-def test_about_1500_regions_build_quickly():
-    """Raster plus figure for ~1500 regions: the page's budget is 300 ms a frame (measured
-    ~80-130 ms on 2 busy cores); this fails only far beyond it."""
+def test_about_1500_regions_make_a_figure():
+    """Raster plus figure for ~1500 regions (how long it takes is ``make bench``'s
+    business, never a test's: measured ~80-130 ms on 2 busy cores)."""
     params = random_net([2, 32, 32, 1], seed=0)
-    best = math.inf
-    for _ in range(3):
-        view = raster.region_view(params, "relu", ("x1", "x2"), (-6, 6, -6, 6), 160)
-        start = time.perf_counter()
-        region_fig.region_figure(view, highlight=(1, 3), hover=True)
-        best = min(best, view.raster_s + time.perf_counter() - start)
+    view = raster.region_view(params, "relu", ("x1", "x2"), (-6, 6, -6, 6), 160)
+    fig, arrays = region_fig.region_figure(view, highlight=(1, 3), hover=True)
     assert 1200 <= view.count <= 2000
-    assert best < 1.0
+    assert len(np.unique(view.ids[view.ids >= 0])) > 1000  # most regions own a cell
+    assert fig.data[0].customdata.shape[:2] == (160, 160) and "0.z" in arrays
 
 
 # -- estimates ------------------------------------------------------------------------------

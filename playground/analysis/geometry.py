@@ -17,6 +17,9 @@ straight inside each piece of the partition by the earlier layers and kinks betw
 
 Only NumPy runs here, in float64. ``params`` follow ``playground.core.model``: a list of
 ``(W, b)`` with W of shape (fan_in, fan_out); the last pair is the output layer.
+
+One algorithm in one module (~600 lines): the splitting, its tolerances and the readers
+of its result share private piece arrays that no other module should see.
 """
 
 import itertools

@@ -18,6 +18,8 @@ matmuls sum in another order). The forward pass, loss, optimizer and metrics are
 engine's (``predict_raw``, ``data_loss``, ``make_optimizer``, ``evaluate``).
 
 Shapes: ``D`` depths, ``W`` widths, ``S`` seeds; per-network results are (D, W, S).
+One algorithm in one module (~560 lines): padding, masks, the vmapped chunk and the
+result's readers depend on one another's shapes.
 """
 
 import math

@@ -16,11 +16,13 @@ Every test in this folder is marked ``browser`` and skipped, with the reason, wh
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -106,35 +108,41 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
+@contextlib.contextmanager
+def start_server(app_path: str | Path = DEMO_APP, *extra_args: str, log_dir: Path | None = None):
+    """``streamlit run <app_path> [extra args]`` on a free port; yields its URL, then stops it."""
+    port = _free_port()
+    log = Path(log_dir or tempfile.gettempdir()) / f"streamlit-{port}.log"
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(app_path),
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+        *extra_args,
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, proc, log)
+        yield url
+    finally:
+        _stop(proc)
+
+
 @pytest.fixture
 def streamlit_server(tmp_path: Path) -> Iterator[Callable[..., str]]:
     """Factory: start ``streamlit run <app_path> [extra args]`` and return its URL."""
-    procs: list[subprocess.Popen[bytes]] = []
+    with contextlib.ExitStack() as stack:
 
-    def start(app_path: str | Path = DEMO_APP, *extra_args: str) -> str:
-        port = _free_port()
-        log = tmp_path / f"streamlit-{port}.log"
-        cmd = [
-            sys.executable, "-m", "streamlit", "run", str(app_path),
-            "--server.headless", "true",
-            "--server.port", str(port),
-            "--server.address", "127.0.0.1",
-            "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none",
-            *extra_args,
-        ]  # fmt: skip
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        procs.append(proc)
-        url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, proc, log)
-        return url
+        def start(app_path: str | Path = DEMO_APP, *extra_args: str) -> str:
+            return stack.enter_context(start_server(app_path, *extra_args, log_dir=tmp_path))
 
-    yield start
-    for proc in procs:
-        _stop(proc)
+        yield start
 
 
 @pytest.fixture

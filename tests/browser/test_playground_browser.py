@@ -102,6 +102,14 @@ def counter(page: Page, name: str) -> int:
     return int(boundary(page, f"e.dataset.{name} ?? 0"))
 
 
+def wait_until(page: Page, done, what: str, timeout_ms: int = WAIT_MS) -> None:
+    """Poll ``done()`` until it holds: the event, however long a busy machine takes."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not done():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        page.wait_for_timeout(250)
+
+
 def press_play_until_epoch(page: Page, at_least: int) -> None:
     page.get_by_role("button", name="Play").click()
     page.get_by_role("button", name="Pause").wait_for(timeout=WAIT_MS)
@@ -121,10 +129,11 @@ def test_play_trains_and_the_plot_moves(app_url: str, page: Page, artifacts: Pat
 
     press_play_until_epoch(page, 5)
     first = epoch(page)
-    page.wait_for_timeout(3000)
-    assert epoch(page) > first >= 5
+    assert first >= 5
+    wait_until(page, lambda: epoch(page) > first, "the epoch to move on")
+    # Trainer snapshots played back, one picture each.
+    wait_until(page, lambda: counter(page, "played") > played0 + 10, "10 pictures played")
     assert boundary(page, "e.dataset.mark") == "first"  # updated in place, not remounted
-    assert counter(page, "played") > played0 + 10  # trainer snapshots played back
     assert canvas_checksum(page) != c0
     assert "output=" not in boundary_hover(page)  # Plotly's copy is old while playing
     page.screenshot(path=str(artifacts / "playground-playing.png"), full_page=True)
@@ -136,7 +145,7 @@ def test_play_trains_and_the_plot_moves(app_url: str, page: Page, artifacts: Pat
     page.wait_for_timeout(1500)
     assert epoch(page) == paused
     # At rest, Plotly's own heatmap (what hover reads) gets the newest picture too.
-    assert z_checksum(page) != z0
+    wait_until(page, lambda: z_checksum(page) != z0, "Plotly's heatmap at rest")
     assert "output=" in boundary_hover(page)
     # ... and the canvas looks as Plotly itself draws the same heatmap and bends.
     diff = canvas_against_plotly(page)

@@ -1,0 +1,124 @@
+"""The house keeps its layers: imports point down the data flow, never up.
+
+config -> data + params -> train chunk -> snapshot -> figures -> page: ``core`` imports
+only itself; ``userdata`` and ``analysis`` sit on the core; ``live`` trains and takes
+snapshots over all three; ``lessons`` may use a live run; ``figures`` draw arrays and
+results and never see live state; ``ui`` sees everything. Only ``ui``, the pages and the
+entry import Streamlit, and pages do no math (no JAX or NumPy).
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "playground"
+
+# Sub-package -> the sub-packages it may import from.
+ALLOWED = {
+    "core": {"core"},
+    "userdata": {"core", "userdata"},
+    "analysis": {"core", "analysis"},
+    "live": {"core", "userdata", "analysis", "live"},
+    "lessons": {"core", "userdata", "analysis", "live", "lessons"},
+    "figures": {"core", "analysis", "figures"},
+    "ui": {"core", "userdata", "analysis", "live", "lessons", "figures", "ui", "server"},
+    "server": {"core", "userdata", "analysis", "live", "figures", "server"},
+}
+# Top-level modules (cli, bench, ...) run headless: anything but the Streamlit layer.
+TOP_LEVEL = {"core", "userdata", "analysis", "live", "lessons", "figures", "server", "top"}
+STREAMLIT_OK = {"ui"}
+PAGE_FORBIDDEN = {"jax", "numpy", "optax"}
+
+
+def imports(path: Path) -> list[tuple[str, int]]:
+    """Every module name a file imports (absolute), with its line, including imports
+    inside functions."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.module, node.lineno))
+            if node.module == "playground":  # from playground import core, ...
+                found += [(f"playground.{a.name}", node.lineno) for a in node.names]
+    return found
+
+
+def layer_of(module: str) -> str | None:
+    """'core' for playground.core.x, 'top' for playground.cli, None outside the package."""
+    parts = module.split(".")
+    if parts[0] != "playground":
+        return None
+    if len(parts) == 1:
+        return "top"
+    if (PACKAGE / parts[1]).is_dir():
+        return parts[1]
+    return "top"
+
+
+def package_files() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def file_layer(path: Path) -> str:
+    rel = path.relative_to(PACKAGE)
+    return rel.parts[0] if len(rel.parts) > 1 else "top"
+
+
+def test_every_sub_package_is_in_the_table():
+    dirs = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert dirs <= set(ALLOWED), f"add {dirs - set(ALLOWED)} to ALLOWED with its layer"
+
+
+@pytest.mark.parametrize("path", package_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_imports_point_down(path):
+    layer = file_layer(path)
+    allowed = TOP_LEVEL if layer == "top" else ALLOWED[layer]
+    wrong = []
+    for module, line in imports(path):
+        target = layer_of(module)
+        if target is not None and target not in allowed:
+            wrong.append(f"line {line}: {module} ({layer} may import {sorted(allowed)})")
+        if module.split(".")[0] == "streamlit" and layer not in STREAMLIT_OK:
+            wrong.append(f"line {line}: {module} (only ui imports streamlit)")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_table_itself_points_down():
+    """No layer below the UI may reach the UI, and figures never see the live run."""
+    for layer, allowed in ALLOWED.items():
+        if layer != "ui":
+            assert "ui" not in allowed, layer
+    assert "live" not in ALLOWED["figures"] and "lessons" not in ALLOWED["figures"]
+    assert ALLOWED["core"] == {"core"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [ROOT / "streamlit_app.py", *sorted((ROOT / "app_pages").glob("*.py"))],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_pages_are_thin(path):
+    """Pages draw widgets and call the package: no array math of their own."""
+    wrong = [
+        f"line {line}: {module}"
+        for module, line in imports(path)
+        if module.split(".")[0] in PAGE_FORBIDDEN
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_checker_sees_a_violation(tmp_path):
+    """The walk finds imports inside functions and ``from playground import x`` too."""
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "def f():\n    from playground.ui import live_view\n"
+        "from playground import live\nimport streamlit as st\n"
+    )
+    found = {m for m, _ in imports(bad)}
+    assert {"playground.ui", "playground.live", "streamlit"} <= found
+    assert {layer_of(m) for m in found} >= {"ui", "live"}
+    assert layer_of("playground.ui.live_view") == "ui" and layer_of("playground.cli") == "top"
