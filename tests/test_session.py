@@ -6,9 +6,15 @@ import time
 import numpy as np
 
 from playground.core.config import RunConfig
+from playground.live.limits import HostLimits
 from playground.live.live_run import LiveRun
+from playground.live.scheduler import Scheduler, SessionTrainer
 from playground.live.snapshots import Snapshots
-from playground.live.trainer import BackgroundTrainer
+
+
+def BackgroundTrainer(snapshot_every: float = 0.04) -> SessionTrainer:
+    """A session's trainer on a scheduler of its own (threads on, as in the app)."""
+    return SessionTrainer(Scheduler(HostLimits(pictures_per_s=1 / snapshot_every)), "session")
 
 
 def _run() -> LiveRun:

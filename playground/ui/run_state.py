@@ -2,22 +2,41 @@
 
 Pages call ``sidebar_config`` (widgets -> config), ``sync_run`` (config -> the session's
 LiveRun), ``play_controls`` (Play / Pause, Step, Reset) and read the run inside
-``trainer().reading()``. Training itself happens on the BackgroundTrainer's thread, which
+``trainer().reading()``. Training itself happens on the server's scheduler (live.scheduler), which
 every full rerun stops first, so nothing changes the run while it trains.
 """
+
+import functools
+import uuid
 
 import streamlit as st
 
 from playground.core.config import RunConfig, from_query, to_query
 from playground.core.errors import PlaygroundError
 from playground.live.compile_cache import enable_compile_cache
+from playground.live.limits import HostLimits, load_limits
 from playground.live.live_run import LiveRun
-from playground.live.trainer import BackgroundTrainer
+from playground.live.scheduler import SessionTrainer, process_scheduler
 from playground.ui import controls, data_panel
 
 
-def trainer() -> BackgroundTrainer:
-    return st.session_state.setdefault("trainer", BackgroundTrainer())
+@functools.cache
+def host_limits() -> HostLimits:
+    """This server's limits (``host.toml``); a bad file is the host's to fix, so the app
+    says so in the log and keeps the defaults rather than failing every learner."""
+    try:
+        return load_limits()
+    except PlaygroundError as err:
+        print(f"playground: host config ignored: {err}", flush=True)
+        return HostLimits()
+
+
+def trainer() -> SessionTrainer:
+    """This session's handle on the server's one scheduler."""
+    ss = st.session_state
+    if "trainer" not in ss:
+        ss.trainer = SessionTrainer(process_scheduler(host_limits()), uuid.uuid4().hex)
+    return ss.trainer
 
 
 def start_run(cfg: RunConfig) -> LiveRun:

@@ -1,0 +1,329 @@
+"""One process-wide scheduler shares the machine fairly among every learner's playing run.
+
+A pool of worker threads (one per core) takes the playing runs in turn, each for a short
+time slice, always the run that has had the least worker time so far: a learner's huge
+network gets the same share of the machine as a small one, not more. Slices shrink as
+learners join, so every run still comes round often enough for its pictures. At most
+``max_playing`` runs play at once; more wait in line, told how many are ahead of them.
+A run nobody watches any more (its tab closed, its connection lost) stops within
+``idle_stop`` seconds; the session can start it again.
+
+Written here, not taken from a library: Python's thread pools run each submitted task to
+its end, while training is an endless task that must yield its core every few
+milliseconds; XLA releases the GIL while a chunk runs, so plain threads use every core.
+"""
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from playground.live.limits import HostLimits
+from playground.live.live_run import LiveRun
+
+MIN_SLICE_S = 0.008  # shorter slices would spend more on switching than on training
+MAX_SLICE_S = 0.06  # a lone run: long enough for 256+ step chunks between pictures
+IDLE_STOP_S = 3.0  # no page and no stream for this long: the tab is gone
+# A picture (or the bends) that cost c seconds waits at least this many times c of
+# training before the next: pictures never take more than a quarter of a run's time.
+SNAPSHOT_COST_FACTOR = 3.0
+
+
+class Task(Protocol):
+    def run_slice(self, seconds: float) -> None:
+        """Work for about ``seconds`` (one training chunk at least)."""
+
+    def stopped(self) -> str:
+        """Why the task cannot go on, in plain words; "" while it can."""
+
+
+@dataclass(eq=False)
+class Job:
+    key: Hashable
+    task: Task
+    seen: float  # last sign of life from the page
+    used: float = 0.0  # worker seconds this job has had
+    watchers: int = 0  # open streams showing it
+    admitted: bool = False  # training, not waiting in line
+    busy: bool = False  # a worker is running its slice now
+    removed: bool = False
+    stopped: str = ""  # why it ended on its own ("" while it plays)
+    slices: int = 0
+
+
+@dataclass
+class Scheduler:
+    """Fair time slices of a pool of threads for every playing job.
+
+    ``clock`` and ``threads=False`` let tests drive it step by step (``work_once``).
+    """
+
+    limits: HostLimits = field(default_factory=HostLimits)
+    clock: Callable[[], float] = time.monotonic
+    idle_stop: float = IDLE_STOP_S
+    threads: bool = True
+
+    def __post_init__(self):
+        self._jobs: dict[Hashable, Job] = {}
+        self._line: list[Job] = []  # admitted jobs first come, then those waiting, in order
+        self._cv = threading.Condition()
+        self._workers: list[threading.Thread] = []
+        self.errors: list[str] = []
+
+    # -- what pages call -------------------------------------------------------------
+    def play(self, key: Hashable, task: Task) -> Job:
+        """Start (or keep) training ``task`` for ``key``; a new task replaces the old."""
+        with self._cv:
+            job = self._jobs.get(key)
+            if job is not None and job.task is task and not job.removed and not job.stopped:
+                job.seen = self.clock()
+                return job
+        self.stop(key)
+        with self._cv:
+            job = Job(key=key, task=task, seen=self.clock())
+            self._jobs[key] = job
+            self._line.append(job)
+            self._admit()
+            self._cv.notify_all()
+        self._ensure_workers()
+        return job
+
+    def stop(self, key: Hashable, *, wait: float = 30.0) -> None:
+        """Stop ``key``'s job; returns once no worker runs it (at most ``wait`` s)."""
+        with self._cv:
+            job = self._jobs.pop(key, None)
+            if job is None:
+                return
+            job.removed = True
+            self._drop(job)
+            end = self.clock() + wait
+            while job.busy and self.clock() < end:
+                self._cv.wait(timeout=0.05)
+
+    def touch(self, key: Hashable) -> None:
+        """The page is still open."""
+        with self._cv:
+            if (job := self._jobs.get(key)) is not None:
+                job.seen = self.clock()
+
+    def watch(self, key: Hashable, delta: int) -> None:
+        """A stream showing ``key`` opened (+1) or closed (-1)."""
+        with self._cv:
+            if (job := self._jobs.get(key)) is not None:
+                job.watchers = max(0, job.watchers + delta)
+                job.seen = self.clock()
+
+    def job(self, key: Hashable) -> Job | None:
+        with self._cv:
+            return self._jobs.get(key)
+
+    def ahead(self, key: Hashable) -> int:
+        """How many waiting jobs are before ``key``'s (0 when it trains or is unknown)."""
+        with self._cv:
+            job = self._jobs.get(key)
+            if job is None or job.admitted:
+                return 0
+            waiting = [j for j in self._line if not j.admitted]
+            return waiting.index(job) + 1 if job in waiting else 0
+
+    def playing(self) -> int:
+        with self._cv:
+            return sum(j.admitted for j in self._line)
+
+    def slice_seconds(self) -> float:
+        """Each playing run comes round about ``pictures_per_s`` times a second, as far
+        as slices no shorter than MIN_SLICE_S allow."""
+        n = max(1, self.playing())
+        share = self.limits.worker_count() / (n * self.limits.pictures_per_s)
+        return min(MAX_SLICE_S, max(MIN_SLICE_S, share))
+
+    # -- the workers -----------------------------------------------------------------
+    def work_once(self, *, block: float = 0.0) -> bool:
+        """Run one slice of the job that has had least; False when none could run."""
+        with self._cv:
+            self._reap()
+            job = self._next()
+            if job is None and block:
+                self._cv.wait(timeout=block)
+                self._reap()
+                job = self._next()
+            if job is None:
+                return False
+            job.busy = True
+            slice_s = self.slice_seconds()
+        start = self.clock()
+        try:
+            job.task.run_slice(slice_s)
+            why = job.task.stopped()
+        except Exception as err:  # a page must still show what went wrong
+            why = f"Training stopped: {err}"
+            self.errors.append(why)
+        with self._cv:
+            job.used += max(self.clock() - start, 1e-6)
+            job.slices += 1
+            job.busy = False
+            if why and not job.removed:
+                job.stopped = why
+                self._drop(job)
+            self._cv.notify_all()
+        return True
+
+    def _ensure_workers(self) -> None:
+        if not self.threads:
+            return
+        with self._cv:
+            self._workers = [t for t in self._workers if t.is_alive()]
+            for i in range(len(self._workers), self.limits.worker_count()):
+                t = threading.Thread(target=self._work, name=f"playground-worker-{i}", daemon=True)
+                self._workers.append(t)
+                t.start()
+
+    def _work(self) -> None:
+        while True:
+            self.work_once(block=0.5)
+
+    # -- bookkeeping, with the lock held ---------------------------------------------
+    def _next(self) -> Job | None:
+        ready = [j for j in self._line if j.admitted and not j.busy]
+        return min(ready, key=lambda j: j.used, default=None)
+
+    def _drop(self, job: Job) -> None:
+        if job in self._line:
+            self._line.remove(job)
+        self._admit()
+
+    def _admit(self) -> None:
+        playing = [j for j in self._line if j.admitted]
+        floor = min((j.used for j in playing), default=0.0)
+        for job in self._line:
+            if len(playing) >= self.limits.max_playing:
+                break
+            if not job.admitted:
+                # It starts level with the others, not owed the time it waited.
+                job.admitted, job.used = True, max(job.used, floor)
+                playing.append(job)
+
+    def _reap(self) -> None:
+        now = self.clock()
+        for job in list(self._line):
+            if job.watchers == 0 and now - job.seen > self.idle_stop:
+                job.stopped = "nobody is watching"
+                self._jobs.pop(job.key, None)
+                job.removed = True
+                self._drop(job)
+
+
+_SCHEDULER: Scheduler | None = None
+_SCHEDULER_LOCK = threading.Lock()
+
+
+def process_scheduler(limits: HostLimits | None = None) -> Scheduler:
+    """The one scheduler of this server process (created on first use)."""
+    global _SCHEDULER
+    with _SCHEDULER_LOCK:
+        if _SCHEDULER is None:
+            _SCHEDULER = Scheduler(limits or HostLimits())
+        return _SCHEDULER
+
+
+class TrainTask:
+    """A live run trained slice by slice, with a snapshot of it (output grid and exact
+    bends) about ``pictures_per_s`` times a second for the page to play back, fewer when
+    pictures are costly (big nets: see SNAPSHOT_COST_FACTOR); costly bends are reused by
+    the pictures between two computations of them. ``encode`` (optional) turns a
+    snapshot into what is sent to the browser, while the run's own worker has it."""
+
+    def __init__(
+        self,
+        live: LiveRun,
+        *,
+        grid_n: int | None = None,
+        bends: bool = True,
+        pictures_per_s: float = 25.0,
+        encode: Callable | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.live, self.grid_n, self.with_bends = live, grid_n, bends
+        self.every = 1.0 / pictures_per_s
+        self.encode, self.clock = encode, clock
+        self.due = self.bends_due = clock()
+        self.last_bends: list = []
+
+    def run_slice(self, seconds: float) -> None:
+        live, now = self.live, self.clock()
+        end = now + seconds
+        if not self.grid_n:
+            live.train_for(seconds)
+            return
+        live.train_for(max(min(end, self.due) - now, 0.002))
+        start = self.clock()
+        if start < self.due:
+            return
+        if self.with_bends and start >= self.bends_due:
+            self.last_bends = live.bends()
+            self.bends_due = start + SNAPSHOT_COST_FACTOR * (self.clock() - start)
+        middle = self.clock()
+        snap = live.snapshot(self.grid_n, bends=self.last_bends if self.with_bends else [])
+        if self.encode is not None:
+            snap = self.encode(snap)
+        live.snapshots.add(snap)
+        done = self.clock()
+        self.due = max(self.due + self.every, done + SNAPSHOT_COST_FACTOR * (done - middle))
+
+    def stopped(self) -> str:
+        return self.live.message or ("diverged" if self.live.diverged else "")
+
+
+class SessionTrainer:
+    """One session's handle on the process scheduler: start, stop and keep alive its run.
+
+    ``error`` says why training stopped on its own (a failure, not a pause)."""
+
+    def __init__(self, scheduler: Scheduler, key: Hashable, **task_options):
+        self.scheduler, self.key, self.task_options = scheduler, key, task_options
+        self._task: TrainTask | None = None
+
+    @property
+    def running(self) -> bool:
+        job = self.scheduler.job(self.key)
+        return job is not None and not job.stopped
+
+    @property
+    def error(self) -> str:
+        job = self.scheduler.job(self.key)
+        why = job.stopped if job is not None else ""
+        return why if why.startswith("Training stopped") else ""
+
+    def start(
+        self,
+        run: LiveRun,
+        *,
+        snapshot_grid: int | None = None,
+        snapshot_bends: bool = True,
+        encode: Callable | None = None,
+    ) -> Job:
+        """Train ``run`` (a heartbeat while it already trains it the same way)."""
+        options = (run, snapshot_grid, snapshot_bends, encode)
+        if self._task is None or self._options != options or not self.running:
+            self._task = TrainTask(
+                run,
+                grid_n=snapshot_grid,
+                bends=snapshot_bends,
+                encode=encode,
+                pictures_per_s=self.scheduler.limits.pictures_per_s,
+                **self.task_options,
+            )
+            self._options = options
+        return self.scheduler.play(self.key, self._task)
+
+    def stop(self) -> None:
+        self.scheduler.stop(self.key)
+        self._task = None
+
+    @contextmanager
+    def reading(self):
+        """A page is being drawn: it is still open, keep training."""
+        self.scheduler.touch(self.key)
+        yield

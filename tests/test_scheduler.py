@@ -1,0 +1,205 @@
+"""The process scheduler, driven step by step with a fake clock: fair shares, slices that
+shrink as learners join, a line when the server is full, closed sessions that stop, and
+host limits that refuse with a message."""
+
+import pytest
+
+from playground.core.config import RunConfig
+from playground.core.errors import PlaygroundError
+from playground.live.limits import HostLimits, limit_message, load_limits, step_gflop
+from playground.live.live_run import LiveRun
+from playground.live.scheduler import MAX_SLICE_S, MIN_SLICE_S, Scheduler, TrainTask
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeTask:
+    """Each slice costs ``cost`` times the slice it was given (a big net overruns)."""
+
+    def __init__(self, clock: Clock, cost: float = 1.0, stop_after: int | None = None):
+        self.clock, self.cost, self.stop_after = clock, cost, stop_after
+        self.slices: list[float] = []
+
+    def run_slice(self, seconds: float) -> None:
+        self.slices.append(seconds)
+        self.clock.now += seconds * self.cost
+
+    def stopped(self) -> str:
+        done = self.stop_after is not None and len(self.slices) >= self.stop_after
+        return "diverged" if done else ""
+
+
+def scheduler(clock: Clock, **limits) -> Scheduler:
+    return Scheduler(HostLimits(workers=2, **limits), clock=clock, threads=False)
+
+
+def run(s: Scheduler, n: int) -> None:
+    for _ in range(n):
+        assert s.work_once()
+
+
+def test_every_run_gets_the_same_share_of_time_even_a_huge_one():
+    clock = Clock()
+    s = scheduler(clock)
+    small = [FakeTask(clock) for _ in range(3)]
+    huge = FakeTask(clock, cost=10.0)  # each of its slices overruns tenfold
+    for i, task in enumerate([*small, huge]):
+        s.play(i, task)
+        s.watch(i, +1)  # a stream shows each
+    run(s, 400)
+    used = [s.job(i).used for i in range(4)]
+    # Worker time, not slices, is shared: the huge net gets ~1/10 as many slices.
+    assert max(used) / min(used) < 1.3
+    assert len(huge.slices) < len(small[0].slices) / 5
+
+
+def test_slices_shrink_as_learners_join():
+    clock = Clock()
+    s = scheduler(clock, pictures_per_s=25)
+    s.play("a", FakeTask(clock))
+    alone = s.slice_seconds()
+    for i in range(30):
+        s.play(i, FakeTask(clock))
+    assert alone == MAX_SLICE_S
+    assert s.slice_seconds() == MIN_SLICE_S < alone
+    # Each of 31 runs on 2 workers comes round within 31 x 8 ms / 2 = 124 ms: 8 a second.
+    assert 31 * s.slice_seconds() / 2 < 1 / 5
+
+
+def test_a_full_server_puts_new_runs_in_line_and_lets_them_in_in_order():
+    clock = Clock()
+    s = scheduler(clock, max_playing=2)
+    for key in "abcd":
+        s.play(key, FakeTask(clock))
+    assert s.playing() == 2
+    assert [s.ahead(k) for k in "abcd"] == [0, 0, 1, 2]
+    run(s, 20)
+    assert not s.job("c").slices and not s.job("d").slices  # waiting runs never train
+    s.stop("a")
+    assert s.ahead("c") == 0 and s.ahead("d") == 1 and s.playing() == 2
+    run(s, 20)
+    assert s.job("c").slices > 0
+    # A newcomer starts level with those playing, not owed the time it waited.
+    assert s.job("c").used >= min(s.job("b").used, s.job("c").used) > 0
+
+
+def test_a_run_that_stops_by_itself_frees_its_place_and_says_why():
+    clock = Clock()
+    s = scheduler(clock, max_playing=1)
+    s.play("a", FakeTask(clock, stop_after=3))
+    s.play("b", FakeTask(clock))
+    run(s, 3)
+    assert s.job("a").stopped == "diverged"
+    assert s.ahead("b") == 0 and s.playing() == 1  # b took a's place
+    run(s, 2)
+    assert s.job("b").slices == 2
+
+
+def test_a_closed_session_stops_after_the_idle_time_and_an_open_stream_keeps_it():
+    clock = Clock()
+    s = scheduler(clock)
+    s.idle_stop = 3.0
+    s.play("gone", FakeTask(clock))
+    s.play("watched", FakeTask(clock))
+    s.watch("watched", +1)
+    clock.now += 3.5  # nobody touched "gone" for longer than the idle time
+    run(s, 1)
+    assert s.job("gone") is None and s.job("watched") is not None
+    s.watch("watched", -1)  # the tab closed
+    clock.now += 2.0
+    run(s, 1)
+    assert s.job("watched") is not None  # within the grace time a reconnect resumes
+    clock.now += 1.5
+    assert not s.work_once()
+    assert s.job("watched") is None
+
+
+def test_a_page_heartbeat_keeps_a_run_without_a_stream():
+    clock = Clock()
+    s = scheduler(clock)
+    s.play("page", FakeTask(clock))
+    for _ in range(5):
+        clock.now += 2.0
+        s.touch("page")
+        run(s, 1)
+    assert s.job("page") is not None
+
+
+def test_a_failing_task_is_stopped_with_a_message():
+    class Broken(FakeTask):
+        def run_slice(self, seconds):
+            raise RuntimeError("out of memory")
+
+    clock = Clock()
+    s = scheduler(clock)
+    s.play("x", Broken(clock))
+    run(s, 1)
+    assert s.job("x").stopped == "Training stopped: out of memory"
+    assert not s.work_once()
+
+
+def test_a_real_run_trains_and_takes_pictures_under_the_scheduler():
+    s = Scheduler(HostLimits(workers=1), threads=False)
+    live = LiveRun(RunConfig(problem="xor", hidden=(8, 8), batch_size=10))
+    s.play("me", TrainTask(live, grid_n=16, pictures_per_s=1000))
+    for _ in range(20):
+        s.work_once()
+    assert live.step > 0
+    snaps = live.snapshots.since(0)
+    assert snaps and snaps[-1].grid.shape == (16, 16) and snaps[-1].step <= live.step
+
+
+# -- host limits ---------------------------------------------------------------------
+
+
+def test_limits_come_from_the_host_file(tmp_path, monkeypatch):
+    f = tmp_path / "host.toml"
+    f.write_text("[limits]\nmax_width = 64\nmax_playing = 30\npictures_per_s = 10\n")
+    limits = load_limits(f)
+    assert (limits.max_width, limits.max_playing, limits.pictures_per_s) == (64, 30, 10.0)
+    monkeypatch.setenv("PLAYGROUND_HOST_CONFIG", str(f))
+    assert load_limits() == limits
+    monkeypatch.delenv("PLAYGROUND_HOST_CONFIG")
+    monkeypatch.chdir(tmp_path / "..")
+    assert load_limits() == HostLimits()  # no file: a laptop's defaults
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("max_width = 'many'", "max_width must be a int number"),
+        ("max_widht = 3", "unknown settings max_widht"),
+        ("max_playing = 0", "max_playing must be above 0"),
+        ("max_width = 5000", "at most 1024 units"),
+        ("max_width = [", "host.toml"),
+    ],
+)
+def test_a_bad_host_file_is_refused_in_plain_words(tmp_path, text, words):
+    f = tmp_path / "host.toml"
+    f.write_text(text)
+    with pytest.raises(PlaygroundError, match=words.replace("(", r"\(")):
+        load_limits(f)
+
+
+def test_the_repository_host_file_is_valid():
+    assert load_limits("host.toml").max_playing > 0
+
+
+def test_a_learner_past_a_limit_gets_a_plain_message():
+    limits = HostLimits(max_width=64, max_depth=4, max_points=2000, max_step_gflop=0.01)
+    sizes = lambda hidden: [2, *hidden, 1]  # noqa: E731
+    assert limit_message((8, 8), 500, sizes((8, 8)), 10, limits) == ""
+    assert "at most 64 units" in limit_message((128,), 500, sizes((128,)), 10, limits)
+    assert "at most 4 hidden layers" in limit_message((8,) * 5, 500, sizes((8,) * 5), 10, limits)
+    assert "at most 2,000 points" in limit_message((8,), 5000, sizes((8,)), 10, limits)
+    big = (64, 64, 64)
+    assert step_gflop(sizes(big), 1000) == pytest.approx(
+        6 * 1000 * (3 * 64 + 2 * 64 * 65 + 65) / 1e9
+    )
+    assert "GFLOP" in limit_message(big, 2000, sizes(big), 1000, limits)
