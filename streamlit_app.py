@@ -17,5 +17,10 @@ def run() -> None:
     nav.run()
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # how Streamlit runs this file for each session
     run()
+else:  # imported by `streamlit run`: the app, with the frames stream beside it
+    from playground.server import stream
+
+    stream.SERVED = True
+    app = st.App(__file__, routes=stream.ROUTES)

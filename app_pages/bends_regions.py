@@ -252,7 +252,7 @@ def sweep_controls() -> dict:
 def run_sweep(settings: dict) -> None:
     """Train the grid with a progress bar; keep the result in the session."""
     ss = st.session_state
-    run_state.trainer().stop()
+    run_state.hold()
     ss.playing = False
     bar = st.progress(0.0, text="Compiling the first depth…")
 

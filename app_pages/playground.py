@@ -35,20 +35,33 @@ def page() -> None:
         "batch size and optimizer change the running network; the other settings start anew."
     )
     bg = run_state.trainer()
+    streams = run_state.streaming()
+    bends = live_view.bend_layers_shown(run, show_bends) > 0
 
-    @st.fragment(run_every=FRAME_SECONDS if playing else None)
+    # With the frames stream the server pushes pictures, plots and readouts while the
+    # run plays, and this page runs again only when the learner touches a control;
+    # without it (a test harness), the live part reruns itself while playing.
+    @st.fragment(run_every=FRAME_SECONDS if playing and not streams else None)
     def live() -> None:
-        run_state.train_in_background(
-            run,
-            snapshot_grid=live_view.GRID_N,
-            snapshot_bends=live_view.bend_layers_shown(run, show_bends) > 0,
-        )
+        spec = None
+        if streams:
+            _, view = live_view.boundary_figure(run, show_bends=show_bends)
+            spec = run_state.stream_training(run, view, bends=bends)
+        else:
+            run_state.train_in_background(run, snapshot_grid=live_view.GRID_N, snapshot_bends=bends)
         with bg.reading():
             run_state.stop_on_trouble(run)
+            run_state.waiting_note()
             live_view.readouts(run)
             left, right = st.columns([3, 2])
             with left:
-                live_view.boundary_plot(run, show_bends=show_bends, playing=playing)
+                live_view.boundary_plot(
+                    run,
+                    show_bends=show_bends,
+                    playing=playing,
+                    stream=spec,
+                    on_stopped=run_state.on_stream_stopped if streams else None,
+                )
                 note = run.geometry_note() or run.bends_note
                 if show_bends and note:
                     st.caption(f"Bends are not drawn: {note}")

@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 from playground.core.train import METRIC_LABELS
 from playground.figures.style import BLUE, ORANGE, LiveArray, base_layout, layer_line, layer_names
 
+CURVE_POINTS = 300  # history points drawn per curve
+PLOTS = ("metric", "loss", "grads")  # the live view's three curve figures, top to bottom
 LOG_FLOOR = 1e-12  # zeros on a log axis are drawn here
 METRIC_FLOOR = -1.0  # an R² below this is drawn at it (a diverging fit reaches -1e14)
 
@@ -117,3 +119,24 @@ def gradient_curves_figure(
         exponentformat="power",
     )
     return fig, arrays
+
+
+def thinned(n: int, most: int = CURVE_POINTS) -> np.ndarray:
+    """Indices of at most ``most`` of n records, always keeping the latest."""
+    if n <= most:
+        return np.arange(n)
+    return np.unique(np.r_[np.linspace(0, n - 1, most).astype(int), n - 1])
+
+
+def history_arrays(history, metric: str) -> dict[str, dict[str, LiveArray]]:
+    """The arrays of the three curve figures (``PLOTS``) from one consistent copy of a
+    run's history (``live.history.History``: columns by name)."""
+    idx = thinned(len(history))
+    epoch = history.array("epoch")[idx]
+    col = lambda key: history.array(key)[idx]  # noqa: E731
+    grads = np.stack(history.rows["grad_rms"])[idx]
+    return {
+        "metric": metric_curves_arrays(epoch, col("train_metric"), col("test_metric")),
+        "loss": loss_curves_arrays(epoch, col("train_loss"), col("test_loss")),
+        "grads": gradient_curves_arrays(epoch, grads),
+    }

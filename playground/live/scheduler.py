@@ -45,7 +45,6 @@ class Job:
     task: Task
     seen: float  # last sign of life from the page
     used: float = 0.0  # worker seconds this job has had
-    watchers: int = 0  # open streams showing it
     admitted: bool = False  # training, not waiting in line
     busy: bool = False  # a worker is running its slice now
     removed: bool = False
@@ -67,6 +66,7 @@ class Scheduler:
 
     def __post_init__(self):
         self._jobs: dict[Hashable, Job] = {}
+        self._watchers: dict[Hashable, int] = {}  # open streams per key, whatever its job
         self._line: list[Job] = []  # admitted jobs first come, then those waiting, in order
         self._cv = threading.Condition()
         self._workers: list[threading.Thread] = []
@@ -111,9 +111,17 @@ class Scheduler:
     def watch(self, key: Hashable, delta: int) -> None:
         """A stream showing ``key`` opened (+1) or closed (-1)."""
         with self._cv:
+            n = max(0, self._watchers.get(key, 0) + delta)
+            if n:
+                self._watchers[key] = n
+            else:
+                self._watchers.pop(key, None)
             if (job := self._jobs.get(key)) is not None:
-                job.watchers = max(0, job.watchers + delta)
                 job.seen = self.clock()
+
+    def watchers(self, key: Hashable) -> int:
+        with self._cv:
+            return self._watchers.get(key, 0)
 
     def job(self, key: Hashable) -> Job | None:
         with self._cv:
@@ -208,7 +216,7 @@ class Scheduler:
     def _reap(self) -> None:
         now = self.clock()
         for job in list(self._line):
-            if job.watchers == 0 and now - job.seen > self.idle_stop:
+            if not self._watchers.get(job.key) and now - job.seen > self.idle_stop:
                 job.stopped = "nobody is watching"
                 self._jobs.pop(job.key, None)
                 job.removed = True

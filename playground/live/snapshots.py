@@ -30,6 +30,7 @@ class Snapshot:
     ys: np.ndarray
     grid: np.ndarray  # predictions (n, n[, K]), rows follow ys
     bends: list  # geometry.Bend of every hidden unit, [] when not drawable
+    arrays: dict | None = None  # the picture packed for the browser, when a page asked
 
 
 class Snapshots:

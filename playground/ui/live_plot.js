@@ -517,6 +517,117 @@ function playback(chart, now) {
   }
 }
 
+// ---- the frames stream ------------------------------------------------------------
+// While a run plays, the server pushes its pictures, side plots and readouts over a
+// WebSocket of the app's own (live/stream.py) instead of rerunning the page. One socket
+// per page; it reconnects while the page still wants it.
+const streams = new Map();
+const RECONNECT_MS = 1000;
+
+function onCanvas(chart, path) {
+  return chart.canvasTraces.includes(Number(path.split(".")[0]));
+}
+
+function canvasArrays(chart) {
+  const base = new Map();
+  for (const [path, { value }] of chart.arrays) if (onCanvas(chart, path)) base.set(path, value);
+  return base;
+}
+
+// The readout tiles are Streamlit's own metrics, drawn by the last page run: while no run
+// comes, their numbers are kept current here.
+function showReadouts(values) {
+  for (const tile of document.querySelectorAll('[data-testid="stMetric"]')) {
+    const label = tile.querySelector('[data-testid="stMetricLabel"]')?.textContent?.trim();
+    if (!(label in values)) continue;
+    const box = tile.querySelector('[data-testid="stMetricValue"]');
+    const target = box?.querySelector("div") ?? box;
+    if (target && target.textContent !== values[label]) target.textContent = values[label];
+  }
+}
+
+function onStreamMessage(stream, msg) {
+  for (const [key, frames] of Object.entries(msg.frames ?? {})) {
+    const chart = charts.get(key);
+    if (!chart || !frames.length) continue;
+    const base = canvasArrays(chart);
+    for (const [path, value] of enqueueFrames(chart, frames, base)) {
+      if (value !== base.get(path)) chart.arrays.set(path, { digest: null, value });
+    }
+  }
+  for (const [key, arrays] of Object.entries(msg.plots ?? {})) {
+    const chart = charts.get(key);
+    if (!chart?.fig) continue;
+    let draw = false;
+    for (const [path, enc] of Object.entries(arrays)) {
+      chart.arrays.set(path, { digest: null, value: decodeArray(enc) });
+      draw ||= !onCanvas(chart, path);
+    }
+    if (draw) scheduleDraw(chart);
+    else schedulePaint(chart);
+  }
+  const status = msg.status;
+  if (!status) return;
+  if (status.readouts) showReadouts(status.readouts);
+  const chart = charts.get(stream.key);
+  if (chart) {
+    const waiting = status.state === "waiting";
+    const note = waiting ? `the server is full: your run waits (${status.ahead} ahead)` : "";
+    if (waiting || chart.waitNote) {
+      chart.waitNote = note;
+      chart.label = note || chart.label;
+      schedulePaint(chart);
+    }
+    chart.root.dataset.state = status.state;
+  }
+  // Training stopped by itself (diverged, a dead network, ...): the page says why.
+  if (status.state === "stopped" && stream.told !== status.why) {
+    stream.told = status.why;
+    stream.trigger?.("stopped", status.why);
+  }
+}
+
+function connectStream(stream) {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const url = `${scheme}//${location.host}${stream.url}?token=${encodeURIComponent(stream.token)}`;
+  const ws = new WebSocket(url);
+  stream.ws = ws;
+  ws.onmessage = (event) => {
+    if (!charts.get(stream.key)?.root.isConnected) {
+      // The page that wanted it is gone (another page is shown): stop streaming.
+      stream.wanted = false;
+      streams.delete(stream.token);
+      ws.close();
+      return;
+    }
+    stream.messages += 1;
+    onStreamMessage(stream, JSON.parse(event.data));
+  };
+  ws.onclose = () => {
+    if (stream.ws === ws) stream.ws = null;
+    if (stream.wanted) setTimeout(() => stream.wanted && !stream.ws && connectStream(stream), RECONNECT_MS);
+  };
+}
+
+// The page wants this stream (spec: {url, token, key}), or none (spec undefined).
+function wantStream(spec, setTriggerValue) {
+  for (const [token, other] of streams) {
+    if (token === spec?.token) continue;
+    other.wanted = false;
+    other.ws?.close();
+    streams.delete(token);
+  }
+  if (!spec) return;
+  let stream = streams.get(spec.token);
+  if (!stream) {
+    stream = { ...spec, ws: null, wanted: true, messages: 0, told: null };
+    streams.set(spec.token, stream);
+    connectStream(stream);
+  }
+  stream.wanted = true;
+  stream.trigger = setTriggerValue;
+}
+
 function newChart(key) {
   const root = document.createElement("div");
   root.className = "live-plot";
@@ -562,12 +673,15 @@ export default function liveplot(component) {
     chart = newChart(data.key);
     charts.set(data.key, chart);
   }
+  // Only the chart that plays the pictures decides whether the page streams.
+  if (data.owns_stream) wantStream(data.stream, setTriggerValue);
   if (data.fig) {
     Object.assign(chart, { spec: data.spec, json: data.fig, lib: data.lib, themed: null });
     chart.canvasTraces = JSON.parse(data.fig).canvas ?? [];
     chart.tables.clear();
   }
   const onCanvas = (path) => chart.canvasTraces.includes(Number(path.split(".")[0]));
+  if (data.owns_stream && !data.stream) chart.waitNote = "";
   for (const path of chart.arrays.keys()) if (!(path in data.paths)) chart.arrays.delete(path);
   const incoming = Object.entries(data.arrays ?? {});
   const frames = data.frames ?? [];

@@ -30,6 +30,11 @@ Two additions keep a training view smooth where Plotly's own drawing is too slow
   a path, the last of them must hold the call's own ``arrays[path]``, which is then not
   sent again; an array equal to the one before it is not sent either (the browser
   carries it over), e.g. bends that are recomputed less often than the heatmap.
+- ``stream`` (with ``on_stopped``, on the one chart that plays the pictures):
+  ``{url, token, key}`` of the page's frames stream (``server/stream.py``). While it is
+  given, the browser keeps one WebSocket open and the server pushes frames to chart
+  ``key``, arrays to the side plots named in its messages and the readout tiles' numbers,
+  with no page rerun; ``on_stopped`` runs when the server says training stopped.
 
 The frontend may skip a frame's data when frames come faster than it renders, and a
 page may lack what its session sent (a reload into an old session). The digests let the
@@ -243,6 +248,8 @@ def live_plot(
     arrays: dict[str, CompactArray] | None = None,
     canvas: tuple[int, ...] | list[int] = (),
     frames: list[LiveFrame] | None = None,
+    stream: dict | None = None,
+    on_stopped=None,
 ) -> None:
     """Show ``figure`` under ``key``, updating the chart in place on later calls.
 
@@ -287,10 +294,11 @@ def live_plot(
         data["arrays"] = changed
     if frames:
         data["frames"] = frames
-
-    _component()(
-        key=f"live_plot:{key}",
-        data=data,
-        height=height,
-        on_resync_change=functools.partial(_forget, key),
-    )
+    if on_stopped is not None:  # this chart decides whether the page streams
+        data["owns_stream"] = True
+        if stream is not None:
+            data["stream"] = stream
+    callbacks = {"on_resync_change": functools.partial(_forget, key)}
+    if on_stopped is not None:
+        callbacks["on_stopped_change"] = on_stopped
+    _component()(key=f"live_plot:{key}", data=data, height=height, **callbacks)

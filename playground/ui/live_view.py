@@ -11,35 +11,37 @@ import numpy as np
 import streamlit as st
 
 from playground.analysis.geometry import bends_by_layer
-from playground.core.model import param_count
-from playground.core.train import metric_label, metric_name
+from playground.core.train import metric_name
 from playground.figures.boundary import (
-    bend_arrays,
     decision_boundary_figure,
     first_bend_trace,
-    surface_arrays,
 )
 from playground.figures.curves import (
-    gradient_curves_arrays,
+    PLOTS,
     gradient_curves_figure,
-    loss_curves_arrays,
+    history_arrays,
     loss_curves_figure,
-    metric_curves_arrays,
     metric_curves_figure,
 )
+from playground.figures.readouts import readout_tiles
 from playground.figures.units import neuron_thumbnails_arrays, neuron_thumbnails_figure
 from playground.live.live_run import LiveRun
-from playground.live.snapshots import Snapshot
-from playground.ui.live_plot import CompactArray, LiveFrame, encode_live, live_plot
+from playground.server.frames import (
+    GRID_N,
+    THUMB_MAX_WIDTH,
+    THUMB_N,
+    BoundaryView,
+    PictureEncoder,
+    frame,
+)
+from playground.server.frames import (
+    thumbnails_fit as _fits,
+)
+from playground.ui.live_plot import LiveFrame, encode_live, live_plot
 
-GRID_N = 64  # output grid drawn under the points: 4 KB a picture
-THUMB_N = 24  # grid of each unit's thumbnail
-CURVE_POINTS = 300  # history points drawn per curve
-THUMB_MAX_WIDTH, THUMB_MAX_DEPTH = 8, 4
 # While playing, the curves (Plotly draws, 25-110 ms each in software-rendered Chromium)
 # refresh every other page refresh; canvas-painted unit pictures cost ~2 ms.
 CURVES_EVERY = 2
-CURVE_PLOTS = ("metric", "loss", "grads")  # top to bottom
 
 
 def _due(name: str, every: int) -> bool:
@@ -73,54 +75,18 @@ def _cached_figure(name: str, key: tuple, build) -> dict:
     return cache[name][1]
 
 
-def fmt(v: float) -> str:
-    """Short enough for a metric tile: 0.123, 0.0123, 1.2e-4."""
-    if not np.isfinite(v):
-        return "—"
-    if v == 0 or 0.01 <= abs(v) < 1e4:
-        return f"{v:.3g}"
-    mantissa, exp = f"{v:.1e}".split("e")
-    return f"{mantissa}e{int(exp)}"
-
-
-def fmt_metric(v: float, metric: str) -> str:
-    if not np.isfinite(v):
-        return "—"
-    return f"{100 * v:.1f}%" if metric == "accuracy" else f"{v:.3f}"
-
-
 def readouts(run: LiveRun) -> None:
-    m, task = run.metrics, run.spec.task
-    label = metric_label(task)
-    cols = st.columns(7)
-    cols[0].metric("Epoch", f"{run.epoch:,}")
-    cols[1].metric("Step", f"{run.step:,}")
-    cols[2].metric("Train loss", fmt(m.train_loss))
-    cols[3].metric("Test loss", fmt(m.test_loss))
-    metric = metric_name(task)
-    cols[4].metric(f"Train {label}", fmt_metric(m.train_metric, metric))
-    cols[5].metric(f"Test {label}", fmt_metric(m.test_metric, metric))
-    sizes = run.spec.sizes
-    cols[6].metric("Parameters", f"{param_count(sizes):,}")
+    tiles = readout_tiles(
+        run.metrics, step=run.step, epoch=run.epoch, task=run.spec.task, sizes=run.spec.sizes
+    )
+    for col, (label, text) in zip(st.columns(len(tiles)), tiles, strict=True):
+        col.metric(label, text)
     if not run.spec.hidden:
-        n, k = sizes[0], sizes[-1]
+        n, k = run.spec.sizes[0], run.spec.sizes[-1]
         st.caption(
             f"A linear model with N = {n} inputs and K = {k} outputs has (N + 1)·K = "
             f"{(n + 1) * k} parameters: one weight per input and one bias, per output."
         )
-
-
-def _boundary_arrays(
-    run: LiveRun, snap: Snapshot, first_bend: int, n_layers: int, bends_cache: dict | None = None
-) -> dict[str, CompactArray]:
-    """The moving arrays of one picture. Snapshots between two computations of costly
-    bends share one bends list: ``bends_cache`` (per call) encodes it once."""
-    arrays = encode_live(surface_arrays(snap.grid, run.data, discretize=run.cfg.discretize))
-    cache = {} if bends_cache is None else bends_cache
-    if id(snap.bends) not in cache:
-        layers = bends_by_layer(snap.bends, n_layers)
-        cache[id(snap.bends)] = encode_live(bend_arrays(layers, first_bend))
-    return {**arrays, **cache[id(snap.bends)]}
 
 
 def bend_layers_shown(run: LiveRun, show_bends: bool) -> int:
@@ -128,96 +94,99 @@ def bend_layers_shown(run: LiveRun, show_bends: bool) -> int:
     return len(run.spec.hidden) if show_bends and not run.geometry_note() else 0
 
 
-def boundary_plot(run: LiveRun, *, show_bends: bool, playing: bool, height: int = 520) -> None:
-    """The output over the plane with points and bends. While playing it plays back the
-    trainer's snapshots taken since the last refresh; otherwise it shows the run now."""
-    ss = st.session_state
-    cfg, data = run.cfg, run.data
+def boundary_figure(run: LiveRun, *, show_bends: bool, height: int = 520):
+    """The boundary figure as a dict (built once per picture shape) and how it is drawn
+    (``BoundaryView``: which traces the pictures update)."""
+    cfg = run.cfg
     n_layers = bend_layers_shown(run, show_bends)
-    key = (id(data), cfg.show_test, cfg.discretize, n_layers)
-    last = ss.get("_boundary_last")
-    mine = last is not None and last["snapshots"] is run.snapshots and last["key"] == key
-    playback = playing and mine
-    snaps = run.snapshots.since(last["seq"]) if playback else []
-    if not playback:
-        snaps = [run.snapshot(GRID_N, bends=None if n_layers else [])]
+    key = (id(run.data), cfg.show_test, cfg.discretize, n_layers, height)
 
     def build():
-        snap = snaps[-1] if snaps else run.snapshot(GRID_N, bends=None if n_layers else [])
-        layers = bends_by_layer(snap.bends, n_layers)
+        snap = run.snapshot(GRID_N, bends=None if n_layers else [])
         return decision_boundary_figure(
             snap.xs,
             snap.ys,
             snap.grid,
-            data,
+            run.data,
             show_test=cfg.show_test,
             discretize=cfg.discretize,
-            bends_by_layer=layers,
+            bends_by_layer=bends_by_layer(snap.bends, n_layers),
             height=height,
         )
 
     fig = _cached_figure("boundary", key, build)
-    first_bend = first_bend_trace(len(fig["data"]), n_layers)
-    canvas = [0, *range(first_bend, len(fig["data"]))]
+    view = BoundaryView(first_bend_trace(len(fig["data"]), n_layers), n_layers, cfg.discretize)
+    return fig, view
+
+
+def boundary_plot(
+    run: LiveRun,
+    *,
+    show_bends: bool,
+    playing: bool,
+    height: int = 520,
+    stream: dict | None = None,
+    on_stopped=None,
+) -> None:
+    """The output over the plane with points and bends. While playing (without a
+    ``stream``) it plays back the trainer's snapshots taken since the last refresh;
+    otherwise it shows the run now, and a ``stream`` brings the pictures after it."""
+    ss = st.session_state
+    fig, view = boundary_figure(run, show_bends=show_bends, height=height)
+    encoder = PictureEncoder(run.data, view)
+    last = ss.get("_boundary_last")
+    mine = last is not None and last["snapshots"] is run.snapshots and last["view"] == view
+    playback = playing and mine and stream is None
+    snaps = run.snapshots.since(last["seq"]) if playback else []
+    if not playback:
+        snaps = [run.snapshot(GRID_N, bends=None if view.n_layers else [])]
+    canvas = [0, *range(view.first_bend, len(fig["data"]))]
     frames: list[LiveFrame] = []
     if playback and snaps:
-        bends_cache: dict = {}
-        for s in snaps:
-            frame_arrays = _boundary_arrays(run, s, first_bend, n_layers, bends_cache)
-            label = f"epoch {int(s.epoch):,}"
-            frames.append({"seq": s.seq, "t": s.t, "label": label, "arrays": frame_arrays})
+        frames = [frame(s, encoder.arrays(s)) for s in snaps]
         arrays = frames[-1]["arrays"]
     elif playback:
         arrays = last["arrays"]  # no new picture yet: the browser keeps what it shows
     else:
-        arrays = _boundary_arrays(run, snaps[-1], first_bend, n_layers)
+        arrays = encoder.arrays(snaps[-1])
     seq = snaps[-1].seq if snaps else last["seq"]
-    ss["_boundary_last"] = {"snapshots": run.snapshots, "seq": seq, "key": key, "arrays": arrays}
-    live_plot(fig, key="boundary", height=height, arrays=arrays, canvas=canvas, frames=frames)
-
-
-def _thin(n: int) -> np.ndarray:
-    """Indices of at most CURVE_POINTS records, always keeping the latest."""
-    if n <= CURVE_POINTS:
-        return np.arange(n)
-    return np.unique(np.r_[np.linspace(0, n - 1, CURVE_POINTS).astype(int), n - 1])
+    ss["_boundary_last"] = {"snapshots": run.snapshots, "seq": seq, "view": view, "arrays": arrays}
+    live_plot(
+        fig,
+        key="boundary",
+        height=height,
+        arrays=arrays,
+        canvas=canvas,
+        frames=frames,
+        stream=stream,
+        on_stopped=on_stopped,
+    )
 
 
 def curves(run: LiveRun, height: int = 260) -> None:
     """Accuracy (or R²), loss and per-layer gradient curves, top to bottom, from one copy
     of the history."""
-    if not _due(CURVE_PLOTS[0], CURVES_EVERY):  # all three are drawn together
-        for name in CURVE_PLOTS:
+    if not _due(PLOTS[0], CURVES_EVERY):  # all three are drawn together
+        for name in PLOTS:
             _show_last(name)
         return
-    h = run.history.copy()
-    idx = _thin(len(h))
-    epoch = h.array("epoch")[idx]
-    col = lambda key: h.array(key)[idx]  # noqa: E731
-
     metric = metric_name(run.spec.task)
-    fig = _cached_figure(
-        "metric",
-        (metric,),
-        lambda: metric_curves_figure(epoch, epoch, epoch, metric, height=height),
-    )
-    arrays = metric_curves_arrays(epoch, col("train_metric"), col("test_metric"))
-    _show("metric", fig, height, encode_live(arrays))
-
-    fig = _cached_figure("loss", (), lambda: loss_curves_figure(epoch, epoch, epoch, height=height))
-    arrays = loss_curves_arrays(epoch, col("train_loss"), col("test_loss"))
-    _show("loss", fig, height, encode_live(arrays))
-
-    grads = np.stack(h.rows["grad_rms"])[idx]
-    fig = _cached_figure(
-        "grads", (grads.shape[1],), lambda: gradient_curves_figure(epoch, grads, height=height)
-    )
-    _show("grads", fig, height, encode_live(gradient_curves_arrays(epoch, grads)))
+    arrays = history_arrays(run.history.copy(), metric)
+    # Built once per key with placeholder data; every refresh sends the arrays.
+    x = arrays["loss"]["0.x"].values
+    n = len(run.spec.sizes) - 1
+    builders = {
+        "metric": ((metric,), lambda: metric_curves_figure(x, x, x, metric, height=height)),
+        "loss": ((), lambda: loss_curves_figure(x, x, x, height=height)),
+        "grads": ((n,), lambda: gradient_curves_figure(x, np.ones((len(x), n)), height=height)),
+    }
+    for name in PLOTS:
+        key, build = builders[name]
+        _show(name, _cached_figure(name, key, build), height, encode_live(arrays[name]))
 
 
 def thumbnails_fit(run: LiveRun) -> bool:
-    hidden = run.spec.hidden
-    return bool(hidden) and len(hidden) <= THUMB_MAX_DEPTH and max(hidden) <= THUMB_MAX_WIDTH
+    return _fits(run.spec.hidden)
 
 
 def thumbnails(run: LiveRun) -> None:

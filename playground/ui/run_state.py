@@ -17,6 +17,8 @@ from playground.live.compile_cache import enable_compile_cache
 from playground.live.limits import HostLimits, load_limits
 from playground.live.live_run import LiveRun
 from playground.live.scheduler import SessionTrainer, process_scheduler
+from playground.server import stream
+from playground.server.frames import GRID_N, PictureEncoder
 from playground.ui import controls, data_panel
 
 
@@ -37,6 +39,33 @@ def trainer() -> SessionTrainer:
     if "trainer" not in ss:
         ss.trainer = SessionTrainer(process_scheduler(host_limits()), uuid.uuid4().hex)
     return ss.trainer
+
+
+def streaming() -> bool:
+    """Whether this server pushes pictures over the frames stream (``streamlit run``
+    serves the app's own routes; a test harness without a server does not)."""
+    return stream.SERVED
+
+
+def stream_link() -> stream.StreamLink:
+    """This session's frames stream (its token stays in this session)."""
+    ss = st.session_state
+    if "stream_link" not in ss:
+        ss.stream_link = stream.StreamLink(trainer().key, trainer().scheduler)
+    return ss.stream_link
+
+
+def hold() -> None:
+    """Stop training until the page says otherwise: nothing may change the run while it
+    trains, and the stream must not start it again meanwhile."""
+    if "stream_link" in st.session_state:
+        st.session_state.stream_link.playing = False
+    trainer().stop()
+
+
+def on_stream_stopped() -> None:
+    """The stream says training stopped by itself: the rerun shows why."""
+    st.session_state.playing = False
 
 
 def start_run(cfg: RunConfig) -> LiveRun:
@@ -66,7 +95,7 @@ def sync_run(cfg: RunConfig) -> LiveRun:
 
 
 def toggle_play() -> None:
-    trainer().stop()
+    hold()
     ss = st.session_state
     if ss.run.diverged:
         ss.run.resume()
@@ -74,7 +103,7 @@ def toggle_play() -> None:
 
 
 def step_epoch() -> None:
-    trainer().stop()
+    hold()
     run: LiveRun = st.session_state.run
     if run.diverged:
         run.resume()
@@ -83,7 +112,7 @@ def step_epoch() -> None:
 
 
 def reset_run() -> None:
-    trainer().stop()
+    hold()
     st.session_state.run.reset()
     st.session_state.playing = False
 
@@ -93,7 +122,7 @@ def sidebar_config() -> RunConfig:
     sidebar, and return the config it shows."""
     ss = st.session_state
     enable_compile_cache()
-    trainer().stop()  # a full rerun may change the run: never while it trains
+    hold()  # a full rerun may change the run: never while it trains
     controls.keep_values()
     if "run" in ss:
         controls.init_widgets(ss.run.cfg)  # any widget value still missing: the run's
@@ -151,6 +180,38 @@ def train_in_background(
     if ss.get("playing") and not run.diverged:
         trainer().start(run, snapshot_grid=snapshot_grid, snapshot_bends=snapshot_bends)
         ss._frame = ss.get("_frame", 0) + 1
+
+
+def stream_training(run: LiveRun, view, *, bends: bool) -> dict | None:
+    """Called once per full run of a page that streams: while Play is on, train with
+    pictures packed for this page's ``view`` and return the stream's spec for the
+    browser; None when paused."""
+    ss = st.session_state
+    link = stream_link()
+    link.live, link.view = run, view
+    if not (ss.get("playing") and not run.diverged):
+        link.playing = False
+        return None
+    encode = PictureEncoder(run.data, view)
+
+    def resume():
+        return trainer().start(run, snapshot_grid=GRID_N, snapshot_bends=bends, encode=encode)
+
+    link.resume, link.playing = resume, True
+    resume()
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    url = f"/{base}{stream.PATH}" if base else stream.PATH
+    return {"url": url, "token": link.token, "key": link.frames_key}
+
+
+def waiting_note() -> None:
+    """Say so when the server is full and this run waits for a free place."""
+    ahead = trainer().scheduler.ahead(trainer().key)
+    if st.session_state.get("playing") and ahead:
+        st.info(
+            f"The server is full: your run waits ({ahead} ahead of you). It starts by "
+            "itself when a place frees up."
+        )
 
 
 def stop_on_trouble(run: LiveRun) -> None:

@@ -1,0 +1,90 @@
+"""What a playing run sends to its browser: pictures of the boundary, the side plots'
+arrays and the readouts, packed by the figures' own builders (one source with the page).
+
+No Streamlit here: the page's live view and the frames stream both call these.
+"""
+
+import dataclasses
+from typing import NamedTuple
+
+from playground.analysis.geometry import bends_by_layer
+from playground.figures.boundary import bend_arrays, surface_arrays
+from playground.figures.curves import history_arrays
+from playground.figures.readouts import readout_tiles
+from playground.figures.units import neuron_thumbnails_arrays
+from playground.figures.wire import CompactArray, LiveFrame, encode_live
+
+GRID_N = 64  # output grid drawn under the points: 4 KB a picture
+THUMB_N = 24  # grid of each unit's thumbnail
+THUMB_MAX_WIDTH, THUMB_MAX_DEPTH = 8, 4
+
+
+class BoundaryView(NamedTuple):
+    """How one page draws the boundary: which traces hold the bends, what the surface
+    shows. Fixed until the page builds its figure anew."""
+
+    first_bend: int  # trace index of layer 1's bends
+    n_layers: int  # bend layers drawn (0: none)
+    discretize: bool
+
+
+class PictureEncoder:
+    """Packs snapshots of one run for one ``BoundaryView``: the output grid of each, and
+    the bends, packed once for all pictures that share one computation of them."""
+
+    def __init__(self, data, view: BoundaryView):
+        self.data, self.view = data, view
+        self._bends: tuple[object, dict[str, CompactArray]] | None = None
+
+    def arrays(self, snap) -> dict[str, CompactArray]:
+        surface = surface_arrays(snap.grid, self.data, discretize=self.view.discretize)
+        if self._bends is None or self._bends[0] is not snap.bends:
+            layers = bends_by_layer(snap.bends, self.view.n_layers)
+            self._bends = (snap.bends, encode_live(bend_arrays(layers, self.view.first_bend)))
+        return {**encode_live(surface), **self._bends[1]}
+
+    def __call__(self, snap):
+        """The snapshot with its packed arrays (the trainer calls this on each picture)."""
+        return dataclasses.replace(snap, arrays=self.arrays(snap))
+
+
+def frame(snap, arrays: dict[str, CompactArray]) -> LiveFrame:
+    return {"seq": snap.seq, "t": snap.t, "label": f"epoch {int(snap.epoch):,}", "arrays": arrays}
+
+
+def thin(frames: list[LiveFrame], before: dict[str, CompactArray]) -> list[LiveFrame]:
+    """The frames with only the arrays that are not the very object the browser got last
+    (the bends of pictures between two computations of them); ``before`` is updated."""
+    out = []
+    for f in frames:
+        kept = {p: a for p, a in f["arrays"].items() if before.get(p) is not a}
+        before.update(f["arrays"])
+        out.append({**f, "arrays": kept})
+    return out
+
+
+def readouts(run) -> dict[str, str]:
+    """The readout tiles' texts of a ``live.run.Run``, by label."""
+    tiles = readout_tiles(
+        run.metrics,
+        step=run.step,
+        epoch=int(run.epoch),
+        task=run.spec.task,
+        sizes=run.spec.sizes,
+    )
+    return dict(tiles)
+
+
+def thumbnails_fit(hidden) -> bool:
+    return bool(hidden) and len(hidden) <= THUMB_MAX_DEPTH and max(hidden) <= THUMB_MAX_WIDTH
+
+
+def thumbnail_arrays(live) -> dict[str, CompactArray]:
+    """Every unit's picture and bend of a ``LiveRun``, packed."""
+    _, _, grids = live.unit_grids(THUMB_N)
+    return encode_live(neuron_thumbnails_arrays(grids, live.bends(), max_units=THUMB_MAX_WIDTH))
+
+
+def curve_arrays(live, metric: str) -> dict[str, dict[str, CompactArray]]:
+    """The three curve figures' packed arrays from one copy of the history."""
+    return {k: encode_live(v) for k, v in history_arrays(live.history.copy(), metric).items()}

@@ -1,0 +1,158 @@
+"""The frames stream: a WebSocket route of the app's own that pushes a playing run's
+pictures, readouts and side plots to its browser, so the page script reruns only when the
+learner touches a control (a rerun costs the server 30-50 ms; 30 learners at 4 reruns a
+second would need more cores than training).
+
+``streamlit_app.py`` serves ``ROUTES`` beside Streamlit's own (``st.App(routes=...)``).
+A session's page makes a ``StreamLink`` (an unguessable token, kept in that session only)
+and gives the token to its own browser; the route serves a socket only its own session's
+run, and only to a page of the same origin. The link lives as long as the session does
+(the registry holds it weakly); the stream ends when the socket closes or the page stops
+asking (``playing`` False).
+
+Messages are JSON objects with any of ``frames`` (``{key: [frame, ...]}``: pictures for the
+chart ``key`` to play back),
+``plots`` (``{key: {path: array}}`` of the side plots), ``status`` (``readouts`` by label,
+``state``: playing / waiting / stopped / paused, ``ahead``: runs in line before this one,
+``why``: why it stopped).
+"""
+
+import asyncio
+import json
+import secrets
+import time
+import weakref
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from playground.core.train import metric_name
+from playground.live.scheduler import Scheduler
+from playground.server.frames import (
+    BoundaryView,
+    curve_arrays,
+    frame,
+    readouts,
+    thin,
+    thumbnail_arrays,
+    thumbnails_fit,
+)
+
+PATH = "/_playground/live"
+TICK_S = 0.1  # pictures go out in batches this often; the browser plays them back smoothly
+STATUS_S = 0.25  # readouts
+CURVES_S = 1.0  # side plots (a Plotly redraw in the browser each)
+THUMBS_S = 0.5  # unit pictures (a canvas repaint)
+BAD_REQUEST = 1008  # WebSocket close code: policy violation
+
+LINKS: "weakref.WeakValueDictionary[str, StreamLink]" = weakref.WeakValueDictionary()
+SERVED = False  # set by the entry when ``streamlit run`` serves ROUTES
+
+
+class StreamLink:
+    """One session's stream: its token, its run, and what its page shows.
+
+    The page sets ``live``, ``view``, ``playing`` and ``resume`` (starts training again,
+    e.g. when the browser reconnects after an idle stop) on each full run.
+    """
+
+    def __init__(self, key, scheduler: Scheduler):
+        self.token = secrets.token_urlsafe(24)
+        self.key, self.scheduler = key, scheduler
+        self.live = None
+        self.view: BoundaryView | None = None
+        self.playing = False
+        self.curves = True
+        self.frames_key = "boundary"  # the page's chart that plays the pictures
+        self.resume: Callable[[], object] | None = None
+        LINKS[self.token] = self
+
+    def status(self) -> dict:
+        job = self.scheduler.job(self.key)
+        if not self.playing:
+            state, why = "paused", ""
+        elif job is None or job.stopped:
+            state, why = "stopped", job.stopped if job else "nobody is watching"
+        else:
+            state, why = ("playing" if job.admitted else "waiting"), ""
+        live = self.live
+        out = {"state": state, "ahead": self.scheduler.ahead(self.key), "why": why}
+        if live is not None:
+            out["readouts"] = readouts(live.run)
+            out["message"] = live.message
+        return out
+
+
+def same_origin(ws: WebSocket) -> bool:
+    """The page that opens the socket was served by this host (browsers always send
+    Origin on WebSocket requests; a page elsewhere cannot use a leaked token)."""
+    origin = ws.headers.get("origin", "")
+    host = ws.headers.get("host", "")
+    return bool(origin and host) and urlsplit(origin).netloc == host
+
+
+async def _plots(link: StreamLink, want_curves: bool, want_thumbs: bool) -> dict:
+    live = link.live
+    out = {}
+    if want_curves:
+        out.update(await asyncio.to_thread(curve_arrays, live, metric_name(live.spec.task)))
+    if want_thumbs:
+        out["thumbs"] = await asyncio.to_thread(thumbnail_arrays, live)
+    return out
+
+
+async def serve(ws: WebSocket, link: StreamLink) -> None:
+    """Send what is new every tick until the socket closes."""
+    seq = max((s.seq for s in link.live.snapshots.since(0)), default=0) if link.live else 0
+    before: dict = {}
+    last = {"status": 0.0, "curves": 0.0, "thumbs": 0.0}
+    shown_live = link.live
+    while True:
+        now = time.monotonic()
+        live = link.live
+        if live is not shown_live:  # a new run (the page changed the network)
+            shown_live, seq, before = live, 0, {}
+        msg: dict = {}
+        job = link.scheduler.job(link.key)
+        if link.playing and job is None and link.resume is not None:
+            link.resume()  # back after an idle stop: the same session goes on
+        if live is not None:
+            snaps = [s for s in live.snapshots.since(seq) if s.arrays is not None]
+            if snaps:
+                seq = snaps[-1].seq
+                frames = thin([frame(s, s.arrays) for s in snaps], before)
+                msg["frames"] = {link.frames_key: frames}
+            playing = job is not None and job.admitted and not job.stopped
+            curves_due = link.curves and now - last["curves"] >= CURVES_S
+            thumbs_due = thumbnails_fit(live.spec.hidden) and now - last["thumbs"] >= THUMBS_S
+            if playing and (curves_due or thumbs_due):
+                msg["plots"] = await _plots(link, curves_due, thumbs_due)
+                last["curves"] = now if curves_due else last["curves"]
+                last["thumbs"] = now if thumbs_due else last["thumbs"]
+        if now - last["status"] >= STATUS_S or msg:
+            msg["status"] = link.status()
+            last["status"] = now
+        if msg:
+            await ws.send_text(json.dumps(msg))
+        await asyncio.sleep(TICK_S)
+
+
+async def live_socket(ws: WebSocket) -> None:
+    """The route: check who asks, then stream that session's run."""
+    link = LINKS.get(ws.query_params.get("token", ""))
+    if link is None or not same_origin(ws):
+        await ws.close(code=BAD_REQUEST)
+        return
+    await ws.accept()
+    link.scheduler.watch(link.key, +1)
+    try:
+        await serve(ws, link)
+    except (WebSocketDisconnect, RuntimeError, ConnectionError):
+        pass  # the tab closed or the connection dropped: the scheduler's idle stop follows
+    finally:
+        link.scheduler.watch(link.key, -1)
+
+
+ROUTES = [WebSocketRoute(PATH, live_socket)]
