@@ -80,6 +80,7 @@ class SessionResult:
     last_epoch: float | None = None
     seconds: float = 0.0  # from Play pressed to the end
     errors: list[str] = field(default_factory=list)
+    cached_refs: int = 0  # messages that came as a reference to the client's cache
 
     @property
     def pictures_per_s(self) -> float:
@@ -109,8 +110,15 @@ class SessionResult:
             "first_epoch": self.first_epoch,
             "last_epoch": self.last_epoch,
             "seconds": round(self.seconds, 2),
-            "errors": self.errors[:3],
+            "cached_refs": self.cached_refs,
+            "errors": _counted(self.errors)[:3],
         }
+
+
+def _counted(errors: list[str]) -> list[str]:
+    """Distinct errors in order, each with how often it occurred when more than once."""
+    counts = Counter(errors)
+    return [e if counts[e] == 1 else f"{e} (x{counts[e]})" for e in dict.fromkeys(errors)]
 
 
 # -- the server ---------------------------------------------------------------------------------
@@ -254,45 +262,49 @@ def rss_mb(pid: int) -> float:
 
 
 class ServerMonitor:
-    """Server CPU over a window (``start()`` .. ``stop()``) and its RSS, sampled every
-    ``every`` seconds from construction on. ``result()`` is the ``cpu`` of ``summarize``."""
+    """The server's CPU (cores: CPU seconds / wall seconds) and memory over a window,
+    ``start()`` to ``stop()``; RSS is sampled every ``every`` seconds in between.
+    ``result()`` is the ``cpu`` argument of ``summarize``. The window's CPU time of this
+    process (the load client) comes along: it shares the machine with the server."""
 
     def __init__(self, pid: int, every: float = 1.0):
         self.pid, self.every = pid, every
-        self.rss_max = rss_mb(pid)
-        self._t0 = self._t1 = self._c0 = self._c1 = None
-        self._client0: float | None = None
-        self._client1: float | None = None
+        self.rss_max = 0.0
+        self._start: tuple[float, float, float] | None = None  # wall, server CPU, client CPU
+        self._end: tuple[float, float, float, float] | None = None  # ... and RSS
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True, name="rss-sampler")
-        self._thread.start()
+
+    def _now(self) -> tuple[float, float, float]:
+        return time.monotonic(), cpu_seconds(self.pid), time.process_time()
 
     def _sample(self) -> None:
         while not self._done.wait(self.every):
             self.rss_max = max(self.rss_max, rss_mb(self.pid))
 
     def start(self) -> None:
-        self._t0, self._c0 = time.monotonic(), cpu_seconds(self.pid)
-        self._client0 = time.process_time()
+        if self._start is None:
+            self._start = self._now()
+            self.rss_max = rss_mb(self.pid)
+            self._thread.start()
 
     def stop(self) -> None:
-        if self._t0 is None:
-            self.start()  # no window was opened: measure from now (an empty window)
-        self._t1, self._c1 = time.monotonic(), cpu_seconds(self.pid)
-        self._client1 = time.process_time()
+        if self._end is not None:
+            return
+        self.start()  # a window never opened is an empty one
+        self._end = (*self._now(), rss_mb(self.pid))
         self._done.set()
         self._thread.join(timeout=5)
 
     def result(self) -> dict[str, float | None]:
-        if self._t1 is None:
-            self.stop()
-        rss = rss_mb(self.pid)
-        wall = self._t1 - self._t0
+        self.stop()
+        (t0, server0, client0), (t1, server1, client1, rss) = self._start, self._end
+        wall = t1 - t0
         return {
-            "server_cpu_cores": (self._c1 - self._c0) / wall if wall > 0 else None,
+            "server_cpu_cores": (server1 - server0) / wall if wall > 0 else None,
             "server_rss_mb": rss,
             "server_rss_max_mb": max(self.rss_max, rss),
-            "client_cpu_cores": (self._client1 - self._client0) / wall if wall > 0 else None,
+            "client_cpu_cores": (client1 - client0) / wall if wall > 0 else None,
             "window_s": wall,
         }
 
@@ -381,13 +393,6 @@ def widget_state(el: Element) -> WidgetState | None:
 
 
 # -- one session on the wire ----------------------------------------------------------------------
-def _ws_url(base: str) -> str:
-    parts = urllib.parse.urlsplit(base)
-    scheme = "wss" if parts.scheme == "https" else "ws"
-    path = parts.path.rstrip("/") + "/_stcore/stream"
-    return urllib.parse.urlunsplit((scheme, parts.netloc, path, "", ""))
-
-
 class StreamSession:
     """One browser tab's worth of Streamlit protocol: page load, stream, reruns.
 
@@ -410,6 +415,7 @@ class StreamSession:
         self.page_script_hash = ""
         self.cache: dict[str, list] = {}  # hash -> [encoded msg, run count, fragment id]
         self.run_count = 0
+        self.cache_hits = 0
         self.max_cache_age = 2
         self.new_session_seen = False
         self.auto_reruns: dict[str, tuple[float, asyncio.Task]] = {}
@@ -441,10 +447,10 @@ class StreamSession:
     async def connect(self, path: str = "_stcore/stream", **kw: Any) -> Any:
         """A websocket to ``path`` under the app with this learner's cookies, Origin and
         upstream, as the browser opens it (no keepalive pings: browsers send none)."""
-        ws_url = _ws_url(self.base) if path == "_stcore/stream" else self._ws_path(path)
-        parts = urllib.parse.urlsplit(self.base)
+        parts = urllib.parse.urlsplit(urllib.parse.urljoin(self.base, path))
+        scheme = "wss" if parts.scheme == "https" else "ws"
         return await websockets.connect(
-            ws_url,
+            urllib.parse.urlunsplit((scheme, parts.netloc, parts.path, parts.query, "")),
             origin=f"{parts.scheme}://{parts.netloc}",
             additional_headers=self._handshake_headers(self.base + path),
             max_size=2**28,
@@ -453,11 +459,6 @@ class StreamSession:
             **kw,
         )
 
-    def _ws_path(self, path: str) -> str:
-        parts = urllib.parse.urlsplit(urllib.parse.urljoin(self.base, path))
-        scheme = "wss" if parts.scheme == "https" else "ws"
-        return urllib.parse.urlunsplit((scheme, parts.netloc, parts.path, parts.query, ""))
-
     async def open_stream(self) -> None:
         xsrf = self.http.cookies.get(XSRF_COOKIE)
         # The frontend passes its XSRF token as the second "subprotocol".
@@ -465,6 +466,14 @@ class StreamSession:
         self.ws = await self.connect(subprotocols=protocols)
         headers = self.ws.response.headers if self.ws.response else {}
         self.upstream = headers.get(UPSTREAM_HEADER) or self.upstream
+
+    @property
+    def closed(self) -> str:
+        """Why the stream closed ("" while it is open)."""
+        ws = self.ws
+        if ws is None or ws.close_code is None:
+            return ""
+        return f"code {ws.close_code}" + (f", {ws.close_reason}" if ws.close_reason else "")
 
     def error(self, text: str) -> None:
         self.errors.append(text)
@@ -482,8 +491,8 @@ class StreamSession:
         state = ClientState(
             query_string=self.query,
             page_script_hash=self.page_script_hash,
-            # The page by its URL path ("" = the default page, the Playground) until the
-            # server has named it by its hash; the frontend then sends "" here too.
+            # The page's URL path under the app: "" is the default page (the Playground).
+            # Once the server has named the page by its hash, the frontend sends "" too.
             page_name="",
             fragment_id=fragment_id,
             is_auto_rerun=is_auto_rerun,
@@ -563,6 +572,7 @@ class StreamSession:
                 self.error(f"forward message cache miss: {msg.ref_hash}")
                 return None
             entry[1] = self.run_count  # touched: it ages from now
+            self.cache_hits += 1
             full = ForwardMsg()
             full.ParseFromString(entry[0])
             full.metadata.CopyFrom(msg.metadata)  # delta path of this use
@@ -646,7 +656,8 @@ class StreamSession:
             if text:
                 self._payloads.put_nowait((bc.component_name, text))
         elif kind == "exception":
-            self.error(f"exception in the page: {el.exception.type}: {el.exception.message}")
+            exc = el.exception
+            self.error(f"exception in the page: {exc.type}: {exc.message}{_where(exc.stack_trace)}")
         elif kind == "alert" and el.alert.format == el.alert.ERROR:
             self.error(f"error in the page: {el.alert.body}")
         state = widget_state(el) if kind else None
@@ -665,22 +676,38 @@ class StreamSession:
         self.http.close()
 
 
-async def _wait_for(session: StreamSession, ready: Callable[[], bool], timeout: float) -> bool:
-    """Wait until ``ready()`` (re-checked on every change the session reports)."""
+def _where(stack_trace: list[str]) -> str:
+    """`` (at folder/file.py:59)`` for the innermost frame of a page's traceback."""
+    frames = [re.search(r'File "([^"]+)", line (\d+)', line) for line in stack_trace]
+    frames = [m for m in frames if m]
+    if not frames:
+        return ""
+    path, line = frames[-1].groups()
+    return f" (at {'/'.join(Path(path).parts[-2:])}:{line})"
+
+
+async def _wait_for(
+    session: StreamSession, ready: Callable[[], bool], timeout: float, what: str
+) -> None:
+    """Wait until ``ready()`` (re-checked on every change the session reports); raise
+    if the stream closes first or ``timeout`` passes."""
     deadline = time.monotonic() + timeout
     while not ready():
+        if session.closed:
+            raise RuntimeError(f"websocket closed early ({session.closed}) waiting for {what}")
         left = deadline - time.monotonic()
-        if left <= 0 or session.ws is None or session.ws.close_code is not None:
-            return ready()
+        if left <= 0:
+            raise TimeoutError(f"no {what} in {timeout:.0f} s")
         session.changed.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(session.changed.wait(), min(left, 1.0))
-    return True
 
 
 def _record(error: BaseException) -> str:
     if isinstance(error, websockets.ConnectionClosed):
         return f"websocket closed early: {error}"
+    if isinstance(error, requests.ConnectionError):
+        return f"ConnectionError: cannot load the page: {error}"
     return f"{type(error).__name__}: {error}".strip()
 
 
@@ -726,18 +753,14 @@ async def _drive(
         tasks.append(asyncio.create_task(session.run()))
         tasks.append(asyncio.create_task(count_pictures()))
         await session.rerun()
-        if not await _wait_for(
-            session, lambda: session.full_runs_finished > 0 or session.errors, play_timeout
-        ):
-            raise TimeoutError(f"the first run did not finish in {play_timeout:.0f} s")
+        await _wait_for(session, lambda: session.full_runs_finished > 0, play_timeout, "first run")
         if session.play_id is None:
             raise RuntimeError("no button labelled 'Play' on the page")
         before = session.full_runs_finished
         play_at = time.monotonic()
-        await session.rerun(trigger=session.play_id)
+        await session.rerun(trigger=session.play_id)  # the click
         result.epoch_seen(session.epoch)
-        if not await _wait_for(session, lambda: session.full_runs_finished > before, 60):
-            raise TimeoutError("the run after pressing Play did not finish in 60 s")
+        await _wait_for(session, lambda: session.full_runs_finished > before, 60, "run after Play")
         if not session.playing:
             raise RuntimeError("pressed Play, but the page does not say it is playing")
         report(play_at)
@@ -750,10 +773,7 @@ async def _drive(
         if own:
             done.cancel()  # (the shared end of run_sessions is not ours to cancel)
         if reader.done() and not done.done():
-            ws = session.ws
-            raise RuntimeError(
-                f"websocket closed early (code {ws.close_code}, {ws.close_reason!r})"
-            )
+            raise RuntimeError(f"websocket closed early ({session.closed or 'reader ended'})")
     except Exception as err:
         result.errors.append(_record(err))
     finally:
@@ -769,6 +789,7 @@ async def _drive(
             with contextlib.suppress(BaseException):
                 await task
         result.errors[:0] = [e for e in session.errors if e not in result.errors]
+        result.cached_refs = session.cache_hits
     return result
 
 
@@ -780,7 +801,7 @@ async def drive_session(
 
 
 async def _run_all(
-    url: str, n: int, seconds: float, *, query: str, stagger: float, monitor: Any
+    url: str, n: int, seconds: float, *, query: str, stagger: float, monitor: ServerMonitor | None
 ) -> list[SessionResult]:
     """All sessions, staggered; the measured window opens once every session plays (or
     gave up) and lasts ``seconds``; every session ends with it."""
@@ -788,13 +809,19 @@ async def _run_all(
     end = loop.create_future()
     waiting = n
 
+    def close_window() -> None:
+        if monitor is not None:
+            monitor.stop()
+        if not end.done():
+            end.set_result(None)
+
     def playing(_t: float | None) -> None:
         nonlocal waiting
         waiting -= 1
         if waiting == 0:
             if monitor is not None:
                 monitor.start()
-            loop.call_later(seconds, lambda: end.done() or end.set_result(None))
+            loop.call_later(seconds, close_window)
 
     async def one(i: int) -> SessionResult:
         await asyncio.sleep(i * stagger)
@@ -874,7 +901,7 @@ def _table(summary: dict) -> str:
     for s in summary["per_session"]:
         lines.append(
             f"{s['index']:>3} {s['upstream'] or '-'!s:<18} {s['pictures']:>8} "
-            f"{s['pictures_per_s']:>7.2f} {s['epochs_per_s']:>9.1f}  {'; '.join(s['errors'])}"
+            f"{s['pictures_per_s']:>7.2f} {s['epochs_per_s']:>9.1f}  {' | '.join(s['errors'])}"
         )
     fmt = lambda v, unit="": "n/a" if v is None else f"{v}{unit}"  # noqa: E731
     lines += [

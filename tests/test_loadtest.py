@@ -164,11 +164,16 @@ def test_page_errors_are_recorded():
     session.handle(missing.SerializeToString())
     el = Element()
     el.exception.type, el.exception.message = "ValueError", "bad width"
+    el.exception.stack_trace.extend(
+        ['File "/app/app_pages/playground.py", line 51, in live', "    live()"]
+    )
     session.handle(_delta(el).SerializeToString())
     assert session.errors == [
         "Page not found: 'nope'",
-        "exception in the page: ValueError: bad width",
+        "exception in the page: ValueError: bad width (at app_pages/playground.py:51)",
     ]
+    result = SessionResult(index=0, errors=["a", "b", "a"])
+    assert result.small()["errors"] == ["a (x2)", "b"]
 
 
 def test_play_button_and_widget_values():
