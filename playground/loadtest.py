@@ -81,10 +81,12 @@ class SessionResult:
     seconds: float = 0.0  # from Play pressed to the end
     errors: list[str] = field(default_factory=list)
     cached_refs: int = 0  # messages that came as a reference to the client's cache
-    # Fragment reruns after Play that finished, and that the server cut short for the
-    # next one (it is busier than the page's run_every).
+    # Fragment reruns that finished, and those whose output the server dropped unsent:
+    # when the next run starts before a run's messages left the server, Streamlit
+    # clears them from its queue and reports that run FINISHED_EARLY_FOR_RERUN
+    # (ForwardMsgQueue.clear). Many dropped runs: the server cannot keep up.
     fragment_runs: int = 0
-    fragment_runs_cut: int = 0
+    fragment_runs_dropped: int = 0
 
     @property
     def pictures_per_s(self) -> float:
@@ -115,7 +117,7 @@ class SessionResult:
             "last_epoch": self.last_epoch,
             "seconds": round(self.seconds, 2),
             "fragment_runs": self.fragment_runs,
-            "fragment_runs_cut": self.fragment_runs_cut,
+            "fragment_runs_dropped": self.fragment_runs_dropped,
             "cached_refs": self.cached_refs,
             "errors": _counted(self.errors)[:3],
         }
@@ -430,7 +432,7 @@ class StreamSession:
         self.playing: bool | None = None  # None until a Play/Pause button was seen
         self.epoch: float | None = None
         self.full_runs_finished = 0
-        self.fragment_runs = self.fragment_runs_cut = 0
+        self.fragment_runs = self.fragment_runs_dropped = 0
         self.changed = asyncio.Event()
         self._payloads: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
 
@@ -629,7 +631,7 @@ class StreamSession:
             if fragment_ids and status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
                 self.fragment_runs += 1
             elif fragment_ids and status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                self.fragment_runs_cut += 1
+                self.fragment_runs_dropped += 1
             if status == ForwardMsg.FINISHED_SUCCESSFULLY and not fragment_ids:
                 # Widgets no longer on the page drop out of the state sent back.
                 for wid in set(self.widgets) - self.widgets_this_run:
@@ -802,7 +804,7 @@ async def _drive(
         result.errors[:0] = [e for e in session.errors if e not in result.errors]
         result.cached_refs = session.cache_hits
         result.fragment_runs = session.fragment_runs
-        result.fragment_runs_cut = session.fragment_runs_cut
+        result.fragment_runs_dropped = session.fragment_runs_dropped
     return result
 
 
@@ -911,14 +913,14 @@ def summarize(
 def _table(summary: dict) -> str:
     head = (
         f"{'#':>3} {'upstream':<18} {'pictures':>8} {'pics/s':>7} {'epochs/s':>9} "
-        f"{'runs':>5} {'cut':>4}  errors"
+        f"{'runs':>5} {'dropped':>7}  errors"
     )
     lines = [head, "-" * len(head)]
     for s in summary["per_session"]:
         lines.append(
             f"{s['index']:>3} {s['upstream'] or '-'!s:<18} {s['pictures']:>8} "
             f"{s['pictures_per_s']:>7.2f} {s['epochs_per_s']:>9.1f} "
-            f"{s['fragment_runs']:>5} {s['fragment_runs_cut']:>4}  {' | '.join(s['errors'])}"
+            f"{s['fragment_runs']:>5} {s['fragment_runs_dropped']:>7}  {' | '.join(s['errors'])}"
         )
     fmt = lambda v, unit="": "n/a" if v is None else f"{v}{unit}"  # noqa: E731
     lines += [
