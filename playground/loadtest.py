@@ -11,7 +11,7 @@ alive: it sends the fragment reruns that ``st.fragment(run_every=...)`` asks the
 client for, keeps the forward-message cache Streamlit expects, and follows the URL's
 query string. It counts the pictures of the decision boundary that arrive and the
 epochs trained. A headless Chromium per learner would eat the very cores the test
-measures; this client costs a few percent of one core for a class.
+measures; this client used 0.01-0.03 of a core for 1 to 30 learners here.
 
 Without ``--url`` the tool starts ``streamlit run streamlit_app.py`` itself on a free
 port and measures the server's CPU (cores used over the window in which every session
