@@ -1,5 +1,11 @@
 """Entry point: ``streamlit run streamlit_app.py``. Page config and navigation only."""
 
+# Imported whole here, before any page runs: sessions run in threads of their own, and
+# plotly checks for pandas by peeking at sys.modules, so a session building a figure
+# while another is still importing pandas got a half-initialised module (AttributeError
+# "partially initialized module 'pandas' has no attribute 'Series'"; seen with 10
+# learners arriving at once in the load test). An import statement waits instead.
+import pandas  # noqa: F401
 import streamlit as st
 
 PAGES = [

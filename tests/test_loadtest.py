@@ -1,0 +1,237 @@
+"""The load-test client: real sessions against a real server, and its protocol details.
+
+One ``streamlit run`` server for the module; three learners play on it for 15 s. No
+assertion on speed: the machine is shared, so only "pictures came, epochs advanced".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from streamlit.proto.Element_pb2 import Element
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from playground.loadtest import (
+    Server,
+    ServerMonitor,
+    SessionResult,
+    StreamSession,
+    drive_session,
+    epoch_of,
+    free_port,
+    main,
+    picture_stream,
+    run_sessions,
+    summarize,
+    widget_state,
+)
+
+KEYS = {
+    "sessions",
+    "seconds",
+    "min_pictures_per_s",
+    "median_pictures_per_s",
+    "min_epochs_per_s",
+    "median_epochs_per_s",
+    "server_cpu_cores",
+    "server_rss_mb",
+    "server_rss_max_mb",
+    "errors",
+    "error_messages",
+    "upstreams",
+    "per_session",
+}
+
+
+@pytest.fixture(scope="module")
+def server():
+    with Server() as srv:
+        yield srv
+
+
+def test_three_learners_play_and_get_pictures(server):
+    monitor = ServerMonitor(server.pid)
+    results = run_sessions(server.url, 3, 15, monitor=monitor)
+    assert [r.index for r in results] == [0, 1, 2]
+    for r in results:
+        assert r.errors == [], r.errors
+        assert r.pictures > 0
+        assert len(r.picture_times) == r.pictures
+        assert r.picture_times == sorted(r.picture_times)
+        assert r.first_epoch is not None and r.last_epoch > r.first_epoch
+        assert r.seconds >= 14.5  # every session plays through the common 15 s window
+        assert r.pictures_per_s > 0 and r.epochs_per_s > 0
+        assert r.fragment_runs > 0  # the client drives run_every itself
+        assert r.upstream is None  # no nginx in front
+    summary = summarize(results, seconds=15, server_pid=server.pid, cpu=monitor.result())
+    assert summary.keys() >= KEYS
+    assert summary["errors"] == 0 and summary["error_messages"] == []
+    assert summary["upstreams"] == {"(none)": 3}
+    assert summary["server_cpu_cores"] > 0
+    assert summary["server_rss_max_mb"] >= summary["server_rss_mb"] > 50
+    assert 0 < summary["min_pictures_per_s"] <= summary["median_pictures_per_s"]
+    assert len(summary["per_session"]) == 3
+
+
+def test_json_line_of_the_command(server, capsys):
+    assert main(["--url", server.url, "--sessions", "1", "--seconds", "3", "--json"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    data = json.loads(line)
+    assert data.keys() >= KEYS
+    assert data["sessions"] == 1 and data["errors"] == 0, data["error_messages"]
+    assert data["per_session"][0]["pictures"] > 0
+    # A server it did not start: nothing to say about its CPU and memory.
+    assert data["server_cpu_cores"] is None and data["server_rss_mb"] is None
+
+
+def test_no_server_is_an_error_not_a_crash():
+    result = asyncio.run(drive_session(f"http://127.0.0.1:{free_port()}", 1))
+    assert result.pictures == 0 and result.seconds == 0
+    assert len(result.errors) == 1 and "Connection" in result.errors[0]
+    summary = summarize([result], seconds=1)
+    assert summary["errors"] == 1 and summary["min_pictures_per_s"] == 0
+
+
+# -- protocol details, no server ------------------------------------------------------------------
+def _delta(element: Element, path: tuple[int, ...] = (0, 1)) -> ForwardMsg:
+    msg = ForwardMsg()
+    msg.delta.new_element.CopyFrom(element)
+    msg.metadata.delta_path.extend(path)
+    return msg
+
+
+def _epoch_metric(body: str) -> Element:
+    el = Element()
+    el.metric.label = "Epoch"
+    el.metric.body = body
+    return el
+
+
+def _finished(session: StreamSession, *, fragment: str = "") -> None:
+    """A run as the server sends it: new_session ... script_finished."""
+    start, end = ForwardMsg(), ForwardMsg()
+    start.new_session.page_script_hash = "page"
+    end.script_finished = (
+        ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+        if fragment
+        else ForwardMsg.FINISHED_SUCCESSFULLY
+    )
+    for msg in (start, end):
+        msg.metadata.run.script_run_id = "run"
+        if fragment:
+            msg.metadata.run.fragment_ids.append(fragment)
+    session.handle(start.SerializeToString())
+    session.handle(end.SerializeToString())
+
+
+def test_cached_messages_are_resolved_and_expire():
+    """Streamlit sends a big element once; later, only its hash (``ref_hash``) for
+    elements the client listed in ``cached_message_hashes``."""
+    session = StreamSession("http://127.0.0.1:1")
+    big = _delta(_epoch_metric("1,234"))
+    big.hash, big.metadata.cacheable = "h1", True
+    session.handle(big.SerializeToString())
+    assert session.epoch == 1234 and list(session.cache) == ["h1"]
+
+    session.epoch = None
+    ref = ForwardMsg(ref_hash="h1")
+    ref.metadata.delta_path.extend([0, 2])
+    session.handle(ref.SerializeToString())
+    assert session.epoch == 1234 and session.errors == []
+
+    for _ in range(3):  # unused for more than max_cached_message_age (2) runs: gone
+        _finished(session)
+    assert session.cache == {}
+    session.handle(ref.SerializeToString())
+    assert session.errors == ["forward message cache miss: h1"]
+
+
+def test_fragment_runs_age_only_their_own_cached_messages():
+    session = StreamSession("http://127.0.0.1:1")
+    msg = _delta(_epoch_metric("1"))
+    msg.hash, msg.metadata.cacheable = "page-element", True
+    session.handle(msg.SerializeToString())
+    for _ in range(5):
+        _finished(session, fragment="frag")
+    assert "page-element" in session.cache
+
+
+def test_page_errors_are_recorded():
+    session = StreamSession("http://127.0.0.1:1")
+    missing = ForwardMsg()
+    missing.page_not_found.page_name = "nope"
+    session.handle(missing.SerializeToString())
+    el = Element()
+    el.exception.type, el.exception.message = "ValueError", "bad width"
+    el.exception.stack_trace.extend(
+        ['File "/app/app_pages/playground.py", line 51, in live', "    live()"]
+    )
+    session.handle(_delta(el).SerializeToString())
+    assert session.errors == [
+        "Page not found: 'nope'",
+        "exception in the page: ValueError: bad width (at app_pages/playground.py:51)",
+    ]
+    result = SessionResult(index=0, errors=["a", "b", "a"])
+    assert result.small()["errors"] == ["a (x2)", "b"]
+
+
+def test_play_button_and_widget_values():
+    session = StreamSession("http://127.0.0.1:1")
+    play = Element()
+    play.button.id, play.button.label = "play-id", "Play"
+    box = Element()
+    box.selectbox.id = "problem"
+    box.selectbox.options.extend(["Circle", "XOR"])
+    box.selectbox.default = 1
+    session.handle(_delta(play).SerializeToString())
+    session.handle(_delta(box).SerializeToString())
+    assert session.play_id == "play-id" and session.playing is False
+    assert session.widgets["problem"].string_value == "XOR"
+    assert "play-id" not in session.widgets  # buttons carry a trigger only when pressed
+
+    slider = Element()
+    slider.slider.id = "lr"
+    slider.slider.options.extend(["0.01", "0.03", "0.1"])
+    slider.slider.default.append(1)
+    assert list(widget_state(slider).string_array_value.data) == ["0.03"]
+    slider.slider.raw_value.append("0.1")
+    slider.slider.set_value = True
+    assert list(widget_state(slider).string_array_value.data) == ["0.1"]
+
+    number = Element()
+    number.number_input.id = "seed"
+    number.number_input.default = 7
+    assert widget_state(number).int_value == 7
+
+
+def test_pictures_come_from_the_boundary_frames():
+    session = StreamSession("http://127.0.0.1:1")
+    frames = [
+        {"seq": s, "t": 0.1 * s, "label": f"epoch {s * 1000:,}", "arrays": {}} for s in (4, 5)
+    ]
+    for el_json in (
+        {"key": "loss", "spec": "x"},  # other plots carry no pictures
+        {"key": "boundary", "spec": "x"},  # the picture did not change: no frames
+        {"key": "boundary", "spec": "x", "frames": frames},
+    ):
+        el = Element()
+        el.bidi_component.component_name = "playground.live_plot"
+        el.bidi_component.json = json.dumps(el_json)
+        session.handle(_delta(el).SerializeToString())
+    session._payloads.put_nowait(None)  # the stream closed
+
+    async def collect():
+        return [p async for p in picture_stream(session)]
+
+    pictures = asyncio.run(collect())
+    assert [(p.seq, p.epoch) for p in pictures] == [(4, 4000.0), (5, 5000.0)]
+    assert epoch_of("epoch 12,345") == 12345 and epoch_of("—") is None
+
+
+def test_rates_of_a_result():
+    r = SessionResult(index=0, pictures=50, first_epoch=100.0, last_epoch=2100.0, seconds=10.0)
+    assert r.pictures_per_s == 5.0 and r.epochs_per_s == 200.0
+    assert SessionResult(index=1).pictures_per_s == 0.0
+    assert SessionResult(index=1).epochs_per_s == 0.0
