@@ -133,9 +133,7 @@ def cmd_train(args) -> dict:
         "device": str(jax.devices()[0]),
         "backend": jax.default_backend(),
         "diverged": (
-            divergence_message(int(run.state.diverged_at), cfg.learning_rate)
-            if run.diverged
-            else None
+            divergence_message(run.diverged_at, cfg.learning_rate) if run.diverged else None
         ),
     }
     if args.save:

@@ -332,21 +332,53 @@ def epoch_of(label: str) -> float | None:
 async def picture_stream(session: StreamSession) -> AsyncIterator[Picture]:
     """Every picture of the decision boundary that reaches ``session``, as it arrives.
 
-    Today the page sends them inside the data of the boundary's components-v2 element
-    (``ui/live_plot.py``): ``{"key": "boundary", ..., "frames": [{seq, t, label,
-    arrays}, ...]}``, and frames are absent while the picture did not change. Should the
-    pictures move to a WebSocket route of the project's own, only this function
-    changes: read the route's token from the component data, open it with
-    ``session.connect(...)`` (same cookies and upstream) and yield its frames.
+    While a run plays, the page gives the boundary's components-v2 element
+    (``ui/live_plot.py``) the spec of the frames stream: ``{"stream": {"url", "token",
+    "key"}}``; the pictures then come over that WebSocket of the app's own
+    (``server/stream.py``) as ``{"frames": {key: [{seq, t, label, arrays}, ...]}}``,
+    opened here like the browser opens it (same cookies, Origin and upstream). Where no
+    stream is served, the frames ride in the element's data instead; both are read.
     """
-    async for name, text in session.component_payloads():
-        if '"frames"' not in text:  # cheap test first: most payloads carry no pictures
-            continue
-        data = json.loads(text)
-        if data.get("key") != BOUNDARY_KEY or name != "playground.live_plot":
-            continue
-        for frame in data.get("frames") or []:
-            yield Picture(int(frame["seq"]), epoch_of(str(frame.get("label", ""))))
+    pictures: asyncio.Queue = asyncio.Queue()
+    streams: dict[str, asyncio.Task] = {}
+
+    async def read_stream(spec: dict) -> None:
+        path = f"{spec['url'].lstrip('/')}?token={urllib.parse.quote(spec['token'])}"
+        try:
+            async with await session.connect(path) as ws:
+                async for raw in ws:
+                    msg = json.loads(raw)
+                    for frame in (msg.get("frames") or {}).get(spec.get("key", BOUNDARY_KEY), []):
+                        pictures.put_nowait(Picture(int(frame["seq"]), epoch_of(frame["label"])))
+        except Exception as err:
+            session.error(f"frames stream: {type(err).__name__}: {err}")
+
+    async def read_payloads() -> None:
+        async for name, text in session.component_payloads():
+            if name != "playground.live_plot" or (
+                '"frames"' not in text and '"stream"' not in text
+            ):
+                continue  # cheap test first: most payloads carry no pictures
+            data = json.loads(text)
+            if data.get("key") != BOUNDARY_KEY:
+                continue
+            for frame in data.get("frames") or []:
+                pictures.put_nowait(Picture(int(frame["seq"]), epoch_of(str(frame["label"]))))
+            spec = data.get("stream")
+            if spec and spec["token"] not in streams:
+                for task in streams.values():
+                    task.cancel()
+                streams[spec["token"]] = asyncio.create_task(read_stream(spec))
+        pictures.put_nowait(None)
+
+    reader = asyncio.create_task(read_payloads())
+    try:
+        while (picture := await pictures.get()) is not None:
+            yield picture
+    finally:
+        reader.cancel()
+        for task in streams.values():
+            task.cancel()
 
 
 # -- widget values as the browser reports them ---------------------------------------------------

@@ -19,12 +19,15 @@ from playground.live import run as R
 from playground.live.history import History
 from playground.live.snapshots import Snapshot, Snapshots, next_seq
 
+RECORD_EVERY_S = 0.05  # metrics and a history row, at most this often while playing
+
 
 class LiveRun:
     """One learner's run. Methods change it in place; figures read ``snapshot`` values."""
 
     def __init__(self, cfg: RunConfig, *, upload: Dataset | None = None, saved=None):
         self.upload = upload
+        self.compile_seconds = 0.0  # spent compiling new chunk shapes, all told
         self._start(R.new_run(cfg, upload=upload, saved=saved))
 
     def _start(self, run: R.Run) -> None:
@@ -34,6 +37,8 @@ class LiveRun:
         self.message = ""  # why training paused, in plain words; "" when all is well
         self.bends_note = ""  # why the exact bends are not drawn; "" when they are
         self._bends = None  # (params, box, bends) of the last computation
+        self._pending: list[R.TrainLog] = []  # trained but not yet in the history
+        self._recorded_at = time.monotonic()
         self._record(R.TrainLog(np.zeros(0), np.zeros((0, len(run.spec.sizes) - 1))))
 
     # -- what the run is ----------------------------------------------------------------
@@ -85,22 +90,34 @@ class LiveRun:
 
     # -- training -----------------------------------------------------------------------
     def train_steps(self, n: int) -> int:
-        """Train exactly n steps (fewer if it diverges); returns the steps taken."""
-        return self._train(steps=int(n))
+        """Train exactly n steps (fewer if it diverges); returns the steps taken. The
+        metrics and the history are brought up to date."""
+        return self._train(0.0, steps=int(n))
 
     def train_for(self, seconds: float) -> int:
-        """Train in chunks until ``seconds`` have passed; returns the steps taken."""
-        return self._train(seconds=seconds)
+        """Train in chunks until ``seconds`` have passed; returns the steps taken. The
+        metrics and the history follow at most every RECORD_EVERY_S (measuring them
+        after every short slice would cost as much as the slice)."""
+        return self._train(RECORD_EVERY_S, seconds=seconds)
 
-    def _train(self, **budget) -> int:
+    def _train(self, record_every: float, **budget) -> int:
         start = self.step
-        self.run, log = R.train(self.run, **budget)
+        self.run, log = R.train(self.run, measure=False, **budget)
+        self.compile_seconds += log.compile_seconds
         if len(log.loss):
+            self._pending.append(log)
+        now = time.monotonic()
+        if self._pending and (self.diverged or now - self._recorded_at >= record_every):
+            self.run = R.measured(self.run)
             if self.diverged:
-                self.message = divergence_message(
-                    int(self.state.diverged_at), self.cfg.learning_rate
+                self.message = divergence_message(self.run.diverged_at, self.cfg.learning_rate)
+            pending, self._pending, self._recorded_at = self._pending, [], now
+            self._record(
+                R.TrainLog(
+                    np.concatenate([lg.loss for lg in pending]),
+                    np.concatenate([lg.grad_rms for lg in pending]),
                 )
-            self._record(log)
+            )
         return self.step - start
 
     def _record(self, log: R.TrainLog) -> None:

@@ -39,6 +39,9 @@ from playground.live.compile_cache import LEDGER, ChunkShape
 # Chunk lengths the loop may use: each is compiled once per network, so few; the longest
 # keeps a time slice of a small net to one call, the shortest fills an exact step count.
 CHUNK_LADDER = (1, 16, 256, 2048)
+# Each call of a chunk costs ~1 ms of dispatch: within a time budget, no chunk shorter
+# than this is started after the first (it would spend more on the call than on steps).
+MIN_CHUNK_S = 0.002
 
 
 class Metrics(NamedTuple):
@@ -49,7 +52,12 @@ class Metrics(NamedTuple):
 
 
 class Run(NamedTuple):
-    """One run at one moment. ``arrays``: x_train, y_train, x_test, y_test on the device."""
+    """One run at one moment. ``arrays``: x_train, y_train, x_test, y_test on the device.
+
+    ``counters``: the state's step and diverged_at as Python ints, read off the device
+    once per change (each read of a device scalar waits for the device and costs ~25 us).
+    ``metrics`` may lag the weights where a caller asked ``train`` not to measure them.
+    """
 
     cfg: RunConfig
     data: Dataset
@@ -57,10 +65,11 @@ class Run(NamedTuple):
     arrays: tuple
     state: TrainState
     metrics: Metrics
+    counters: tuple[int, int] = (0, -1)
 
     @property
     def step(self) -> int:
-        return int(self.state.step)
+        return self.counters[0]
 
     @property
     def steps_per_epoch(self) -> int:
@@ -72,7 +81,11 @@ class Run(NamedTuple):
 
     @property
     def diverged(self) -> bool:
-        return int(self.state.diverged_at) >= 0
+        return self.counters[1] >= 0
+
+    @property
+    def diverged_at(self) -> int:
+        return self.counters[1]
 
 
 class TrainLog(NamedTuple):
@@ -138,9 +151,16 @@ def evaluate_run(run: Run) -> Metrics:
     return Metrics(**{k: float(v) for k, v in r.items()})
 
 
-def with_state(run: Run, state: TrainState) -> Run:
-    """The run with new weights (and optimizer), its metrics measured afresh."""
-    run = run._replace(state=state)
+def with_state(run: Run, state: TrainState, *, measure: bool = True) -> Run:
+    """The run with new weights (and optimizer), its metrics measured afresh (or kept,
+    as they were, when not ``measure``)."""
+    step, diverged_at = jax.device_get((state.step, state.diverged_at))
+    run = run._replace(state=state, counters=(int(step), int(diverged_at)))
+    return run._replace(metrics=evaluate_run(run)) if measure else run
+
+
+def measured(run: Run) -> Run:
+    """The run with its metrics measured for its current weights."""
     return run._replace(metrics=evaluate_run(run))
 
 
@@ -182,7 +202,7 @@ def with_optimizer(run: Run, optimizer: str) -> Run:
 
 def resumed(run: Run) -> Run:
     """Clear a divergence so training goes on from the last good weights."""
-    return run._replace(state=run.state._replace(diverged_at=jnp.full((), -1, jnp.int32)))
+    return with_state(run, run.state._replace(diverged_at=jnp.full((), -1, jnp.int32)))
 
 
 # -- training -----------------------------------------------------------------------------
@@ -219,15 +239,19 @@ def _next_chunk(run: Run, steps_left: int | None, seconds_left: float | None, fi
     if rate is None:
         return CHUNK_LADDER[1]  # speed unknown: a short chunk measures it
     fitting = [s for s in CHUNK_LADDER if s <= rate * seconds_left]
-    if not fitting:
-        # Each call costs ~1 ms of dispatch: no one-step chunks to fill a gap.
-        return CHUNK_LADDER[0] if first else None
+    if first:
+        return max(fitting, default=CHUNK_LADDER[0])
+    if not fitting or max(fitting) < rate * MIN_CHUNK_S:
+        return None
     return max(fitting)
 
 
-def train(run: Run, *, steps: int | None = None, seconds: float | None = None):
+def train(
+    run: Run, *, steps: int | None = None, seconds: float | None = None, measure: bool = True
+):
     """Train exactly ``steps`` steps (fewer if it diverges), or until ``seconds`` have
-    passed. Returns the new run (metrics measured once, at the end) and its ``TrainLog``.
+    passed. Returns the new run (metrics measured once, at the end, unless not
+    ``measure``) and its ``TrainLog``.
 
     Splitting a run into calls never changes its result: each chunk picks its minibatches
     from the state's key and step.
@@ -246,14 +270,14 @@ def train(run: Run, *, steps: int | None = None, seconds: float | None = None):
         warm = LEDGER.compiled(shape)
         t = time.perf_counter()
         state, log = train_one_chunk(run, size)
-        jax.block_until_ready(state.step)
+        run = with_state(run, state, measure=False)  # waits for the chunk
         dt = time.perf_counter() - t
         LEDGER.record(shape, dt, warm=warm)
         if warm:
             warm_steps, warm_s = warm_steps + size, warm_s + dt
         else:
             compile_s += dt
-        run, done = run._replace(state=state), done + size
+        done += size
         losses.append(np.asarray(log.loss))
         grads.append(np.asarray(log.grad_rms))
     n_layers = len(run.spec.sizes) - 1
@@ -264,7 +288,7 @@ def train(run: Run, *, steps: int | None = None, seconds: float | None = None):
         warm_s,
         compile_s,
     )
-    return (with_state(run, run.state) if losses else run), out
+    return (measured(run) if losses and measure else run), out
 
 
 # -- reading ------------------------------------------------------------------------------

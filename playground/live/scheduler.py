@@ -26,14 +26,16 @@ from playground.live.live_run import LiveRun
 MIN_SLICE_S = 0.008  # shorter slices would spend more on switching than on training
 MAX_SLICE_S = 0.06  # a lone run: long enough for 256+ step chunks between pictures
 IDLE_STOP_S = 3.0  # no page and no stream for this long: the tab is gone
+WORKER_IDLE_EXIT_S = 2.0
 # A picture (or the bends) that cost c seconds waits at least this many times c of
 # training before the next: pictures never take more than a quarter of a run's time.
 SNAPSHOT_COST_FACTOR = 3.0
 
 
 class Task(Protocol):
-    def run_slice(self, seconds: float) -> None:
-        """Work for about ``seconds`` (one training chunk at least)."""
+    def run_slice(self, seconds: float) -> float:
+        """Work for about ``seconds`` (one training chunk at least); returns the seconds
+        of it that are not the learner's to pay for (compiling a new shape)."""
 
     def stopped(self) -> str:
         """Why the task cannot go on, in plain words; "" while it can."""
@@ -161,15 +163,15 @@ class Scheduler:
                 return False
             job.busy = True
             slice_s = self.slice_seconds()
-        start = self.clock()
+        start, free = self.clock(), 0.0
         try:
-            job.task.run_slice(slice_s)
+            free = job.task.run_slice(slice_s) or 0.0
             why = job.task.stopped()
         except Exception as err:  # a page must still show what went wrong
             why = f"Training stopped: {err}"
             self.errors.append(why)
         with self._cv:
-            job.used += max(self.clock() - start, 1e-6)
+            job.used += max(self.clock() - start - free, 1e-6)
             job.slices += 1
             job.busy = False
             if why and not job.removed:
@@ -182,15 +184,23 @@ class Scheduler:
         if not self.threads:
             return
         with self._cv:
-            self._workers = [t for t in self._workers if t.is_alive()]
             for i in range(len(self._workers), self.limits.worker_count()):
                 t = threading.Thread(target=self._work, name=f"playground-worker-{i}", daemon=True)
                 self._workers.append(t)
                 t.start()
 
     def _work(self) -> None:
+        idle_since = self.clock()
         while True:
-            self.work_once(block=0.5)
+            if self.work_once(block=0.5):
+                idle_since = self.clock()
+                continue
+            with self._cv:
+                # No run plays: the thread ends (play() starts another), so an idle
+                # server holds no threads and a process can exit while none trains.
+                if not self._line and self.clock() - idle_since > WORKER_IDLE_EXIT_S:
+                    self._workers.remove(threading.current_thread())
+                    return
 
     # -- bookkeeping, with the lock held ---------------------------------------------
     def _next(self) -> Job | None:
@@ -221,6 +231,8 @@ class Scheduler:
                 self._jobs.pop(job.key, None)
                 job.removed = True
                 self._drop(job)
+                if not job.busy and hasattr(job.task, "release"):
+                    job.task.release()  # a closed tab's pictures are nobody's
 
 
 _SCHEDULER: Scheduler | None = None
@@ -238,10 +250,11 @@ def process_scheduler(limits: HostLimits | None = None) -> Scheduler:
 
 class TrainTask:
     """A live run trained slice by slice, with a snapshot of it (output grid and exact
-    bends) about ``pictures_per_s`` times a second for the page to play back, fewer when
-    pictures are costly (big nets: see SNAPSHOT_COST_FACTOR); costly bends are reused by
-    the pictures between two computations of them. ``encode`` (optional) turns a
-    snapshot into what is sent to the browser, while the run's own worker has it."""
+    bends) for the page to play back: at most ``pictures_per_s`` a second, and only after
+    SNAPSHOT_COST_FACTOR times its cost of the run's own training, so pictures never take
+    more than a quarter of what the run gets, however busy the server. Costly bends are
+    computed less often and reused by the pictures in between. ``encode`` (optional)
+    packs a snapshot for the browser while the run's own worker has it."""
 
     def __init__(
         self,
@@ -256,32 +269,64 @@ class TrainTask:
         self.live, self.grid_n, self.with_bends = live, grid_n, bends
         self.every = 1.0 / pictures_per_s
         self.encode, self.clock = encode, clock
-        self.due = self.bends_due = clock()
+        self.last_picture = -float("inf")
+        self.picture_cost = self.bends_cost = 0.0
+        self.trained_since_picture = self.trained_since_bends = float("inf")
         self.last_bends: list = []
 
-    def run_slice(self, seconds: float) -> None:
-        live, now = self.live, self.clock()
-        end = now + seconds
-        if not self.grid_n:
-            live.train_for(seconds)
-            return
-        live.train_for(max(min(end, self.due) - now, 0.002))
-        start = self.clock()
-        if start < self.due:
-            return
-        if self.with_bends and start >= self.bends_due:
+    def _picture_due(self, now: float) -> float:
+        """Seconds of training before the next picture may be taken (0: now)."""
+        wall = self.last_picture + self.every - now
+        owed = SNAPSHOT_COST_FACTOR * self.picture_cost - self.trained_since_picture
+        return max(wall, owed, 0.0)
+
+    def _train(self, seconds: float) -> None:
+        t = self.clock()
+        self.live.train_for(seconds)
+        spent = self.clock() - t
+        self.trained_since_picture += spent
+        self.trained_since_bends += spent
+
+    def _picture(self) -> None:
+        live, start = self.live, self.clock()
+        bends_owed = SNAPSHOT_COST_FACTOR * self.bends_cost - self.trained_since_bends
+        if self.with_bends and bends_owed <= 0:
             self.last_bends = live.bends()
-            self.bends_due = start + SNAPSHOT_COST_FACTOR * (self.clock() - start)
+            self.bends_cost = self.clock() - start
+            self.trained_since_bends = 0.0
         middle = self.clock()
         snap = live.snapshot(self.grid_n, bends=self.last_bends if self.with_bends else [])
         if self.encode is not None:
             snap = self.encode(snap)
         live.snapshots.add(snap)
         done = self.clock()
-        self.due = max(self.due + self.every, done + SNAPSHOT_COST_FACTOR * (done - middle))
+        self.picture_cost, self.last_picture = done - middle, done
+        self.trained_since_picture = 0.0
+
+    def run_slice(self, seconds: float) -> float:
+        live = self.live
+        compiled = live.compile_seconds
+        end = self.clock() + seconds
+        if not self.grid_n:
+            live.train_for(seconds)
+            return live.compile_seconds - compiled
+        while not live.diverged:
+            now = self.clock()
+            wait = self._picture_due(now)
+            if wait <= 0:
+                self._picture()
+            elif now >= end:
+                break
+            else:
+                self._train(max(min(wait, end - now), 0.002))
+        return live.compile_seconds - compiled
 
     def stopped(self) -> str:
         return self.live.message or ("diverged" if self.live.diverged else "")
+
+    def release(self) -> None:
+        """Drop the pictures nobody will see (the run itself stays, for a reconnect)."""
+        self.live.snapshots.clear()
 
 
 class SessionTrainer:

@@ -44,6 +44,10 @@ class Snapshots:
         with self._lock:
             self._ring.append(snap)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._ring.clear()
+
     def since(self, seq: int) -> list[Snapshot]:
         """Snapshots newer than ``seq``, oldest first."""
         with self._lock:

@@ -1,0 +1,172 @@
+"""The frames stream (``server/stream.py``): only the session's own page may read its
+run's pictures, and what it sends is what the figures' builders pack."""
+
+import json
+import socket
+import threading
+import time
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from playground.core.config import RunConfig
+from playground.figures.wire import decode_array
+from playground.live.limits import HostLimits
+from playground.live.live_run import LiveRun
+from playground.live.scheduler import Scheduler, SessionTrainer
+from playground.server import stream
+from playground.server.frames import BoundaryView, PictureEncoder
+
+
+class Client:
+    """The route served by uvicorn on a thread of this process (where the test's
+    sessions live), and a way to open it as a browser would."""
+
+    def __init__(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        config = uvicorn.Config(Starlette(routes=stream.ROUTES), port=self.port, log_level="error")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        end = time.monotonic() + 60
+        while not self.server.started:
+            assert time.monotonic() < end, "the test server did not start"
+            time.sleep(0.05)
+        self.origin = f"http://127.0.0.1:{self.port}"
+
+    def websocket_connect(self, path: str, origin: str | None = ""):
+        origin = self.origin if origin == "" else origin
+        return connect(f"ws://127.0.0.1:{self.port}{path}", origin=origin, open_timeout=60)
+
+    def close(self):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def client():
+    c = Client()
+    yield c
+    c.close()
+
+
+def session(scheduler: Scheduler, name: str, seed: int = 0):
+    """A session as the page sets it up: a run, its trainer and its stream link."""
+    live = LiveRun(RunConfig(problem="xor", hidden=(8, 8), batch_size=10, seed=seed))
+    trainer = SessionTrainer(scheduler, name)
+    link = stream.StreamLink(name, scheduler)
+    view = BoundaryView(first_bend=3, n_layers=2, discretize=False)
+    encode = PictureEncoder(live.data, view)
+
+    def resume():
+        return trainer.start(live, snapshot_grid=16, encode=encode)
+
+    link.live, link.view, link.playing, link.resume = live, view, True, resume
+    resume()
+    return live, trainer, link
+
+
+def messages(ws, until, timeout: float = 120.0):
+    """Messages from the socket until ``until(all so far)`` holds."""
+    got, end = [], time.monotonic() + timeout
+    while not until(got):
+        assert time.monotonic() < end, f"gave up after {len(got)} messages"
+        got.append(json.loads(ws.recv(timeout=timeout)))
+    return got
+
+
+def frames_of(got, key="boundary"):
+    return [f for m in got for f in (m.get("frames") or {}).get(key, [])]
+
+
+@pytest.mark.parametrize(
+    "query, origin",
+    [
+        ("token=not-a-token", ""),  # a guessed token
+        ("", ""),  # none at all
+        (None, "http://evil.example"),  # a page of another site
+        (None, None),  # no Origin header
+    ],
+)
+def test_a_socket_without_its_sessions_token_and_origin_is_refused(client, query, origin):
+    scheduler = Scheduler(HostLimits(workers=1))
+    _, trainer, link = session(scheduler, "me")
+    try:
+        q = query if query is not None else f"token={link.token}"
+        # Refused before the handshake completes: the server answers HTTP 403.
+        with (
+            pytest.raises(InvalidStatus) as err,
+            client.websocket_connect(f"{stream.PATH}?{q}", origin) as ws,
+        ):
+            ws.recv(timeout=60)
+        assert err.value.response.status_code == 403
+        assert scheduler.watchers("me") == 0
+    finally:
+        trainer.stop()
+
+
+def test_each_session_reads_only_its_own_runs_pictures(client):
+    scheduler = Scheduler(HostLimits(workers=2))
+    mine, my_trainer, my_link = session(scheduler, "mine", seed=0)
+    theirs, their_trainer, _ = session(scheduler, "theirs", seed=1)
+    try:
+        url = f"{stream.PATH}?token={my_link.token}"
+        with client.websocket_connect(url) as ws:
+            got = messages(ws, lambda g: len(frames_of(g)) >= 5)
+        frames = frames_of(got)
+        my_seqs = {s.seq for s in mine.snapshots.since(0)}
+        their_seqs = {s.seq for s in theirs.snapshots.since(0)}
+        assert their_seqs and {f["seq"] for f in frames} <= my_seqs
+        assert not {f["seq"] for f in frames} & their_seqs
+        # Each picture is this run's own grid, packed as the page would pack it.
+        snap = next(s for s in mine.snapshots.since(0) if s.seq == frames[-1]["seq"])
+        grid = decode_array(frames[-1]["arrays"]["0.z"])
+        assert grid.shape == (16, 16)
+        assert abs(grid - snap.grid).max() <= 1 / 254 + 1e-6  # one byte per cell over [0, 1]
+        assert [f["seq"] for f in frames] == sorted(f["seq"] for f in frames)
+        status = next(m["status"] for m in got if "status" in m)
+        assert status["state"] in ("playing", "waiting") and "Epoch" in status["readouts"]
+    finally:
+        my_trainer.stop()
+        their_trainer.stop()
+
+
+def test_the_stream_says_when_training_stopped_by_itself(client):
+    scheduler = Scheduler(HostLimits(workers=1))
+    live, trainer, link = session(scheduler, "me")
+    try:
+        live.run = live.run._replace(counters=(live.step, 5))  # as if it had diverged
+        live.message = "Training stopped at step 5: ..."
+        with client.websocket_connect(f"{stream.PATH}?token={link.token}", origin="") as ws:
+            got = messages(ws, lambda g: any(m["status"]["state"] == "stopped" for m in g))
+        status = got[-1]["status"]
+        assert status["state"] == "stopped" and status["message"].startswith("Training stopped")
+    finally:
+        trainer.stop()
+
+
+def test_a_closed_stream_stops_training_and_a_reconnect_resumes(client):
+    scheduler = Scheduler(HostLimits(workers=1), idle_stop=1.0)
+    live, trainer, link = session(scheduler, "me")
+    try:
+        url = f"{stream.PATH}?token={link.token}"
+        with client.websocket_connect(url) as ws:
+            messages(ws, lambda g: len(frames_of(g)) >= 2)
+            assert scheduler.watchers("me") == 1
+        end = time.monotonic() + 60
+        while scheduler.job("me") is not None and time.monotonic() < end:
+            time.sleep(0.1)  # the tab is gone: the idle stop follows
+        assert scheduler.job("me") is None and scheduler.watchers("me") == 0
+        assert live.snapshots.since(0) == []  # its pictures are freed
+        step = live.step
+        with client.websocket_connect(url) as ws:  # the same session returns
+            got = messages(ws, lambda g: len(frames_of(g)) >= 2)
+        assert scheduler.job("me") is not None and live.step > step
+        assert frames_of(got)
+    finally:
+        trainer.stop()
