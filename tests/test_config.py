@@ -74,3 +74,40 @@ def test_strict_validation_refuses_out_of_range():
         validate(RunConfig(learning_rate=100.0), strict=True)
     with pytest.raises(PlaygroundError, match="activation"):
         validate(RunConfig(activation="swish"), strict=True)
+
+
+# -- a teacher's link ------------------------------------------------------------------
+
+
+def test_a_teacher_link_hides_settings_and_may_start_playing():
+    from playground.core.config import Lesson, lesson_from_query, lesson_query
+
+    lesson, notices = lesson_from_query({"hide": "learning_rate, activation", "play": "1"})
+    assert lesson == Lesson(frozenset({"learning_rate", "activation"}), True) and not notices
+    assert lesson_from_query(lesson_query(lesson)) == (lesson, [])
+    assert lesson_query(Lesson()) == {}
+
+
+def test_a_hostile_teacher_link_is_ignored_with_a_note():
+    from playground.core.config import NO_LESSON, lesson_from_query
+
+    lesson, notices = lesson_from_query(
+        {"hide": "__class__,learning_rate,x" * 1, "play": "maybe", "other": "1"}
+    )
+    assert lesson.hide == {"learning_rate"} and not lesson.play
+    assert any("no setting called '__class__'" in n for n in notices)
+    assert any("play" in n for n in notices)
+    too_long, notices = lesson_from_query({"hide": "a," * 400})
+    assert too_long == NO_LESSON and "too long" in notices[0]
+
+
+def test_every_classroom_preset_is_a_valid_link():
+    from playground.core.config import from_query, lesson_from_query
+    from playground.core.presets import PRESETS
+
+    for preset in PRESETS.values():
+        query = preset.query()
+        cfg, notices = from_query(query)
+        assert not notices and cfg == preset.cfg
+        assert lesson_from_query(query) == (preset.lesson, [])
+        assert preset.lesson.hide <= set(FIELDS)

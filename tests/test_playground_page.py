@@ -282,3 +282,60 @@ def test_a_wide_net_says_why_its_bends_are_not_drawn():
     assert metric(at, "Epoch") == "1"
     notes = " ".join(c.value for c in at.caption)
     assert "Bends are not drawn: the network cuts the plane into more than" in notes
+
+
+# -- teacher links ---------------------------------------------------------------------
+
+
+def widget_labels(at: AppTest) -> set[str]:
+    kinds = (at.selectbox, at.select_slider, at.slider, at.number_input, at.toggle, at.multiselect)
+    return {w.label for kind in kinds for w in kind}
+
+
+def test_a_teacher_link_hides_its_controls_and_keeps_their_values():
+    at = app(
+        problem="circle", learning_rate="0.003", activation="tanh", hide="learning_rate,activation"
+    )
+    no_exceptions(at)
+    labels = widget_labels(at)
+    assert "Learning rate" not in labels and "Activation" not in labels
+    assert {"Problem", "Optimizer", "Batch size"} <= labels  # the rest stay
+    run = at.session_state["run"]
+    assert run.cfg.learning_rate == 0.003 and run.cfg.activation == "tanh"
+    hide = at.query_params["hide"]  # the link survives
+    assert set((hide[-1] if isinstance(hide, list) else hide).split(",")) == {
+        "learning_rate",
+        "activation",
+    }
+    # A learner's other changes do not bring the hidden controls back.
+    at.selectbox(key="cfg_optimizer").set_value("sgd").run()
+    assert "Learning rate" not in widget_labels(at)
+    assert at.session_state["run"].cfg.learning_rate == 0.003
+
+
+def test_a_teacher_link_may_start_playing_and_hide_the_network():
+    at = app(hidden="4,4", hide="hidden,seed", play="1")
+    no_exceptions(at)
+    assert button(at, "Pause")  # playing from the start
+    labels = widget_labels(at)
+    assert "Hidden layers (depth)" not in labels and "Units per layer (width H)" not in labels
+    assert "Regenerate" not in {b.label for b in at.button}  # it would change the seed
+    assert at.session_state["run"].cfg.hidden == (4, 4)
+
+
+def test_a_hostile_teacher_link_is_ignored_with_a_note():
+    at = app(hide="__import__('os'),learning_rate", play="sometimes")
+    no_exceptions(at)
+    notes = " ".join(w.value for w in at.warning)
+    assert "no setting called" in notes and "play" in notes
+    assert "Learning rate" not in widget_labels(at)
+
+
+def test_the_teacher_panel_offers_every_preset():
+    from playground.core.presets import PRESETS
+
+    at = app()
+    no_exceptions(at)
+    text = " ".join(m.value for m in at.markdown)
+    for preset in PRESETS.values():
+        assert preset.title in text

@@ -240,6 +240,55 @@ def from_query(params: Mapping[str, Any], base: RunConfig = DEFAULT) -> tuple[Ru
     return base.replace(**changes), notices
 
 
+class Lesson(NamedTuple):
+    """What a teacher's link adds to the settings: controls hidden (so their values are
+    fixed for the learner), and whether training starts as the page opens."""
+
+    hide: frozenset[str] = frozenset()
+    play: bool = False
+
+
+LESSON_KEYS = ("hide", "play")  # link keys beside the settings
+NO_LESSON = Lesson()
+
+
+def lesson_from_query(params: Mapping[str, Any]) -> tuple[Lesson, list[str]]:
+    """The teacher's part of a link: ``hide=learning_rate,activation`` (names of
+    settings) and ``play=1``. Unknown names are ignored, with a notice, as any bad value."""
+    notices, hide, play = [], set(), False
+    for key in LESSON_KEYS:
+        raw = params.get(key)
+        if raw is None:
+            continue
+        text = str(raw[-1] if isinstance(raw, list | tuple) and raw else raw).strip()
+        if len(text) > MAX_TEXT:
+            notices.append(f"Ignored {key}: the value is too long ({len(text)} characters)")
+            continue
+        if key == "play":
+            low = text.lower()
+            if low in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                play = low in ("1", "true", "yes", "on")
+            else:
+                notices.append(f"Ignored play: {text[:40]!r} is not true or false")
+            continue
+        for name in (t.strip() for t in text.split(",") if t.strip()):
+            if name in FIELDS:
+                hide.add(name)
+            else:
+                notices.append(f"Ignored hide: there is no setting called {name[:40]!r}")
+    return Lesson(frozenset(hide), play), notices
+
+
+def lesson_query(lesson: Lesson) -> dict[str, str]:
+    """The teacher's part of a link as query-string text (empty for no lesson)."""
+    out = {}
+    if lesson.hide:
+        out["hide"] = ",".join(n for n in FIELDS if n in lesson.hide)
+    if lesson.play:
+        out["play"] = "1"
+    return out
+
+
 def reset_fields(old: RunConfig, new: RunConfig) -> list[str]:
     """Names of changed fields that need a fresh run (new data or a new network)."""
     return [

@@ -13,8 +13,10 @@ its end, while training is an endless task that must yield its core every few
 milliseconds; XLA releases the GIL while a chunk runs, so plain threads use every core.
 """
 
+import atexit
 import threading
 import time
+import weakref
 from collections.abc import Callable, Hashable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -54,7 +56,7 @@ class Job:
     slices: int = 0
 
 
-@dataclass
+@dataclass(eq=False)
 class Scheduler:
     """Fair time slices of a pool of threads for every playing job.
 
@@ -72,7 +74,23 @@ class Scheduler:
         self._line: list[Job] = []  # admitted jobs first come, then those waiting, in order
         self._cv = threading.Condition()
         self._workers: list[threading.Thread] = []
+        self._closing = False
         self.errors: list[str] = []
+        _ALL.add(self)
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop every job and let the workers end (the process is exiting: a thread
+        still inside XLA then would abort it)."""
+        with self._cv:
+            self._closing = True
+            for job in self._line:
+                job.removed = True
+            self._line.clear()
+            self._jobs.clear()
+            self._cv.notify_all()
+            workers = list(self._workers)
+        for t in workers:
+            t.join(timeout=timeout)
 
     # -- what pages call -------------------------------------------------------------
     def play(self, key: Hashable, task: Task) -> Job:
@@ -191,7 +209,7 @@ class Scheduler:
 
     def _work(self) -> None:
         idle_since = self.clock()
-        while True:
+        while not self._closing:
             if self.work_once(block=0.5):
                 idle_since = self.clock()
                 continue
@@ -233,6 +251,15 @@ class Scheduler:
                 self._drop(job)
                 if not job.busy and hasattr(job.task, "release"):
                     job.task.release()  # a closed tab's pictures are nobody's
+
+
+_ALL: "weakref.WeakSet[Scheduler]" = weakref.WeakSet()
+
+
+@atexit.register
+def _shutdown_all() -> None:
+    for scheduler in list(_ALL):
+        scheduler.shutdown()
 
 
 _SCHEDULER: Scheduler | None = None

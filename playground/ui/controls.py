@@ -156,6 +156,15 @@ def hidden_widgets(container) -> tuple[int, ...]:
     return (int(width),) * int(depth)
 
 
+def _link_widths() -> tuple[int, ...]:
+    """The widths the widgets were set to (a teacher's link hides them)."""
+    ss = st.session_state
+    text = str(ss.get(_key("layers"), "")).strip()
+    if text:
+        return tuple(int(t) for t in text.replace(" ", "").split(",") if t)
+    return (int(ss.get(_key("width"), 8)),) * int(ss.get(_key("depth"), 2))
+
+
 def _shown(name: str) -> bool:
     """Some settings only matter for some choices; hide them otherwise."""
     ss = st.session_state
@@ -168,14 +177,20 @@ def _shown(name: str) -> bool:
     return rules.get(name, True)
 
 
-def read_config(sections: dict) -> RunConfig:
-    """Draw the widgets into ``sections`` (group name -> container); return the config."""
+def read_config(sections: dict, hidden: frozenset[str] = frozenset()) -> RunConfig:
+    """Draw the widgets into ``sections`` (group name -> container); return the config.
+
+    Settings named in ``hidden`` (a teacher's link) draw no widget and keep their value.
+    """
     values = {}
     ss = st.session_state
     for name, f in FIELDS.items():
         box = sections.get(f.group)
-        if box is None:
-            values[name] = ss.get(_key(name), getattr(RunConfig(), name))
+        if box is None or name in hidden:
+            if name == "hidden":
+                values[name] = _link_widths()
+            else:
+                values[name] = ss.get(_key(name), getattr(RunConfig(), name))
             continue
         if name == "hidden":
             values[name] = hidden_widgets(box)

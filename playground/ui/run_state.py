@@ -11,7 +11,15 @@ import uuid
 
 import streamlit as st
 
-from playground.core.config import RunConfig, from_query, to_query
+from playground.core.config import (
+    NO_LESSON,
+    Lesson,
+    RunConfig,
+    from_query,
+    lesson_from_query,
+    lesson_query,
+    to_query,
+)
 from playground.core.errors import PlaygroundError
 from playground.live.compile_cache import enable_compile_cache
 from playground.live.limits import HostLimits, load_limits
@@ -90,7 +98,7 @@ def sync_run(cfg: RunConfig) -> LiveRun:
                 ss.playing = False
         except PlaygroundError as err:
             st.error(f"{err}. The previous run is kept.")
-    st.query_params.from_dict(to_query(run.cfg))
+    st.query_params.from_dict({**to_query(run.cfg), **lesson_query(lesson())})
     return run
 
 
@@ -117,6 +125,11 @@ def reset_run() -> None:
     st.session_state.playing = False
 
 
+def lesson() -> Lesson:
+    """What the link this session opened hides and starts (a teacher's link)."""
+    return st.session_state.get("lesson", NO_LESSON)
+
+
 def sidebar_config() -> RunConfig:
     """Stop training, seed widgets from a share link on the first visit, draw the
     sidebar, and return the config it shows."""
@@ -127,9 +140,12 @@ def sidebar_config() -> RunConfig:
     if "run" in ss:
         controls.init_widgets(ss.run.cfg)  # any widget value still missing: the run's
     elif "link_notices" not in ss:
-        cfg, notices = from_query(st.query_params.to_dict())
+        params = st.query_params.to_dict()
+        cfg, notices = from_query(params)
+        ss.lesson, lesson_notices = lesson_from_query(params)
         controls.init_widgets(cfg)
-        ss.link_notices = notices
+        ss.link_notices = notices + lesson_notices
+        ss.playing = ss.lesson.play  # a teacher's link may start training at once
     for notice in ss.pop("link_notices", []):
         st.warning(f"Share link: {notice}")
     sb = st.sidebar
@@ -139,11 +155,13 @@ def sidebar_config() -> RunConfig:
         "training": sb.expander("Training", expanded=True),
         "view": sb.expander("View", expanded=False),
     }
-    sections["data"].button(
-        "Regenerate", on_click=controls.bump_seed, help="New points and new first weights."
-    )
+    hidden = lesson().hide
+    if "seed" not in hidden:
+        sections["data"].button(
+            "Regenerate", on_click=controls.bump_seed, help="New points and new first weights."
+        )
     data_panel.upload_box(sections["data"])
-    cfg = controls.read_config(sections)
+    cfg = controls.read_config(sections, hidden)
     ss["_view_box"] = sections["view"]
     return cfg
 

@@ -243,3 +243,37 @@ def test_measure_playground(app_url: str, page: Page, artifacts: Path) -> None:
     # A frame's messages stay small; the rare resync (the browser skipped a frame's
     # arrays and asks for the whole figure again) may be larger, so no max is asserted.
     assert big and metrics["median_plot_message_bytes"] <= 30_000
+
+
+@pytest.mark.parametrize("app_url", [APP], indirect=True)
+def test_a_teacher_link_hides_controls_holds_values_and_plays(app_url: str, page: Page) -> None:
+    """A teacher's link: the hidden controls are absent, their values hold, training
+    starts by itself, and "Copy link" gives a link that does the same."""
+    query = "?learning_rate=0.003&activation=tanh&hide=learning_rate,activation&play=1"
+    open_app(page, app_url, query)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("Optimizer", exact=True).wait_for(timeout=WAIT_MS)
+    assert sidebar.get_by_text("Learning rate", exact=True).count() == 0
+    assert sidebar.get_by_text("Activation", exact=True).count() == 0
+    page.get_by_role("button", name="Pause").wait_for(timeout=WAIT_MS)  # it plays
+    start = epoch(page)
+    wait_until(page, lambda: epoch(page) > start, "the epoch to move on")
+    assert "hide=" in page.url and "learning_rate=0.003" in page.url
+
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_text("For teachers: a link for your class").click()
+    copy = page.locator("button.copy-link").first
+    copy.click()
+    page.wait_for_function(
+        "() => !!document.querySelector('button.copy-link')?.dataset.copied", timeout=WAIT_MS
+    )
+    link = copy.get_attribute("data-copied")
+    assert "learning_rate=0.003" in link and "activation=tanh" in link
+    other = page.context.new_page()
+    other.goto(link)
+    other.get_by_role("button", name="Play").wait_for(timeout=WAIT_MS)
+    other_sidebar = other.locator('[data-testid="stSidebar"]')
+    other_sidebar.get_by_text("Optimizer", exact=True).wait_for(timeout=WAIT_MS)
+    # The panel's link carries no hidden controls until the teacher picks some.
+    assert other_sidebar.get_by_text("Learning rate", exact=True).count() == 1
+    other.close()
