@@ -51,6 +51,8 @@ RUN --mount=type=cache,target=/root/.cache/pip \
 COPY streamlit_app.py ./
 COPY app_pages/ app_pages/
 COPY .streamlit/ .streamlit/
+# The host limits (PLAYGROUND_HOST_CONFIG below): mount your own file over this one.
+COPY host.toml ./
 
 # Not root: the app needs no privileges. The compile cache is the one place it writes;
 # a volume, so compiled training steps survive a restart of the container.

@@ -278,6 +278,7 @@ class ServerMonitor:
     def __init__(self, pid: int, every: float = 1.0):
         self.pid, self.every = pid, every
         self.rss_max = 0.0
+        self.rss_samples: list[tuple[float, float]] = []  # (seconds into the window, MB)
         self._start: tuple[float, float, float] | None = None  # wall, server CPU, client CPU
         self._end: tuple[float, float, float, float] | None = None  # ... and RSS
         self._done = threading.Event()
@@ -288,7 +289,9 @@ class ServerMonitor:
 
     def _sample(self) -> None:
         while not self._done.wait(self.every):
-            self.rss_max = max(self.rss_max, rss_mb(self.pid))
+            rss = rss_mb(self.pid)
+            self.rss_max = max(self.rss_max, rss)
+            self.rss_samples.append((time.monotonic() - self._start[0], rss))
 
     def start(self) -> None:
         if self._start is None:
@@ -312,9 +315,20 @@ class ServerMonitor:
             "server_cpu_cores": (server1 - server0) / wall if wall > 0 else None,
             "server_rss_mb": rss,
             "server_rss_max_mb": max(self.rss_max, rss),
+            "server_rss_slope_mb_per_min": rss_slope(self.rss_samples),
             "client_cpu_cores": (client1 - client0) / wall if wall > 0 else None,
             "window_s": wall,
         }
+
+
+def rss_slope(samples: list[tuple[float, float]]) -> float | None:
+    """Least-squares growth of the RSS over the window, MB per minute (None for fewer
+    than 10 samples): a soak's memory should stay flat."""
+    if len(samples) < 10:
+        return None
+    t = [a for a, _ in samples]
+    mb = [b for _, b in samples]
+    return 60 * statistics.linear_regression(t, mb).slope
 
 
 # -- pictures: the one place that knows where the boundary's pictures come from -----------------
@@ -933,6 +947,7 @@ def summarize(
         "server_cpu_cores": rnd(cpu.get("server_cpu_cores")),
         "server_rss_mb": rnd(cpu.get("server_rss_mb"), 1),
         "server_rss_max_mb": rnd(cpu.get("server_rss_max_mb"), 1),
+        "server_rss_slope_mb_per_min": rnd(cpu.get("server_rss_slope_mb_per_min"), 2),
         "client_cpu_cores": rnd(cpu.get("client_cpu_cores")),
         "window_s": rnd(cpu.get("window_s")),
         "errors": sum(len(r.errors) for r in results),
