@@ -7,7 +7,7 @@ apply to the running one. The whole configuration lives in the URL (the share li
 
 import streamlit as st
 
-from playground.ui import data_panel, live_view, run_state
+from playground.ui import code_panel, data_panel, live_view, run_state
 
 # While playing the page refreshes this often; the boundary plays back the ~20 snapshots
 # a second the trainer takes, so refreshes can be rare (each costs the browser a rerender).
@@ -60,6 +60,7 @@ def page() -> None:
     live()
     with bg.reading():
         data_panel.downloads(run)
+    code_panel.code_panel(run)
 
 
 page()
