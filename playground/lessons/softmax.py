@@ -19,7 +19,9 @@ from playground.core.train import ModelSpec, data_loss, predict_raw
 from playground.lessons import tools
 from playground.lessons.linear import Fit, train_fit
 
-CLASS_CFG = RunConfig(problem="spiral", classes=3, hidden=(16, 16, 16), learning_rate=0.01)
+CLASS_CFG = RunConfig(
+    problem="spiral", classes=3, hidden=(16, 16, 16), learning_rate=0.01, batch_size=10
+)
 CLASS_STEPS = (0, 256, 2048)  # training steps the page offers (Adam, the engine)
 TEMPERATURES = (0.25, 0.5, 1.0, 2.0, 4.0)
 POINT = (1.0, 0.5)  # where the star starts: between two arms, the network is unsure
