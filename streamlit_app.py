@@ -14,6 +14,19 @@ PAGES = [
     ("app_pages/lesson_linear.py", "Why linear models fail", ":material/straighten:"),
     ("app_pages/lesson_backprop.py", "Backpropagation, step by step", ":material/replay:"),
     ("app_pages/lesson_gradients.py", "Gradients through depth", ":material/trending_down:"),
+    (
+        "app_pages/lesson_softmax.py",
+        "Probabilities: softmax and cross-entropy",
+        ":material/percent:",
+    ),
+    ("app_pages/lesson_sgd.py", "SGD, minibatches and the learning rate", ":material/footprint:"),
+    (
+        "app_pages/lesson_overfit.py",
+        "When networks overfit: regularisation",
+        ":material/blur_on:",
+    ),
+    ("app_pages/lesson_finetune.py", "Saving, restoring and fine-tuning", ":material/save:"),
+    ("app_pages/lesson_code.py", "From the playground to code", ":material/code:"),
 ]
 
 

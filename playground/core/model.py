@@ -106,13 +106,14 @@ def init_params(sizes: Sequence[int], *, key, init: str = "he", sigma: float = 1
 def forward(params, x, activation: str = "relu", *, dropout: float = 0.0, key=None):
     """Outputs (N, n_out) of the net for inputs x (N, n_in).
 
-    Dropout (inverted, on hidden units) applies only when ``key`` is given.
+    Dropout (inverted, on hidden units) applies only when ``key`` is given; ``dropout``
+    may be a traced value (training changes it live), so it is never tested in Python.
     """
     act = ACTIVATIONS[activation].fn
     h = x
     for i, (w, b) in enumerate(params[:-1]):
         h = act(h @ w + b[None, :])
-        if key is not None and dropout > 0.0:
+        if key is not None:
             keep = jax.random.bernoulli(jax.random.fold_in(key, i), 1.0 - dropout, h.shape)
             h = jnp.where(keep, h / (1.0 - dropout), 0.0)
     w, b = params[-1]

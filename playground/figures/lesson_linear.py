@@ -20,14 +20,25 @@ from playground.figures.style import (
 from playground.figures.traces import bend_traces
 
 
-def prediction_map(fit, title: str, *, lines: Sequence[go.Scatter] = (), height: int = 430):
-    """A trained lesson model's output over the plane, with its training points."""
+def prediction_map(
+    fit,
+    title: str,
+    *,
+    lines: Sequence[go.Scatter] = (),
+    height: int = 430,
+    show_test: bool = False,
+    legend: bool = True,
+):
+    """A trained lesson model's output over the plane, with its training points (and its
+    test points, drawn open, with ``show_test``). Without ``legend``, for small maps side by
+    side, the page says once what the markers mean."""
     fig, _ = decision_boundary_figure(
-        fit.xs, fit.ys, fit.grid, fit.data, title=title, height=height
+        fit.xs, fit.ys, fit.grid, fit.data, title=title, height=height, show_test=show_test
     )
     for trace in lines:
         fig.add_trace(trace)
-    fig.update_layout(margin={"l": 55, "r": 10, "t": 45, "b": 95})
+    bottom = 95 if legend else 50
+    fig.update_layout(margin={"l": 55, "r": 10, "t": 45, "b": bottom}, showlegend=legend)
     fig.update_yaxes(constrain="domain")  # shrink the plot to a square, never widen the range
     return fig
 

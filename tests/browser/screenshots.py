@@ -21,6 +21,11 @@ PAGES = {
     "linear": "lesson_linear",
     "backprop": "lesson_backprop",
     "gradients": "lesson_gradients",
+    "softmax": "lesson_softmax",
+    "sgd": "lesson_sgd",
+    "overfit": "lesson_overfit",
+    "finetune": "lesson_finetune",
+    "code": "lesson_code",
 }
 SIZES = {"laptop": (1400, 1000), "phone": (390, 844)}
 
