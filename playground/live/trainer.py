@@ -11,6 +11,8 @@ from playground.live.live_run import LiveRun
 # training before the next: pictures never take more than a quarter of the trainer's
 # time. Small nets get ~25 pictures/s; a 1024x3 net (~0.3 s a grid) about one.
 SNAPSHOT_COST_FACTOR = 3.0
+# A paced run (a chosen speed) with no step due yet: wait this long before asking again.
+PACE_WAIT_S = 0.005
 
 
 class BackgroundTrainer:
@@ -76,16 +78,22 @@ class BackgroundTrainer:
     def _loop(self, run: LiveRun) -> None:
         due = bends_due = time.monotonic()
         last_bends: list = []
-        while not self._stop.is_set() and not run.diverged:
+        shot_at = None  # the step of the last picture: an unchanged run needs none
+        while not self._stop.is_set() and not run.halted:
             now = time.monotonic()
             if now - self._seen > self.idle_stop:
                 break
             try:
                 if not self.snapshot_grid:
-                    run.train_for(self.slice_seconds)
+                    if not run.train_for(self.slice_seconds) and run.pace:
+                        self._stop.wait(PACE_WAIT_S)
                     continue
                 # Train until the next picture is due.
-                run.train_for(max(due - now, 0.005))
+                if not run.train_for(max(due - now, 0.005)) and run.pace:
+                    self._stop.wait(PACE_WAIT_S)
+                if run.step == shot_at or time.monotonic() < due:
+                    continue
+                shot_at = run.step
                 start = time.monotonic()
                 if self.snapshot_bends and start >= bends_due:
                     last_bends = run.bends()
