@@ -49,6 +49,16 @@ class EarlyStop(NamedTuple):
     patience: int
 
 
+def _finite_mean(a: np.ndarray):
+    """Mean over the first axis of the finite values (NaN where there are none), with no
+    warning: NumPy's nanmean warns, and warning filters are not thread-safe."""
+    finite = np.isfinite(a)
+    count = finite.sum(axis=0)
+    with np.errstate(all="ignore"):
+        mean = np.where(finite, a, 0.0).sum(axis=0) / count
+    return float(mean) if np.ndim(mean) == 0 else mean
+
+
 class LiveRun:
     """One learner's run. Methods change it in place; figures read ``snapshot`` values."""
 
@@ -233,9 +243,8 @@ class LiveRun:
             loss = loss[np.isfinite(loss)] if np.isfinite(loss).any() else loss
             finite = np.isfinite(grads).all(axis=1)
             grads = grads[finite] if finite.any() else grads
-        with np.errstate(all="ignore"):
-            batch_loss = float(np.nanmean(loss)) if len(loss) else self.metrics.train_loss
-            grad_rms = np.nanmean(grads, axis=0) if len(grads) else np.full(grads.shape[1], np.nan)
+        batch_loss = _finite_mean(loss) if len(loss) else self.metrics.train_loss
+        grad_rms = _finite_mean(grads) if len(grads) else np.full(grads.shape[1], np.nan)
         m = self.metrics
         self.history.append(
             step=self.step,

@@ -20,6 +20,7 @@ from playground.figures.boundary import (
     surface_arrays,
 )
 from playground.figures.curves import (
+    clipped,
     gradient_curves_arrays,
     gradient_curves_figure,
     loss_curves_arrays,
@@ -33,6 +34,10 @@ from playground.live.snapshots import Snapshot
 from playground.ui.live_plot import CompactArray, LiveFrame, encode_live, live_plot
 
 GRID_N = 64  # output grid drawn under the points: 4 KB a picture
+R2_HELP = (
+    "1 is a perfect fit, 0 is no better than always guessing the mean; a fit worse than "
+    "that goes below 0 (the chart draws anything below -1 at -1)."
+)
 THUMB_N = 24  # grid of each unit's thumbnail
 CURVE_POINTS = 300  # history points drawn per curve
 THUMB_MAX_WIDTH, THUMB_MAX_DEPTH = 8, 4
@@ -74,7 +79,7 @@ def _cached_figure(name: str, key: tuple, build) -> dict:
 
 
 def fmt(v: float) -> str:
-    """Short enough for a metric tile: 0.123, 0.0123, 1.2e-4."""
+    """Short enough for a metric tile: 0.123, 0.0123, 1.2e-4, -2.9e14."""
     if not np.isfinite(v):
         return "—"
     if v == 0 or 0.01 <= abs(v) < 1e4:
@@ -83,25 +88,44 @@ def fmt(v: float) -> str:
     return f"{mantissa}e{int(exp)}"
 
 
+COMPACT = ((1e9, "B"), (1e6, "M"), (1e3, "k"))  # counts from 100,000 on
+
+
+def fmt_count(n: int) -> str:
+    """A count for a tile: 12,345 in full; from 100,000 on compact (123k, 1.73M)."""
+    if abs(n) < 100_000:
+        return f"{n:,}"
+    for size, suffix in COMPACT:
+        if abs(n) >= size:
+            return f"{n / size:.3g}{suffix}"
+    return f"{n:,}"
+
+
 def fmt_metric(v: float, metric: str) -> str:
     if not np.isfinite(v):
         return "—"
-    return f"{100 * v:.1f}%" if metric == "accuracy" else f"{v:.3f}"
+    return f"{100 * v:.1f}%" if metric == "accuracy" else fmt(v)
 
 
 def readouts(run: LiveRun) -> None:
+    """The numbers of the run in one wrapping row: 2-3 rows of tiles on a phone, each as
+    wide as its number (none cut off)."""
     m, task = run.metrics, run.spec.task
     label = metric_label(task)
-    cols = st.columns(7)
-    cols[0].metric("Epoch", f"{run.epoch:,}")
-    cols[1].metric("Step", f"{run.step:,}")
-    cols[2].metric("Train loss", fmt(m.train_loss))
-    cols[3].metric("Test loss", fmt(m.test_loss))
     metric = metric_name(task)
-    cols[4].metric(f"Train {label}", fmt_metric(m.train_metric, metric))
-    cols[5].metric(f"Test {label}", fmt_metric(m.test_metric, metric))
     sizes = run.spec.sizes
-    cols[6].metric("Parameters", f"{param_count(sizes):,}")
+    tiles = [
+        ("Epoch", fmt_count(run.epoch), None),
+        ("Step", fmt_count(run.step), None),
+        ("Train loss", fmt(m.train_loss), None),
+        ("Test loss", fmt(m.test_loss), None),
+        (f"Train {label}", fmt_metric(m.train_metric, metric), None),
+        (f"Test {label}", fmt_metric(m.test_metric, metric), R2_HELP if metric == "r2" else None),
+        ("Parameters", fmt_count(param_count(sizes)), None),
+    ]
+    with st.container(horizontal=True, gap="medium"):
+        for name, value, help_text in tiles:
+            st.metric(name, value, help=help_text, width="content")
     if not run.spec.hidden:
         n, k = sizes[0], sizes[-1]
         st.caption(
@@ -196,12 +220,13 @@ def curves(run: LiveRun, height: int = 260) -> None:
     col = lambda key: h.array(key)[idx]  # noqa: E731
 
     metric = metric_name(run.spec.task)
+    train, test = col("train_metric"), col("test_metric")
     fig = _cached_figure(
         "metric",
-        (metric,),
-        lambda: metric_curves_figure(epoch, epoch, epoch, metric, height=height),
+        (metric, clipped(train, test)),  # a clipped R² chart says so in its title
+        lambda: metric_curves_figure(epoch, train, test, metric, height=height),
     )
-    arrays = metric_curves_arrays(epoch, col("train_metric"), col("test_metric"))
+    arrays = metric_curves_arrays(epoch, train, test)
     _show("metric", fig, height, encode_live(arrays))
 
     fig = _cached_figure("loss", (), lambda: loss_curves_figure(epoch, epoch, epoch, height=height))
@@ -221,13 +246,18 @@ def thumbnails_fit(run: LiveRun) -> bool:
 
 
 def thumbnails(run: LiveRun) -> None:
-    """Per-unit pictures for small nets, canvas-painted: cheap on every refresh."""
+    """Per-unit pictures for small nets, canvas-painted: cheap on every refresh. Dead
+    units (off at every training point) are marked; the figure is rebuilt only when the
+    set of dead units changes."""
     xs, ys, grids = run.unit_grids(THUMB_N)
     bends = run.bends()
+    dead = [d.copy() for d in run.dead_units()]
     fig = _cached_figure(
         "thumbs",
-        (run.spec.hidden,),
-        lambda: neuron_thumbnails_figure(xs, ys, grids, bends, max_units=THUMB_MAX_WIDTH),
+        (run.spec.hidden, tuple(tuple(d) for d in dead)),
+        lambda: neuron_thumbnails_figure(
+            xs, ys, grids, bends, max_units=THUMB_MAX_WIDTH, dead=dead
+        ),
     )
     arrays = encode_live(neuron_thumbnails_arrays(grids, bends, max_units=THUMB_MAX_WIDTH))
     height, canvas = fig["layout"]["height"], list(range(len(fig["data"])))
