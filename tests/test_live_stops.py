@@ -189,3 +189,17 @@ def test_a_loaded_model_keeps_its_step_count():
     bad = SavedModel(saved.params, "relu", meta={"step": -5})
     run.load(bad)
     assert run.step == 0
+
+
+def test_the_spiral_that_died_in_the_issue_is_caught_and_the_default_rate_lives():
+    """Spiral, 3 arms, the default 8-8 net, Adam at 0.03 (the old default): layer 2 dies
+    after ~4,700 epochs and training stops. At the default 0.01 it lives and learns."""
+    run = LiveRun(RunConfig(problem="spiral", learning_rate=0.03, speed="fast"))
+    while run.step < 150_000 and not run.halted:
+        run.train_steps(2048)
+    assert run.dead_layer is not None and run.dead_layer.layer == 1
+    assert run.metrics.test_metric < 0.5  # one class everywhere
+    run = LiveRun(RunConfig(problem="spiral", speed="fast"))
+    while run.step < 150_000 and not run.halted:
+        run.train_steps(2048)
+    assert not run.halted and run.metrics.test_metric > 0.85
