@@ -142,9 +142,16 @@ def decision_boundary_figure(
     lim = [float(xs[0]), float(xs[-1])], [float(ys[0]), float(ys[-1])]
     # Both axes keep their range and shrink their domain: a square plane whatever the
     # screen (on a narrow one the y range would otherwise grow to fill the height).
-    fig.update_xaxes(title_text="x₁", range=lim[0], constrain="domain", showgrid=False)
+    fig.update_xaxes(
+        title_text="x₁", range=lim[0], constrain="domain", constraintoward="left", showgrid=False
+    )
     fig.update_yaxes(
-        title_text="x₂", range=lim[1], scaleanchor="x", constrain="domain", showgrid=False
+        title_text="x₂",
+        range=lim[1],
+        scaleanchor="x",
+        constrain="domain",
+        constraintoward="top",  # any room left over goes below the plane, not above
+        showgrid=False,
     )
     arrays = surface_arrays(surface, data, discretize=discretize)
     return fig, {**arrays, **bend_arrays(bends_by_layer, first_bend)}

@@ -96,8 +96,8 @@ def neuron_thumbnails_figure(
         tr = bend_traces([_unit_segments(bends, layer, j)])[0]
         tr.update(line={"color": "#222222", "width": 1, "dash": "solid"}, showlegend=False)
         fig.add_trace(tr, row=layer + 1, col=j + 1)
-    fig.update_xaxes(showticklabels=False, range=[float(xs[0]), float(xs[-1])])
-    fig.update_yaxes(showticklabels=False, range=[float(ys[0]), float(ys[-1])])
+    fig.update_xaxes(showticklabels=False, ticks="", range=[float(xs[0]), float(xs[-1])])
+    fig.update_yaxes(showticklabels=False, ticks="", range=[float(ys[0]), float(ys[-1])])
     fig.update_annotations(font_size=10)
     for layer, j in units:
         if dead is not None and bool(dead[layer][j]):
@@ -114,11 +114,11 @@ def neuron_thumbnails_figure(
                 hovertext="off at every training point: no gradient reaches it",
             )
     fig.update_layout(
-        height=60 + height_per_row * rows,
-        margin={"l": 10, "r": 30, "t": 60, "b": 10},
+        height=75 + height_per_row * rows,
+        margin={"l": 10, "r": 30, "t": 75, "b": 10},
         title={
             "text": "What each hidden unit computes<br><sup>orange: negative, white: zero, "
-            "blue: positive; line: the unit's bend; dead: off at every training point</sup>",
+            "blue: positive; line: its bend<br>dead: off at every training point</sup>",
             "x": 0.01,
             "font": {"size": 14},
         },
