@@ -7,8 +7,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from playground.figures.style import DEAD_COLOUR, DIVERGING, LiveArray
+from playground.figures.style import DEAD_COLOUR, DIVERGING, MODEBAR_REMOVE, LiveArray
 from playground.figures.traces import bend_traces, polylines_xy
+
+TOOLBAR_PX = 30  # the height of Plotly's toolbar row at the top of a figure
 
 
 def scaled_unit(a: np.ndarray) -> np.ndarray:
@@ -113,17 +115,24 @@ def neuron_thumbnails_figure(
                 bgcolor=DEAD_COLOUR,
                 hovertext="off at every training point: no gradient reaches it",
             )
+    height = 100 + height_per_row * rows
     fig.update_layout(
-        height=75 + height_per_row * rows,
-        margin={"l": 10, "r": 30, "t": 75, "b": 10},
+        height=height,
+        margin={"l": 10, "r": 30, "t": 100, "b": 10},
         title={
             "text": "What each hidden unit computes<br><sup>orange: negative, white: zero, "
             "blue: positive; line: its bend<br>dead: off at every training point</sup>",
             "x": 0.01,
+            # Below the row the toolbar takes on hover, so it never covers the title.
+            # (Plotly sets a title's first baseline at y: a line's height lower.)
+            "y": 1 - (TOOLBAR_PX + 16) / height,
+            "yref": "container",
+            "yanchor": "top",
             "font": {"size": 14},
         },
         showlegend=False,
         plot_bgcolor="white",
         uirevision="keep",
+        modebar={"remove": MODEBAR_REMOVE},
     )
     return fig, arrays
