@@ -74,7 +74,7 @@ def test_any_query_gives_a_valid_config(params):
 
 
 def test_strict_validation_refuses_out_of_range():
-    with pytest.raises(PlaygroundError, match="Learning rate must lie between 1e-5 and 10"):
+    with pytest.raises(PlaygroundError, match="Learning rate must lie between 1e-5 and 10; 100"):
         validate(RunConfig(learning_rate=100.0), strict=True)
     with pytest.raises(PlaygroundError, match="Activation"):
         validate(RunConfig(activation="swish"), strict=True)

@@ -55,6 +55,7 @@ def test_page_renders_with_readouts_and_plots():
     assert metric(at, "Epoch") == "0"
     assert metric(at, "Parameters") == "105"
     assert {"Play", "Step", "Reset", "Regenerate"} <= {b.label for b in at.button}
+    assert not button(at, "Play").proto.help  # a tooltip would cover the text above it
     run = at.session_state["run"]
     assert run.cfg.problem == "xor" and run.cfg.hidden == (8, 8)
 

@@ -317,6 +317,11 @@ def validate(cfg: RunConfig, *, strict: bool = False) -> tuple[RunConfig, list[s
             raise PlaygroundError(f"{f.label}: choose from {', '.join(f.choices)}")
         new, notice = clamp_field(name, value)
         if notice:
+            if strict and f.kind in ("int", "float"):
+                raise PlaygroundError(
+                    f"{f.label} must lie between {number_text(f.lo)} and {number_text(f.hi)}; "
+                    f"{number_text(value)} is out of range"
+                )
             if strict:
                 raise PlaygroundError(notice)
             notices.append(notice)

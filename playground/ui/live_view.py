@@ -82,7 +82,7 @@ def fmt(v: float) -> str:
     """Short enough for a metric tile: 0.123, 0.0123, 1.2e-4, -2.9e14."""
     if not np.isfinite(v):
         return "—"
-    if v == 0 or 0.01 <= abs(v) < 1e4:
+    if v == 0 or 0.01 <= abs(v) < 1000:
         return f"{v:.3g}"
     mantissa, exp = f"{v:.1e}".split("e")
     return f"{mantissa}e{int(exp)}"
