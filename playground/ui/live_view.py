@@ -34,6 +34,12 @@ from playground.live.snapshots import Snapshot
 from playground.ui.live_plot import CompactArray, LiveFrame, encode_live, live_plot
 
 GRID_N = 64  # output grid drawn under the points: 4 KB a picture
+# On a phone the tiles' numbers are set smaller, so the readouts take two rows and the
+# plot starts within the first screen.
+PHONE_READOUTS_CSS = """<style>@media (max-width: 640px) {
+  [data-testid="stMetricValue"] { font-size: 1.5rem; }
+  [data-testid="stMetric"] { min-height: 0; }
+}</style>"""
 R2_HELP = (
     "1 is a perfect fit, 0 is no better than always guessing the mean; a fit worse than "
     "that goes below 0 (the chart draws anything below -1 at -1)."
@@ -123,6 +129,7 @@ def readouts(run: LiveRun) -> None:
         (f"Test {label}", fmt_metric(m.test_metric, metric), R2_HELP if metric == "r2" else None),
         ("Parameters", fmt_count(param_count(sizes)), None),
     ]
+    st.html(PHONE_READOUTS_CSS)
     with st.container(horizontal=True, gap="medium"):
         for name, value, help_text in tiles:
             st.metric(name, value, help=help_text, width="content")
