@@ -76,7 +76,9 @@ def region_controls(widths) -> tuple[str, tuple | None, tuple]:
         format_func=COLOUR_LABELS.get,
         key="br_colour",
         horizontal=True,
-        help="Each region its own colour, or how steep the output is there (|∇ out|).",
+        help="Each region its own colour, or how steep the network's raw output is there: "
+        "for classes the logit, before the sigmoid or softmax, which can be far steeper "
+        "than a probability.",
     )
     unit = c2.selectbox(
         "Highlight a unit's bend",

@@ -102,6 +102,15 @@ def section_forward(labels) -> None:
     st.metric("Mean loss L", f"{fw.loss:.4f}")
 
 
+ZERO_ROW_WORDS = {
+    "relu": "Example {example}'s row of ∂L/∂Z is all zeros because every ReLU was off for "
+    "it (Z ≤ 0): it sends nothing back to W₁.",
+    "confident": "Example {example}'s row shows zeros for another reason: the network "
+    "already gives its class a probability of {probability:.6f}, so P − Y, and every "
+    "gradient it sends back, is tiny (at most {largest:.1e}).",
+}
+
+
 def section_backward(labels) -> None:
     fw, bw = traces(labels)
     n = len(fw.labels)
@@ -140,8 +149,7 @@ def section_backward(labels) -> None:
     st.subheader("ReLU block: H = max(Z, 0)")
     st.markdown(
         "A ReLU's derivative is 1 where its input was positive and 0 where it was not: it "
-        "either passes the gradient through unchanged or blocks it. Example 2's row is all "
-        "zeros, so it sends nothing back to W₁."
+        "either passes the gradient through unchanged or blocks it."
     )
     latex(r"\mathrm{ReLU}'(Z) = [Z > 0]", bw.relu_slope, 0)
     latex(
@@ -149,6 +157,8 @@ def section_backward(labels) -> None:
         bw.d_z,
         4,
     )
+    for row in backprop.zero_gradient_rows(fw, bw, digits=4):
+        st.markdown(f"- {ZERO_ROW_WORDS[row.reason].format(**row._asdict())}")
     st.subheader("Hidden layer: Z = X W₁ + b₁")
     st.markdown("The same rule as the output layer, with X in place of H.")
     latex(r"\frac{\partial L}{\partial W_1} = X^\top \frac{\partial L}{\partial Z}", bw.d_w1, 4)
@@ -230,7 +240,8 @@ def section_cost(labels) -> None:
         "For each layer the forward pass does one matrix product. The backward pass does "
         "two: one for the weights' gradient and one to hand the gradient to the layer "
         "below (the first layer skips the second). So we expect the backward pass to cost "
-        "about twice the forward pass, and both together about three times. Here we let "
+        "about twice the forward pass, and both together about three times (the ratios "
+        "and bars below). Here we let "
         "XLA compile the loss alone, and the loss with its gradient, and read its own "
         "count of floating-point operations and bytes moved."
     )
@@ -254,10 +265,15 @@ def section_cost(labels) -> None:
 
 
 def show_cost(report, key: str) -> None:
+    """Forward + backward over forward, in flops and in bytes: what the bars show."""
     m1, m2 = st.columns(2)
-    m1.metric("Backward ÷ forward, flops", f"{report.backward_flop_ratio:.2f}")
+    m1.metric(
+        "Forward + backward ÷ forward, flops",
+        f"{report.flop_ratio:.2f}",
+        help=f"The backward pass alone: {report.backward_flop_ratio:.2f} × the forward pass.",
+    )
     m2.metric(
-        "Both ÷ forward, bytes",
+        "Forward + backward ÷ forward, bytes",
         f"{report.bytes_ratio:.2f}",
         help="Bytes read and written by forward + backward, over the forward pass alone.",
     )

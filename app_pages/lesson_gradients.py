@@ -167,12 +167,19 @@ def section_training(run, steps: int, lr: float) -> None:
     m = st.columns(3)
     m[0].metric("Test accuracy before", f"{run.accuracy_before:.3f}")
     m[1].metric("Test accuracy after", f"{run.accuracy_after:.3f}")
-    m[2].metric("Steps taken", f"{run.steps}")
+    m[2].metric(
+        "Steps kept",
+        f"{run.steps}",
+        help="Steps whose update was kept; after a blow-up, the weights go back to the last "
+        "ones whose loss was a finite number.",
+    )
     if run.diverged_at >= 0:
+        kept = "none of them" if run.steps == 0 else f"the first {run.steps}"
         st.warning(
             f"Training blew up at step {run.diverged_at + 1}: the loss or the weights were no "
-            "longer finite numbers, so that step was undone and training stopped at the last "
-            "good weights. The gradients are far too large for this learning rate."
+            f'longer finite numbers. Training stopped and kept {kept} (so "Steps kept" '
+            f"reads {run.steps}): the weights after them were the last with a finite loss. "
+            "The gradients are far too large for this learning rate."
         )
     left, right = st.columns(2)
     with left:

@@ -53,6 +53,9 @@ def relu_bends(width: int):
     return linear_lesson.relu_bends(search.fits[search.widths.index(width)])
 
 
+MAX_INPUTS, MAX_OUTPUTS = 100_000, 1000  # what the parameter count takes
+
+
 def metric_label(fit) -> str:
     return "test R²" if fit.task == "regression" else "test accuracy"
 
@@ -175,9 +178,20 @@ def section_cheap(problem: str) -> None:
         f"{mnist} parameters."
     )
     a, b, c = st.columns(3)
-    n = a.number_input("Inputs N", 1, 100_000, linear_lesson.MNIST_INPUTS, key="count_inputs")
-    k = b.number_input("Outputs K", 1, 1000, linear_lesson.MNIST_CLASSES, key="count_outputs")
-    c.metric("Parameters (N + 1)·K", f"{linear_lesson.linear_param_count(n, k):,}")
+    # No upper bound on the boxes: out of range, the count says why instead of the box
+    # silently keeping its old value (and the count an old number).
+    n = a.number_input("Inputs N", 1, None, linear_lesson.MNIST_INPUTS, key="count_inputs")
+    k = b.number_input("Outputs K", 1, None, linear_lesson.MNIST_CLASSES, key="count_outputs")
+    too_big = [
+        f"{name} can be at most {top:,}"
+        for name, value, top in (("N", n, MAX_INPUTS), ("K", k, MAX_OUTPUTS))
+        if value > top
+    ]
+    if too_big:
+        c.metric("Parameters (N + 1)·K", "—")
+        c.caption(" and ".join(too_big) + " here.")
+    else:
+        c.metric("Parameters (N + 1)·K", f"{linear_lesson.linear_param_count(n, k):,}")
     st.markdown(
         "They are also stable: the slope of a linear model is the same everywhere, so a "
         "small nudge to the input can only move the output by a small, fixed amount, and "
@@ -190,8 +204,21 @@ def section_cheap(problem: str) -> None:
         lf.slope_figure(x1, {"linear model": s_lin, "ReLU network": s_mlp}, x2), key="slopes"
     )
     m1, m2 = st.columns(2)
-    m1.metric("Linear model: spread of its slope over the plane", f"{range_lin:.3g}")
-    m2.metric("ReLU network: spread of its slope over the plane", f"{range_mlp:.3g}")
+    spread_help = (
+        "Over the whole plane, not just the line above: the largest minus the smallest "
+        "slope, ∂ output/∂x₁ or ∂ output/∂x₂, on a 41 × 41 grid. One line crosses few of "
+        "the network's pieces, so the chart can stay within a smaller range."
+    )
+    m1.metric(
+        "Linear model: spread of its slope over the plane", f"{range_lin:.3g}", help=spread_help
+    )
+    m2.metric(
+        "ReLU network: spread of its slope over the plane", f"{range_mlp:.3g}", help=spread_help
+    )
+    st.caption(
+        "The spread counts both directions over the whole plane; the chart shows "
+        "∂ output/∂x₁ along one line only."
+    )
 
 
 def section_feature() -> None:

@@ -17,9 +17,8 @@ FRAME_SECONDS = 0.25
 def page() -> None:
     st.title("Playground")
     st.caption(
-        "Pick a problem and a network, press Play, and watch every ReLU bend the plane. "
-        "Hover over any plot to read its values (the boundary's once paused); click legend "
-        "entries to hide lines."
+        "Pick a problem and a network (sidebar), press Play, and watch every ReLU bend "
+        "the plane. Hover over a plot to read its values; click legend entries to hide lines."
     )
     cfg = run_state.sidebar_config()
     view = run_state.view_section()
@@ -30,10 +29,8 @@ def page() -> None:
         "Show each unit", value=True, help="Small pictures of every hidden unit (small nets)."
     )
     run = run_state.sync_run(cfg)
-    playing = run_state.play_controls(
-        "Share this setup: copy the address bar. Learning rate, regularisation, dropout, "
-        "batch size and optimizer change the running network; the other settings start anew."
-    )
+    data_panel.apply_model_upload(run)  # before drawing: a loaded model shows at once
+    playing = run_state.play_controls()
     bg = run_state.trainer()
     streams = run_state.streaming()
     bends = live_view.bend_layers_shown(run, show_bends) > 0
@@ -45,8 +42,8 @@ def page() -> None:
     def live() -> None:
         spec = None
         if streams:
-            _, view = live_view.boundary_figure(run, show_bends=show_bends)
-            spec = run_state.stream_training(run, view, bends=bends)
+            _, drawn = live_view.boundary_figure(run, show_bends=show_bends)
+            spec = run_state.stream_training(run, drawn, bends=bends)
         else:
             run_state.train_in_background(run, snapshot_grid=live_view.GRID_N, snapshot_bends=bends)
         with bg.reading():
@@ -73,6 +70,12 @@ def page() -> None:
     live()
     with bg.reading():
         data_panel.downloads(run)
+    st.caption(
+        "Share this setup: copy the address bar. Learning rate, regularisation, dropout, "
+        "batch size, optimizer and speed change the running network; the other settings "
+        "start anew."
+    )
+    with bg.reading():
         teacher.teacher_panel(run)
     code_panel.code_panel(run)
 

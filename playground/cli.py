@@ -9,28 +9,30 @@ import sys
 import time
 from pathlib import Path
 
-from playground.core.config import FIELDS, FORMULA_PROBLEM, UPLOAD_PROBLEM, RunConfig, parse_field
+from playground.core.config import (
+    ALIASES,
+    FIELDS,
+    FORMULA_PROBLEM,
+    UPLOAD_PROBLEM,
+    RunConfig,
+    parse_field,
+)
 from playground.core.errors import PlaygroundError
 
-# CLI flag -> config field, for the flags that are plain fields.
+# CLI flag -> config field: the field's own name, or the shorter name links accept too.
 FLAG_FIELDS = {
-    "problem": "problem",
-    "activation": "activation",
-    "features": "features",
-    "classes": "classes",
-    "seed": "seed",
-    "lr": "learning_rate",
-    "optimizer": "optimizer",
-    "batch_size": "batch_size",
-    "init": "init",
-    "sigma": "init_sigma",
-    "reg": "reg",
-    "reg_rate": "reg_rate",
-    "dropout": "dropout",
-    "noise": "noise",
-    "points": "n_points",
-    "train_ratio": "train_ratio",
+    **{
+        name: name
+        for name in (
+            *("problem", "activation", "features", "classes", "seed", "optimizer"),
+            *("batch_size", "init", "reg", "reg_rate", "dropout", "noise", "train_ratio"),
+        )
+    },
+    **ALIASES,
 }
+# Enough steps for every problem to learn at the defaults with a net big enough for it
+# (4 spiral arms at 32x3 need ~5,000 at batch 10; README, "Defaults").
+DEFAULT_STEPS = 5000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
         t.add_argument("--" + flag.replace("_", "-"), dest=flag, help=FIELDS[name].help)
     t.add_argument("--width", default="8", help="units in every hidden layer")
     t.add_argument("--depth", default="2", help="hidden layers; 0 is the linear model")
-    t.add_argument("--steps", type=int, default=2000, help="optimizer steps")
+    t.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="optimizer steps")
     t.add_argument("--formula", help="learn a formula in x1, x2 instead of a problem")
     t.add_argument("--data", help="learn the points of a CSV file (x1, x2, label)")
     t.add_argument("--save", help="write the trained model to this .npz file")

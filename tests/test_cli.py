@@ -54,9 +54,9 @@ def test_train_prints_one_json_object_and_saves(tmp_path):
     [
         (["--width", "0"], "--width"),
         (["--depth", "99"], "--depth"),
-        (["--lr", "-1"], "learning_rate"),
-        (["--problem", "nope"], "problem"),
-        (["--activation", "swish"], "activation"),
+        (["--lr", "-1"], "Learning rate must lie between 1e-5 and 10; -1 is out of range"),
+        (["--problem", "nope"], "Problem: 'nope' is not one of xor, circle"),
+        (["--activation", "swish"], "Activation: 'swish' is not one of relu"),
         (["--steps", "lots"], "invalid int"),
     ],
 )

@@ -57,8 +57,12 @@ def test_hostile_query_params_become_notices():
     assert cfg.learning_rate == 10.0 and cfg.seed == 0 and cfg.noise == DEFAULT.noise
     assert cfg.features == DEFAULT.features and cfg.formula == DEFAULT.formula
     joined = " ".join(notices)
-    for word in ("problem", "learning_rate", "noise", "seed", "features", "show_test", "formula"):
+    for word in ("Problem", "Learning rate", "Noise", "Seed", "Input features", "Show test data"):
         assert word in joined
+    assert "Formula: 10,000 characters is too long (at most 500)" in joined
+    # Plain words and readable numbers: no field names, no 2.14748e+09.
+    assert "learning_rate" not in joined and "show_test" not in joined
+    assert "Changed: Seed must lie between 0 and 2,147,483,647: -5 became 0" in notices
 
 
 @settings(max_examples=200, deadline=None)
@@ -70,10 +74,33 @@ def test_any_query_gives_a_valid_config(params):
 
 
 def test_strict_validation_refuses_out_of_range():
-    with pytest.raises(PlaygroundError, match="learning_rate"):
+    with pytest.raises(PlaygroundError, match="Learning rate must lie between 1e-5 and 10; 100"):
         validate(RunConfig(learning_rate=100.0), strict=True)
-    with pytest.raises(PlaygroundError, match="activation"):
+    with pytest.raises(PlaygroundError, match="Activation"):
         validate(RunConfig(activation="swish"), strict=True)
+
+
+def test_links_take_the_command_lines_names_and_say_what_they_changed():
+    """points=, lr=, sigma=, width= and depth= are what people type after using the CLI:
+    they apply (with a note when out of range) instead of vanishing without a word."""
+    cfg, notices = from_query({"points": "99999999", "lr": "0.003", "width": "32", "depth": "3"})
+    assert cfg.n_points == 20_000 and cfg.learning_rate == 0.003 and cfg.hidden == (32, 32, 32)
+    assert notices == ["Changed: Points must lie between 20 and 20,000: 99,999,999 became 20,000"]
+    cfg, notices = from_query({"depth": "40", "hidden": "4"})
+    assert cfg.hidden == (4,) and notices == []  # an exact hidden list wins
+    cfg, notices = from_query({"depth": "40"})
+    assert cfg.hidden == (8,) * 8 and "depth must lie between 0 and 8" in notices[0]
+    cfg, notices = from_query({"width": "many"})
+    assert cfg.hidden == DEFAULT.hidden and "not whole numbers" in notices[0]
+
+
+def test_every_field_has_a_label_and_numbers_read_plainly():
+    from playground.core.config import number_text
+
+    assert all(f.label and "_" not in f.label for f in FIELDS.values())
+    assert [number_text(v) for v in (2**31 - 1, 1e-5, 0.3, 1e308, 20.0)] == [
+        "2,147,483,647", "1e-5", "0.3", "1e308", "20",
+    ]  # fmt: skip
 
 
 # -- a teacher's link ------------------------------------------------------------------

@@ -84,9 +84,10 @@ def test_linear_page_shows_the_cores_numbers(linear_page):
     assert float(metric(at, "Stack vs one matrix: largest gap")) < 1e-5
     assert metric(at, "Linear, plus x₁·x₂: test accuracy") == "1.000"
     urls = links(at)
-    assert all(u.startswith("/playground?") for u in urls)
-    assert f"/playground?hidden={search.solved_by}" in urls
-    assert "/playground?features=x1%2Cx2%2Cx1x2&hidden=" in urls
+    # The Playground is the app's default page: st.navigation serves it at the root.
+    assert len(urls) == 6 and all(u.startswith("/?") for u in urls)
+    assert f"/?hidden={search.solved_by}" in urls
+    assert "/?features=x1%2Cx2%2Cx1x2&hidden=" in urls
     assert_axes_labelled(figures(at))
 
 
@@ -106,7 +107,20 @@ def test_linear_page_controls_change_the_numbers(linear_page):
     assert metric(at, "Parameters: stack → one matrix") == f"{c.fit.n_params} → 3"
     assert metric(at, "Stack: test accuracy") == f"{c.fit.metric:.3f}"
     # two layers of 8 is the Playground's default width, so the link leaves it out
-    assert "/playground?problem=moons&activation=linear" in links(at)
+    assert "/?problem=moons&activation=linear" in links(at)
+
+
+def test_linear_page_says_why_a_count_is_missing(linear_page):
+    at = linear_page
+    at.number_input(key="count_inputs").set_value(200_000).run()
+    no_exceptions(at)
+    assert metric(at, "Parameters (N + 1)·K") == "—"
+    assert any("N can be at most 100,000 here" in c.value for c in at.caption)
+    at.number_input(key="count_inputs").set_value(4).run()
+    outputs = at.number_input(key="count_outputs").value
+    assert metric(at, "Parameters (N + 1)·K") == f"{5 * outputs:,}"
+    spread = next(m for m in at.metric if m.label.startswith("ReLU network: spread"))
+    assert "whole plane" in spread.help and "∂ output/∂x₂" in spread.help
 
 
 # ---------------------------------------------------------------------------------------
@@ -154,16 +168,19 @@ def test_backprop_page_shows_the_quiz_logits_and_checked_gradients(backprop_page
     )
     assert metric(at, "Minibatch loss before") == f"{step.loss_before:.4f}"
     assert metric(at, "Minibatch loss after one step") == f"{step.loss_after:.4f}"
-    ratios = metrics(at, "Backward ÷ forward, flops")
+    # Both ratios are forward + backward over forward, as the bars beside them.
+    ratios = metrics(at, "Forward + backward ÷ forward, flops")
     assert ratios == [
-        f"{backprop.quiz_cost(backprop.QUIZ_LABELS).backward_flop_ratio:.2f}",
-        f"{backprop.toy_cost(64, 4, 256).backward_flop_ratio:.2f}",
+        f"{backprop.quiz_cost(backprop.QUIZ_LABELS).flop_ratio:.2f}",
+        f"{backprop.toy_cost(64, 4, 256).flop_ratio:.2f}",
     ]
-    assert 1.7 < float(ratios[1]) < 2.3
-    assert links(at) == [
-        "/playground?features=x1%2Cx2%2Cx1sq%2Cx2sq&hidden=3&optimizer=sgd"
-        "&learning_rate=0.01&batch_size=2"
-    ]
+    assert 2.7 < float(ratios[1]) < 3.3
+    assert len(metrics(at, "Forward + backward ÷ forward, bytes")) == 2
+    # 0.01 is the Playground's default learning rate: the link leaves it out.
+    assert links(at) == ["/?features=x1%2Cx2%2Cx1sq%2Cx2sq&hidden=3&optimizer=sgd&batch_size=2"]
+    words = " ".join(m.value for m in at.markdown)
+    assert "Example 2's row of ∂L/∂Z is all zeros because every ReLU was off" in words
+    assert "Example 3's row shows zeros for another reason" in words
     assert_axes_labelled(figures(at))
 
 
@@ -185,8 +202,8 @@ def test_backprop_page_controls_change_the_numbers(backprop_page):
     at.select_slider(key="cost_width").set_value(16).run()
     at.slider(key="cost_depth").set_value(2).run()
     no_exceptions(at)
-    shown = metrics(at, "Backward ÷ forward, flops")[1]
-    assert shown == f"{backprop.toy_cost(16, 2, 256).backward_flop_ratio:.2f}"
+    shown = metrics(at, "Forward + backward ÷ forward, flops")[1]
+    assert shown == f"{backprop.toy_cost(16, 2, 256).flop_ratio:.2f}"
     at.multiselect(key="sgd_batch").set_value([]).run()
     no_exceptions(at)
     assert any("at least one example" in w.value for w in at.warning)
@@ -211,7 +228,7 @@ def test_gradients_page_shows_vanishing_gradients_by_default(gradients_page):
     shown = metric(at, "First ÷ last layer")
     assert shown == f"{depth_lesson.first_to_last(run.at_init.grad_rms):.1e}"
     assert float(shown) < 1e-6
-    assert metric(at, "Steps taken") == "128"
+    assert metric(at, "Steps kept") == "128"
     figs = figures(at)
     assert_axes_labelled(figs)
     grads = next(f for f in figs if f["layout"]["title"]["text"].startswith("Gradient size per"))
@@ -230,7 +247,9 @@ def test_gradients_page_presets_and_controls(gradients_page):
     assert at.selectbox(key="depth_init").value == "normal"
     assert float(metric(at, "Largest gradient RMS")) > 1e5
     assert any("Exploding" in m.value for m in at.markdown)
-    assert at.warning  # SGD blew up on the first steps
+    # SGD blew up on the first steps; the warning and "Steps kept" tell the same story.
+    kept = metric(at, "Steps kept")
+    assert f'so "Steps kept" reads {kept}' in at.warning[0].value
     at.selectbox(key="depth_preset").set_value("relu_he").run()
     shown = float(metric(at, "Hidden max ÷ min"))
     assert shown < 10

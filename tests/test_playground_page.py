@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from playground.core.config import RunConfig
 from playground.core.modelfile import SavedModel, save_model
 from playground.userdata.points_csv import points_to_csv
 
@@ -54,6 +55,7 @@ def test_page_renders_with_readouts_and_plots():
     assert metric(at, "Epoch") == "0"
     assert metric(at, "Parameters") == "105"
     assert {"Play", "Step", "Reset", "Regenerate"} <= {b.label for b in at.button}
+    assert not button(at, "Play").proto.help  # a tooltip would cover the text above it
     run = at.session_state["run"]
     assert run.cfg.problem == "xor" and run.cfg.hidden == (8, 8)
 
@@ -117,7 +119,10 @@ def test_learning_rate_applies_live_but_problem_change_resets():
     assert run.cfg.learning_rate == 0.1 and metric(at, "Epoch") == "1"
     at.selectbox(key="cfg_problem").set_value("gauss").run()
     assert metric(at, "Epoch") == "0"
-    assert any("new run" in t.value for t in at.toast)
+    assert [t.value for t in at.toast] == ["Problem changed: a new network starts from epoch 0."]
+    at.slider(key="cfg_depth").set_value(3).run()
+    last = at.toast[-1].value
+    assert last == "Hidden layers changed: a new network starts from epoch 0."
 
 
 def test_share_link_round_trips():
@@ -136,8 +141,19 @@ def test_hostile_share_link_gives_notices_not_errors():
     at = app(problem="<img src=x onerror=alert(1)>", hidden="9" * 400, noise="inf", seed="-1")
     no_exceptions(at)
     warnings = " ".join(w.value for w in at.warning)
-    assert "problem" in warnings and "noise" in warnings and "seed" in warnings
+    assert "Problem" in warnings and "Noise" in warnings and "Seed" in warnings
+    assert "2,147,483,647" in warnings and "e+09" not in warnings  # numbers people read
     assert at.session_state["run"].cfg.problem == "xor"
+
+
+def test_a_link_with_the_command_lines_names_applies_them_with_a_note():
+    at = app(points="99999999", lr="0.003")
+    no_exceptions(at)
+    cfg = at.session_state["run"].cfg
+    assert cfg.n_points == 20_000 and cfg.learning_rate == 0.003
+    assert [w.value for w in at.warning] == [
+        "Share link: Changed: Points must lie between 20 and 20,000: 99,999,999 became 20,000"
+    ]
 
 
 def test_divergence_pauses_with_a_plain_message():
@@ -282,6 +298,168 @@ def test_a_wide_net_says_why_its_bends_are_not_drawn():
     assert metric(at, "Epoch") == "1"
     notes = " ".join(c.value for c in at.caption)
     assert "Bends are not drawn: the network cuts the plane into more than" in notes
+
+
+# -- the first five minutes (issue 10) ------------------------------------------------
+def pause(at: AppTest) -> None:
+    """Pause if still playing (training may have stopped by itself)."""
+    if "Pause" in {b.label for b in at.button}:
+        button(at, "Pause").click().run()
+
+
+def info_texts(at: AppTest) -> str:
+    return " ".join(i.value for i in at.info)
+
+
+def test_a_loaded_model_shows_its_own_network_at_once():
+    """Circle trained 125 steps, loaded while the page shows XOR: the readouts and the
+    boundary are the file's network in the same rerun, the step count is the file's, and
+    the page says the file was trained on another problem (with a way to switch)."""
+    from playground.core.modelfile import load_model
+    from playground.figures.readouts import fmt
+    from playground.live.live_run import LiveRun
+    from playground.ui.live_plot import decode_array
+    from playground.ui.live_view import GRID_N
+
+    source = LiveRun(RunConfig(problem="circle", noise=0.2, speed="fast"))
+    source.train_steps(125)
+    data = save_model(source.saved_model())
+    at = app()
+    at.file_uploader(key="model_upload").set_value(("circle.npz", data, "x/y")).run()
+    no_exceptions(at)
+    reference = LiveRun(RunConfig())  # the page's XOR points, the file's weights
+    reference.load(load_model(data))
+    assert metric(at, "Step") == "125" and metric(at, "Epoch") == f"{125 // 25}"
+    assert metric(at, "Test loss") == fmt(reference.metrics.test_loss)
+    z = decode_array(_boundary_data(at)["arrays"]["0.z"])
+    want = reference.output_grid(GRID_N)[2]
+    assert np.abs(z - want).max() < 1 / 250  # the 8-bit picture of the loaded network
+    assert any("Loaded circle.npz at step 125" in s.value for s in at.success)
+    mismatch = " ".join(w.value for w in at.warning)
+    assert "trained on Circle" in mismatch and "shows XOR" in mismatch
+    button(at, "Use the file's problem (Circle) and network (layers [8, 8], relu)").click().run()
+    no_exceptions(at)
+    run = at.session_state["run"]
+    assert run.cfg.problem == "circle" and run.step == 125
+    on_circle = LiveRun(RunConfig(problem="circle"))  # the page's circle: its noise is 0
+    on_circle.load(load_model(data))
+    assert metric(at, "Test loss") == fmt(on_circle.metrics.test_loss)
+    assert not at.warning
+
+
+def test_a_dead_network_stops_with_plain_words_and_marked_units():
+    from tests.test_live_stops import dead_net
+
+    at = app(hidden="4,3")
+    saved = SavedModel(dead_net(), "relu", meta={"step": 0, "problem": "xor"})
+    at.file_uploader(key="model_upload").set_value(("dead.npz", save_model(saved), "x/y")).run()
+    button(at, "Play").click().run()
+    rerun_until(at, lambda a: not a.session_state["playing"])
+    no_exceptions(at)
+    errors = " ".join(e.value for e in at.error)
+    assert (
+        "all 3 units of layer 2 are off for every training point" in errors
+        and "the network cannot learn any more" in errors
+        and "Lower the learning rate and press Reset" in errors
+    )
+    thumbs = at.session_state["_figures"]["thumbs"][1]
+    marks = [a for a in thumbs["layout"]["annotations"] if a["text"] == "dead"]
+    assert len(marks) == 3  # the three units of layer 2
+    assert "Play" in {b.label for b in at.button}
+    button(at, "Reset").click().run()
+    assert not at.session_state["run"].halted and not at.error
+
+
+def test_after_a_divergence_play_goes_on_from_weights_worth_having():
+    at = app(problem="product", optimizer="sgd", learning_rate="10", speed="fast")
+    button(at, "Play").click().run()
+    rerun_until(at, lambda a: not a.session_state["playing"])
+    message = " ".join(e.value for e in at.error)
+    assert at.session_state["run"].diverged and "Reset" in message and "go on from" in message
+    at.select_slider(key="cfg_learning_rate").set_value(0.01).run()
+    button(at, "Play").click().run()
+    rerun_until(at, lambda a: float(metric(a, "Test R²")) > 0.5)
+    button(at, "Pause").click().run()
+    no_exceptions(at)
+    assert float(metric(at, "Test R²")) > 0.5 and not at.session_state["run"].diverged
+
+
+def test_the_first_play_of_a_new_shape_says_it_compiles():
+    at = app(hidden="7,5", batch_size="13", optimizer="momentum")
+    button(at, "Play").click().run()
+    assert "Compiling the network (first time only)" in info_texts(at)
+    rerun_until(at, lambda a: steps(a) > 0)
+    at.run()
+    assert "Compiling" not in info_texts(at)
+    pause(at)
+
+
+def test_speed_and_the_early_stop():
+    at = app(problem="gauss")
+    assert at.session_state["run"].cfg.speed == "normal"
+    assert at.selectbox(key="cfg_speed").options == [
+        "Slow: 3 epochs a second", "Normal: 30 epochs a second", "As fast as possible",
+    ]  # fmt: skip
+    at.selectbox(key="cfg_speed").set_value("fast").run()
+    at.toggle(key="cfg_early_stop").set_value(True).run()
+    assert at.session_state["run"].cfg.speed == "fast" and at.query_params["speed"] == "fast"
+    button(at, "Play").click().run()
+    rerun_until(at, lambda a: not a.session_state["playing"])
+    no_exceptions(at)
+    assert "Paused: the test loss" in info_texts(at) and "Press Play to train on" in info_texts(at)
+    stopped = steps(at)
+    button(at, "Play").click().run()  # goes on for another while
+    rerun_until(at, lambda a: steps(a) > stopped)
+    assert steps(at) > stopped
+    pause(at)
+
+
+def test_choosing_your_csv_file_asks_for_it_without_errors():
+    from playground.ui.data_panel import upload_limit_text
+
+    at = app()
+    at.selectbox(key="cfg_problem").set_value("upload").run()
+    no_exceptions(at)
+    assert not at.error  # nothing went wrong: there is no file yet
+    assert "Upload a CSV file in the sidebar" in info_texts(at)
+    keys = [getattr(el, "key", None) for el in at.sidebar]
+    assert keys.index("csv_upload") == keys.index("cfg_problem") + 1  # right under Problem
+    assert "cfg_n_points" not in keys and "cfg_noise" not in keys  # they do not apply
+    label = next(u for u in at.sidebar.get("file_uploader") if u.proto.id.endswith("csv_upload"))
+    label = label.proto.label
+    assert "up to 5.0 MB and 20,000 rows" in label and upload_limit_text() in label
+    at.file_uploader(key="csv_upload").set_value(("bad.csv", b"x1,x2,y\n1,2\n", "text/csv")).run()
+    no_exceptions(at)
+    assert [e.value for e in at.error] == [e.value for e in at.sidebar.error]  # one reason
+    assert "bad.csv: row 2 has 2 columns" in at.sidebar.error[0].value
+    assert at.session_state["run"].cfg.problem == "xor"
+
+
+def test_a_too_long_formula_is_refused_with_a_message():
+    at = app(problem="formula")
+    box = at.text_input(key="cfg_formula")
+    assert box.proto.max_chars >= 600  # the paste arrives whole ...
+    box.set_value("x1 + " * 120 + "x2").run()
+    no_exceptions(at)
+    assert any("the formula is too long (more than 500 characters)" in e.value for e in at.error)
+
+
+def test_history_csv_has_no_float32_noise_and_the_dataset_says_train_or_test():
+    from playground.ui.data_panel import dataset_csv
+
+    at = app()
+    run = at.session_state["run"]
+    run.train_steps(32)
+    text = run.history.to_csv().decode()
+    for line in text.splitlines()[1:]:
+        for cell in line.split(","):
+            v = np.float32(cell)
+            assert cell == str(v) or cell == str(int(v)), cell  # the shortest float32 text
+    csv = dataset_csv(run.data).decode().splitlines()
+    assert csv[0] == "x1,x2,label,split"
+    splits = [row.rsplit(",", 1)[1] for row in csv[1:]]
+    assert splits.count("train") == len(run.data.x_train)
+    assert splits.count("test") == len(run.data.x_test)
 
 
 # -- teacher links ---------------------------------------------------------------------

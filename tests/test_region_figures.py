@@ -112,7 +112,9 @@ def test_slope_colouring():
     assert z[cell(view, -0.5, 0.5)] == pytest.approx(4.0)
     assert z[cell(view, -0.5, -0.5)] == 0.0
     fig, arrays = region_fig.region_figure(view, colour_by="slope")
-    assert fig.data[0].colorbar.title.text == "slope |∇out|"
+    assert fig.data[0].colorbar.title.text == "slope of the output |∇ out|"
+    fig, _ = region_fig.region_figure(view, colour_by="slope", out_names=("logit",))
+    assert fig.data[0].colorbar.title.text == "slope of the logit |∇ logit|"
     assert arrays["0.z"].hi == pytest.approx(5.0)
 
 

@@ -111,13 +111,13 @@ def test_minibatches_cover_every_point_once_per_epoch():
 def test_learning_rate_and_penalty_change_live_but_data_change_resets():
     run = trained(100)
     weights = run.params_numpy()
-    notices = run.apply(run.cfg.replace(learning_rate=0.001, reg="l2", reg_rate=0.01))
-    assert notices == [] and run.step == 100
+    changed = run.apply(run.cfg.replace(learning_rate=0.001, reg="l2", reg_rate=0.01))
+    assert changed == [] and run.step == 100
     np.testing.assert_array_equal(run.params_numpy()[0][0], weights[0][0])
     run.train_steps(16)
     assert run.step == 116
-    notices = run.apply(run.cfg.replace(problem="circle"))
-    assert run.step == 0 and "problem" in notices[0] and "new run" in notices[0]
+    changed = run.apply(run.cfg.replace(problem="circle", hidden=(4,)))
+    assert run.step == 0 and changed == ["problem", "hidden"]
 
 
 def test_l2_penalty_shrinks_weights():
@@ -164,7 +164,7 @@ def test_history_stays_bounded():
 
 
 def test_time_budget_trains_and_stops():
-    run = LiveRun(RunConfig())
+    run = LiveRun(RunConfig(speed="fast"))
     run.train_for(0.3)
     first = run.step
     run.train_for(0.3)

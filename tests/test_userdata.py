@@ -653,3 +653,24 @@ def test_grammar_formulas_parse_and_evaluate_to_finite_arrays(text, n):
     assert np.isfinite(values).all()
     if formula.task == "binary":
         assert set(np.unique(values)) <= {0.0, 1.0}
+
+
+def test_the_dataset_export_with_its_split_column_reads_back():
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-5, 5, (40, 2)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int32)
+    test = np.arange(40) >= 25
+    text = points_to_csv(x, y, test=test)
+    lines = text.decode().splitlines()
+    assert lines[0] == "x1,x2,label,split" and lines[1].endswith(",train")
+    assert lines[-1].endswith(",test") and sum(line.endswith(",test") for line in lines) == 15
+    back = read_points_csv(text)
+    assert len(back.x) == 40 and back.task == "binary"
+    np.testing.assert_array_equal(back.y, y)
+    # A fourth column is only taken when its header says "split".
+    with pytest.raises(PlaygroundError, match="row 1 has 4 columns"):
+        read_points_csv(b"x1,x2,label,other\n" + b"1,2,0,a\n" * 12)
+    with pytest.raises(PlaygroundError, match="expected 4"):
+        read_points_csv(b"x1,x2,label,split\n" + b"1,2,0\n" * 12)
+    with pytest.raises(PlaygroundError, match="needs a header"):
+        points_to_csv(x, y, header=None, test=test)

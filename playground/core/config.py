@@ -19,11 +19,29 @@ from playground.core.model import ACTIVATIONS, INITS, MAX_DEPTH, MAX_WIDTH
 from playground.core.train import OPTIMIZERS
 
 REGULARIZERS = {"none": "None", "l1": "L1", "l2": "L2"}  # name -> label
+
+
+class Speed(NamedTuple):
+    label: str
+    epochs_per_s: float | None  # None: as fast as the machine trains
+
+
+# How fast Play trains. Small problems learn in well under a second flat out, faster
+# than anyone can watch; "normal" is about TensorFlow Playground's pace (one epoch a
+# picture at ~30 pictures a second).
+SPEEDS: dict[str, Speed] = {
+    "slow": Speed("Slow: 3 epochs a second", 3.0),
+    "normal": Speed("Normal: 30 epochs a second", 30.0),
+    "fast": Speed("As fast as possible", None),
+}
 FORMULA_PROBLEM = "formula"
 UPLOAD_PROBLEM = "upload"
 # Problems a learner brings, beside the registered ones (datasets.PROBLEMS).
 OWN_PROBLEM_LABELS = {FORMULA_PROBLEM: "Your formula", UPLOAD_PROBLEM: "Your CSV file"}
 MAX_TEXT = 500  # longest text a link may carry (formulas)
+# The optional early stop pauses when the test loss has not improved (by a little more
+# than noise: see live.run.plateaued) for this many epochs.
+PATIENCE_EPOCHS = 100
 
 
 @dataclass(frozen=True)
@@ -41,11 +59,15 @@ class RunConfig:
     init: str = "he"
     init_sigma: float = 1.0
     optimizer: str = "adam"
-    learning_rate: float = 0.03
+    # Adam at 0.01 learns every problem with a net big enough for it; 0.03 killed the
+    # 3- and 4-arm spirals at 32x3 (README, "Defaults").
+    learning_rate: float = 0.01
     batch_size: int = 10
     reg: str = "none"
     reg_rate: float = 0.001
     dropout: float = 0.0
+    speed: str = "normal"
+    early_stop: bool = False
     show_test: bool = False
     discretize: bool = False
 
@@ -60,6 +82,7 @@ class RunConfig:
 class Field(NamedTuple):
     kind: str  # choice | int | float | bool | ints | choices | text
     group: str  # data | model | training | view
+    label: str  # what people read: widget titles, notices
     help: str
     lo: float = 0
     hi: float = 0
@@ -70,46 +93,139 @@ class Field(NamedTuple):
 PROBLEM_CHOICES = (*PROBLEMS, FORMULA_PROBLEM, UPLOAD_PROBLEM)
 
 FIELDS: dict[str, Field] = {
-    "problem": Field("choice", "data", "Which toy problem to learn.", choices=PROBLEM_CHOICES),
-    "formula": Field(
-        "text", "data", "Target formula in x1, x2 (a comparison gives two classes).", hi=MAX_TEXT
+    "problem": Field(
+        "choice", "data", "Problem", "Which toy problem to learn.", choices=PROBLEM_CHOICES
     ),
-    "noise": Field("float", "data", "How much the points scatter (0 to 0.5).", 0.0, 0.5),
-    "n_points": Field("int", "data", "How many points, train and test together.", 20, MAX_POINTS),
-    "train_ratio": Field("float", "data", "Share of points used for training.", 0.1, 0.9),
-    "seed": Field("int", "data", "Random seed for the data and the first weights.", 0, 2**31 - 1),
-    "classes": Field("int", "data", "Number of spiral arms (classes).", 2, MAX_CLASSES),
+    "formula": Field(
+        "text",
+        "data",
+        "Formula",
+        "Target formula in x1, x2 (a comparison gives two classes).",
+        hi=MAX_TEXT,
+    ),
+    "noise": Field("float", "data", "Noise", "How much the points scatter (0 to 0.5).", 0.0, 0.5),
+    "n_points": Field(
+        "int", "data", "Points", "How many points, train and test together.", 20, MAX_POINTS
+    ),
+    "train_ratio": Field(
+        "float", "data", "Training share", "Share of points used for training.", 0.1, 0.9
+    ),
+    "seed": Field(
+        "int", "data", "Seed", "Random seed for the data and the first weights.", 0, 2**31 - 1
+    ),
+    "classes": Field("int", "data", "Classes", "Number of spiral arms (classes).", 2, MAX_CLASSES),
     "features": Field(
-        "choices", "model", "What the network sees of each point.", choices=tuple(FEATURES)
+        "choices",
+        "model",
+        "Input features",
+        "What the network sees of each point.",
+        choices=tuple(FEATURES),
     ),
     "hidden": Field(
-        "ints", "model", "Width of each hidden layer; none is the linear model.", 1, MAX_WIDTH
+        "ints",
+        "model",
+        "Hidden layers",
+        "Width of each hidden layer; none is the linear model.",
+        1,
+        MAX_WIDTH,
     ),
     "activation": Field(
-        "choice", "model", "The non-linearity after each hidden layer.", choices=tuple(ACTIVATIONS)
+        "choice",
+        "model",
+        "Activation",
+        "The non-linearity after each hidden layer.",
+        choices=tuple(ACTIVATIONS),
     ),
-    "init": Field("choice", "model", "How the first weights are drawn.", choices=tuple(INITS)),
+    "init": Field(
+        "choice",
+        "model",
+        "Initialisation",
+        "How the first weights are drawn.",
+        choices=tuple(INITS),
+    ),
     "init_sigma": Field(
-        "float", "model", "Standard deviation σ of the Normal(0, σ) init.", 1e-3, 10.0, log=True
+        "float",
+        "model",
+        "σ of the init",
+        "Standard deviation σ of the Normal(0, σ) init.",
+        1e-3,
+        10.0,
+        log=True,
     ),
     "optimizer": Field(
-        "choice", "training", "How gradients move the weights.", choices=tuple(OPTIMIZERS)
+        "choice",
+        "training",
+        "Optimizer",
+        "How gradients move the weights.",
+        choices=tuple(OPTIMIZERS),
     ),
-    "learning_rate": Field("float", "training", "Step size of each update.", 1e-5, 10.0, log=True),
+    "learning_rate": Field(
+        "float",
+        "training",
+        "Learning rate",
+        "Step size of each update. Adam learns every problem at 0.01; with SGD, spirals "
+        "want ~0.1 while the product blows up above ~0.01.",
+        1e-5,
+        10.0,
+        log=True,
+    ),
     "batch_size": Field(
-        "int", "training", "Points per step; 0 means all training points.", 0, MAX_POINTS
+        "int",
+        "training",
+        "Batch size",
+        "Points per step; 0 means all training points.",
+        0,
+        MAX_POINTS,
     ),
-    "reg": Field("choice", "training", "Penalty on large weights.", choices=tuple(REGULARIZERS)),
-    "reg_rate": Field("float", "training", "Strength of the penalty.", 0.0, 10.0),
-    "dropout": Field("float", "training", "Share of hidden units dropped each step.", 0.0, 0.9),
-    "show_test": Field("bool", "view", "Draw the test points too."),
-    "discretize": Field("bool", "view", "Show the predicted class instead of a probability."),
+    "reg": Field(
+        "choice",
+        "training",
+        "Regularisation",
+        "Penalty on large weights.",
+        choices=tuple(REGULARIZERS),
+    ),
+    "reg_rate": Field(
+        "float", "training", "Regularisation rate", "Strength of the penalty.", 0.0, 10.0
+    ),
+    "dropout": Field(
+        "float", "training", "Dropout", "Share of hidden units dropped each step.", 0.0, 0.9
+    ),
+    "speed": Field(
+        "choice",
+        "training",
+        "Speed",
+        "How fast Play trains: slow enough to watch, or as fast as the machine can.",
+        choices=tuple(SPEEDS),
+    ),
+    "early_stop": Field(
+        "bool",
+        "training",
+        "Stop when the test loss stops improving",
+        f"Pause once the test loss has not improved for {PATIENCE_EPOCHS} epochs.",
+    ),
+    "show_test": Field("bool", "view", "Show test data", "Draw the test points too."),
+    "discretize": Field(
+        "bool", "view", "Discretize output", "Show the predicted class instead of a probability."
+    ),
 }
+# Link keys people write from the command line's flags.
+ALIASES = {"points": "n_points", "lr": "learning_rate", "sigma": "init_sigma"}
 DEFAULT = RunConfig()
 
 
+def number_text(v: float) -> str:
+    """A number as people read it: 2,147,483,647, 0.5, 1e-5 (never 2.14748e+09)."""
+    if isinstance(v, int) or (float(v).is_integer() and abs(v) < 1e15):
+        return f"{int(v):,}"
+    text = f"{v:.6g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return f"{mantissa}e{int(exponent)}"
+    return text
+
+
 def _choice_error(name: str, text: str, choices) -> PlaygroundError:
-    return PlaygroundError(f"{name}: {text!r} is not one of {', '.join(choices)}")
+    return PlaygroundError(f"{FIELDS[name].label}: {text!r} is not one of {', '.join(choices)}")
 
 
 def parse_field(name: str, text: str) -> Any:
@@ -117,7 +233,9 @@ def parse_field(name: str, text: str) -> Any:
     f = FIELDS[name]
     text = str(text).strip()
     if len(text) > MAX_TEXT:
-        raise PlaygroundError(f"{name}: the value is too long ({len(text)} characters)")
+        raise PlaygroundError(
+            f"{f.label}: {len(text):,} characters is too long (at most {MAX_TEXT:,})"
+        )
     if f.kind == "choice":
         if text not in f.choices:
             raise _choice_error(name, text, f.choices)
@@ -130,30 +248,30 @@ def parse_field(name: str, text: str) -> Any:
             return True
         if low in ("0", "false", "no", "off"):
             return False
-        raise PlaygroundError(f"{name}: {text!r} is not true or false")
+        raise PlaygroundError(f"{f.label}: {text!r} is not true or false")
     if f.kind == "choices":
         items = tuple(t.strip() for t in text.split(",") if t.strip())
         for t in items:
             if t not in f.choices:
                 raise _choice_error(name, t, f.choices)
         if not items:
-            raise PlaygroundError(f"{name}: choose at least one")
+            raise PlaygroundError(f"{f.label}: choose at least one")
         return tuple(dict.fromkeys(items))
     if f.kind == "ints":
         items = [t.strip() for t in text.split(",") if t.strip()]
         try:
             return tuple(int(t) for t in items)
         except ValueError:
-            raise PlaygroundError(f"{name}: {text!r} is not a list of whole numbers") from None
+            raise PlaygroundError(f"{f.label}: {text!r} is not a list of whole numbers") from None
     try:
         value = float(text)
     except ValueError:
-        raise PlaygroundError(f"{name}: {text!r} is not a number") from None
+        raise PlaygroundError(f"{f.label}: {text!r} is not a number") from None
     if not math.isfinite(value):
-        raise PlaygroundError(f"{name}: {text!r} is not a finite number")
+        raise PlaygroundError(f"{f.label}: {text!r} is not a finite number")
     if f.kind == "int":
         if value != int(value):
-            raise PlaygroundError(f"{name}: {text!r} is not a whole number")
+            raise PlaygroundError(f"{f.label}: {text!r} is not a whole number")
         return int(value)
     return value
 
@@ -165,7 +283,11 @@ def clamp_field(name: str, value: Any) -> tuple[Any, str | None]:
         v = min(max(value, f.lo), f.hi)
         v = int(v) if f.kind == "int" else float(v)
         if v != value:
-            return v, f"{name} must lie between {f.lo:g} and {f.hi:g}: {value:g} became {v:g}"
+            lo, hi = number_text(f.lo), number_text(f.hi)
+            return v, (
+                f"{f.label} must lie between {lo} and {hi}: "
+                f"{number_text(value)} became {number_text(v)}"
+            )
         return v, None
     if f.kind == "ints":
         notice = None
@@ -175,7 +297,11 @@ def clamp_field(name: str, value: Any) -> tuple[Any, str | None]:
             notice = f"at most {MAX_DEPTH} hidden layers: kept the first {MAX_DEPTH}"
         clipped = tuple(int(min(max(w, f.lo), f.hi)) for w in v)
         if clipped != v:
-            notice = f"each layer needs {f.lo:g} to {f.hi:g} units: widths became {clipped}"
+            widths = ", ".join(str(w) for w in clipped)
+            notice = (
+                f"each hidden layer needs {number_text(f.lo)} to {number_text(f.hi)} units: "
+                f"the widths became {widths}"
+            )
         return clipped, notice
     return value, None
 
@@ -188,9 +314,14 @@ def validate(cfg: RunConfig, *, strict: bool = False) -> tuple[RunConfig, list[s
         if f.kind == "choice" and value not in f.choices:
             raise _choice_error(name, value, f.choices)
         if f.kind == "choices" and (not value or any(v not in f.choices for v in value)):
-            raise PlaygroundError(f"{name}: choose from {', '.join(f.choices)}")
+            raise PlaygroundError(f"{f.label}: choose from {', '.join(f.choices)}")
         new, notice = clamp_field(name, value)
         if notice:
+            if strict and f.kind in ("int", "float"):
+                raise PlaygroundError(
+                    f"{f.label} must lie between {number_text(f.lo)} and {number_text(f.hi)}; "
+                    f"{number_text(value)} is out of range"
+                )
             if strict:
                 raise PlaygroundError(notice)
             notices.append(notice)
@@ -221,13 +352,20 @@ def to_query(cfg: RunConfig) -> dict[str, str]:
 def from_query(params: Mapping[str, Any], base: RunConfig = DEFAULT) -> tuple[RunConfig, list[str]]:
     """Read a config from query params; bad values are ignored or clamped, never raised.
 
-    Returns the config and a notice for every value that was not taken as given.
+    Keys are field names, or the command line's names for them (``points``, ``lr``,
+    ``sigma``, ``width`` and ``depth``). Returns the config and a notice for every value
+    that was not taken as given.
     """
     changes, notices = {}, []
+    texts = {}
     for key, raw in params.items():
+        text = raw[-1] if isinstance(raw, list | tuple) and raw else raw
+        texts[ALIASES.get(key, key)] = text
+    if "hidden" not in texts and ("width" in texts or "depth" in texts):
+        texts["hidden"] = _hidden_text(texts.get("width"), texts.get("depth"), base, notices)
+    for key, text in texts.items():
         if key not in FIELDS:
             continue  # other pages' params and tracking tags are none of ours
-        text = raw[-1] if isinstance(raw, list | tuple) and raw else raw
         try:
             value = parse_field(key, text)
         except PlaygroundError as err:
@@ -235,7 +373,7 @@ def from_query(params: Mapping[str, Any], base: RunConfig = DEFAULT) -> tuple[Ru
             continue
         value, notice = clamp_field(key, value)
         if notice:
-            notices.append(f"Changed {notice}")
+            notices.append(f"Changed: {notice}")
         changes[key] = value
     return base.replace(**changes), notices
 
@@ -287,6 +425,23 @@ def lesson_query(lesson: Lesson) -> dict[str, str]:
     if lesson.play:
         out["play"] = "1"
     return out
+
+
+def _hidden_text(width, depth, base: RunConfig, notices: list[str]) -> str:
+    """``width`` units in each of ``depth`` layers (the CLI's flags), as a hidden list."""
+    w = base.hidden[0] if base.hidden else 8
+    d = len(base.hidden)
+    try:
+        w = int(width) if width is not None else w
+        d = int(depth) if depth is not None else d
+    except ValueError:
+        notices.append(f"Ignored width {width!r} / depth {depth!r}: not whole numbers")
+        return ",".join(str(v) for v in base.hidden)
+    if not 0 <= d <= MAX_DEPTH:
+        clamped = min(max(d, 0), MAX_DEPTH)
+        notices.append(f"Changed: depth must lie between 0 and {MAX_DEPTH}: {d} became {clamped}")
+        d = clamped
+    return ",".join([str(w)] * d)
 
 
 def reset_fields(old: RunConfig, new: RunConfig) -> list[str]:

@@ -21,10 +21,13 @@ class Activation(NamedTuple):
     fn: Callable  # the JAX function the network runs
     numpy: Callable  # the same function in float64 NumPy, for exact geometry and grids
     piecewise_linear: bool  # straight pieces: the net cuts the plane into linear regions
+    # Flat zero below 0: a unit whose input is negative at every point passes neither a
+    # value nor a gradient, and no update can bring it back (a "dead" unit).
+    can_die: bool = False
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "relu": Activation("ReLU", jax.nn.relu, lambda z: np.maximum(z, 0.0), True),
+    "relu": Activation("ReLU", jax.nn.relu, lambda z: np.maximum(z, 0.0), True, can_die=True),
     "leaky_relu": Activation(
         "Leaky ReLU",
         lambda z: jax.nn.leaky_relu(z, LEAKY_RELU_SLOPE),
@@ -137,6 +140,18 @@ def hidden_activations(params, x, activation: str = "relu"):
     act = ACTIVATIONS[activation].fn
     _, pre = forward_with_preactivations(params, x, activation)
     return [act(z) for z in pre]
+
+
+def dead_units(params, x, activation: str = "relu") -> list:
+    """Per hidden layer, a (width,) bool array: units that are off (pre-activation <= 0,
+    so output 0 and gradient 0) at every point of ``x`` (N, n_in). All False for an
+    activation that cannot die (``Activation.can_die``). When a whole layer is dead, no
+    gradient reaches it or any layer before it, and the output no longer depends on x.
+    """
+    _, pre = forward_with_preactivations(params, x, activation)
+    if not ACTIVATIONS[activation].can_die:
+        return [jnp.zeros(z.shape[1], bool) for z in pre]
+    return [jnp.all(z <= 0, axis=0) for z in pre]
 
 
 def output_to_prediction(out, task: str):

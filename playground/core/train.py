@@ -261,10 +261,18 @@ def metric_label(task: str) -> str:
     return METRIC_LABELS[metric_name(task)]
 
 
-def divergence_message(step: int, learning_rate: float) -> str:
-    return (
-        f"Training stopped at step {step}: the loss or the weights became infinite or NaN, "
+def divergence_message(step: int, learning_rate: float, *, back_to: int | None = None) -> str:
+    """Why training stopped, and the ways out. ``back_to``: the step whose weights Play
+    goes back to (the last before the loss ran away), if the caller keeps them."""
+    text = (
+        f"Training stopped at step {step:,}: the loss or the weights became infinite or NaN, "
         f"so that update was not applied. The learning rate ({learning_rate:g}) is probably "
-        "too high for this network; lower it (or add L2), then press Play to go on "
-        "from the last good weights."
+        "too high for this network. "
+    )
+    if back_to is None:
+        return text + "Lower it and start again from fresh weights."
+    where = "the first weights" if back_to == 0 else f"the weights of step {back_to:,}"
+    return text + (
+        f"Lower it (or add L2) and press Play to go on from {where}, the last before the "
+        "loss ran away; or press Reset for fresh weights."
     )

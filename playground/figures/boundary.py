@@ -40,6 +40,22 @@ def surface_colourscale(task: str, n_classes: int):
 
 
 BAR_TITLES = {"binary": "P(class 1)", "multiclass": "class", "regression": "prediction"}
+
+
+def discrete_colourbar(task: str, names) -> tuple[list, dict]:
+    """Colour scale and colour bar of a discretized output: two flat colours, labelled
+    with the classes (or the prediction's sign), not a continuous probability."""
+    lo, hi = DIVERGING[0][1], DIVERGING[-1][1]
+    scale = [[0.0, lo], [0.5, lo], [0.5, hi], [1.0, hi]]
+    if task == "binary":
+        ticks = {"tickvals": [0.25, 0.75], "ticktext": [f"class {n}" for n in names[:2]]}
+        title = "predicted class"
+    else:
+        ticks = {"tickvals": [-0.5, 0.5], "ticktext": ["below 0", "above 0"]}
+        title = "prediction"
+    return scale, {"title": {"text": title, "side": "right"}, **ticks}
+
+
 TITLES = {
     "binary": "Decision boundary",
     "multiclass": "Predicted class",
@@ -91,6 +107,12 @@ def decision_boundary_figure(
     bends_by_layer = list(bends_by_layer or [])
     z = output_surface(surface, task, k, discretize)
     scale, zmin, zmax = surface_colourscale(task, k)
+    names = data.class_names or tuple(str(i) for i in range(k))
+    # A thin bar titled on its side: the plane keeps its width on a phone.
+    bar = {"title": {"text": BAR_TITLES[task], "side": "right"}, "thickness": 10, "len": 0.8}
+    if discretize and task != "multiclass":
+        scale, discrete_bar = discrete_colourbar(task, names)
+        bar.update(discrete_bar)
     fig = go.Figure(
         go.Heatmap(
             x=xs,
@@ -102,12 +124,11 @@ def decision_boundary_figure(
             opacity=0.8,
             # Probabilities and values blend smoothly between cells; classes do not.
             zsmooth="best" if task != "multiclass" and not discretize else False,
-            colorbar={"title": {"text": BAR_TITLES[task]}, "thickness": 12, "len": 0.8},
+            colorbar=bar,
             hovertemplate="x₁=%{x:.2f}<br>x₂=%{y:.2f}<br>output=%{z:.3f}<extra></extra>",
             showscale=task != "multiclass",
         )
     )
-    names = data.class_names or tuple(str(i) for i in range(k))
     for t in point_traces(data.x_train, data.y_train, task, k, names, part="train"):
         fig.add_trace(t)
     if show_test:
@@ -117,8 +138,20 @@ def decision_boundary_figure(
     for t in bend_traces(bends_by_layer):
         fig.add_trace(t)
     base_layout(fig, TITLES[task] if title is None else title, height, live=True)
+    fig.update_layout(margin={"l": 50, "r": 10})
     lim = [float(xs[0]), float(xs[-1])], [float(ys[0]), float(ys[-1])]
-    fig.update_xaxes(title_text="x₁", range=lim[0], constrain="domain", showgrid=False)
-    fig.update_yaxes(title_text="x₂", range=lim[1], scaleanchor="x", showgrid=False)
+    # Both axes keep their range and shrink their domain: a square plane whatever the
+    # screen (on a narrow one the y range would otherwise grow to fill the height).
+    fig.update_xaxes(
+        title_text="x₁", range=lim[0], constrain="domain", constraintoward="left", showgrid=False
+    )
+    fig.update_yaxes(
+        title_text="x₂",
+        range=lim[1],
+        scaleanchor="x",
+        constrain="domain",
+        constraintoward="top",  # any room left over goes below the plane, not above
+        showgrid=False,
+    )
     arrays = surface_arrays(surface, data, discretize=discretize)
     return fig, {**arrays, **bend_arrays(bends_by_layer, first_bend)}

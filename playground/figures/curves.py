@@ -41,8 +41,13 @@ def _train_test_figure(epoch, arrays, what: str, title: str, height: int) -> go.
             )
         )
     base_layout(fig, title, height, live=True)
-    fig.update_xaxes(title_text="epoch", gridcolor="#e5e5e5")
+    epoch_axis(fig)
     return fig
+
+
+def epoch_axis(fig: go.Figure) -> None:
+    """The x axis of epochs: never below 0, even with one record at epoch 0."""
+    fig.update_xaxes(title_text="epoch", gridcolor="#e5e5e5", rangemode="nonnegative")
 
 
 def loss_curves_arrays(epoch, train_loss, test_loss) -> dict[str, LiveArray]:
@@ -66,13 +71,21 @@ def metric_curves_arrays(epoch, train, test) -> dict[str, LiveArray]:
     return _train_test_arrays(epoch, clip(np.asarray(train)), clip(np.asarray(test)))
 
 
+def clipped(*series) -> bool:
+    """Whether any value lies below METRIC_FLOOR, where the metric chart stops."""
+    return any(bool(np.any(np.asarray(a) < METRIC_FLOOR)) for a in series)
+
+
 def metric_curves_figure(
     epoch: np.ndarray, train: np.ndarray, test: np.ndarray, metric: str, *, height: int = 300
 ) -> tuple[go.Figure, dict[str, LiveArray]]:
-    """Train and test accuracy (or R², drawn no lower than -1) against epochs."""
+    """Train and test accuracy (or R², drawn no lower than -1) against epochs. When an
+    R² lies below -1 the chart says so in its title (the readout shows the true value)."""
     label = METRIC_LABELS[metric]
     arrays = metric_curves_arrays(epoch, train, test)
     title = label if metric == "r2" else label.capitalize()
+    if metric == "r2" and clipped(train, test):
+        title += f" (values below {METRIC_FLOOR:g} drawn at {METRIC_FLOOR:g})"
     fig = _train_test_figure(epoch, arrays, label, title, height)
     fig.update_yaxes(
         title_text=label, gridcolor="#e5e5e5", range=[0, 1.02] if metric != "r2" else None
@@ -110,10 +123,10 @@ def gradient_curves_figure(
                 line={**layer_line(i, n), "width": 2},
             )
         )
-    base_layout(fig, "Gradient size per layer (RMS per weight)", height, live=True)
-    fig.update_xaxes(title_text="epoch", gridcolor="#e5e5e5")
+    base_layout(fig, "Gradient size per layer", height, live=True)
+    epoch_axis(fig)
     fig.update_yaxes(
-        title_text="gradient RMS (log scale)",
+        title_text="RMS per weight (log)",
         type="log",
         gridcolor="#e5e5e5",
         exponentformat="power",

@@ -63,6 +63,16 @@ def output_names(task: str, n_classes: int, class_names: Sequence[str] = ()) -> 
     return ("out",)
 
 
+def slope_title(out_names: Sequence[str]) -> str:
+    """What the slope colouring measures: the steepness of the raw outputs (the logits
+    before the sigmoid or softmax, for classes), not of a probability."""
+    if len(out_names) == 1 and out_names[0] == "logit":
+        return "slope of the logit |∇ logit|"
+    if all(n.startswith("logit") for n in out_names):
+        return "slope of the logits |∇ logits|"
+    return "slope of the output |∇ out|"
+
+
 def region_traces(n_layers: int) -> dict[str, int]:
     """Trace indices of the region figure, fixed for a given number of hidden layers."""
     return {"regions": 0, "shade": 1, "bends": 2, "highlight": 2 + n_layers, "points": 3 + n_layers}
@@ -109,7 +119,11 @@ def region_figure(
         heat.update(
             colorscale=SLOPE_SCALE,
             zauto=True,  # the range follows the data as the network trains
-            colorbar={"title": {"text": "slope |∇out|"}, "thickness": 12, "len": 0.75},
+            colorbar={
+                "title": {"text": slope_title(out_names), "side": "right"},
+                "thickness": 12,
+                "len": 0.75,
+            },
         )
     if hover:
         heat["customdata"] = per_cell(view, hover_table(view)).astype(np.float32)

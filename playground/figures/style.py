@@ -61,6 +61,10 @@ PALETTE = (
 )
 SLOPE_SCALE = [[0.0, "#fff7ec"], [0.5, "#fdbb84"], [1.0, "#b30000"]]
 HIGHLIGHT = "#0072B2"  # Okabe-Ito blue: apart from every layer colour
+DEAD_COLOUR = "#555555"  # the mark of a dead unit: grey, as nothing flows through it
+
+
+MODEBAR_REMOVE = ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"]
 
 
 class LiveArray(NamedTuple):
@@ -135,6 +139,8 @@ def layout_dict(
         "font": FONT,
         "plot_bgcolor": "white",
         "legend": _LEGENDS[legend],
+        # Few buttons: a long toolbar covers the title on a narrow screen.
+        "modebar": {"remove": MODEBAR_REMOVE},
     }
     if title:
         layout["title"] = {"text": title, "x": 0.01, "font": {"size": 15}}

@@ -1,4 +1,5 @@
-"""Small pictures of every hidden unit's activation over the plane, with its bend.
+"""Small pictures of every hidden unit's activation over the plane, with its bend, and
+which units are dead (off at every training point).
 Live contract: ``neuron_thumbnails_figure`` returns ``(figure, arrays)``;
 ``neuron_thumbnails_arrays`` gives the arrays alone."""
 
@@ -6,8 +7,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from playground.figures.style import DIVERGING, LiveArray
+from playground.figures.style import DEAD_COLOUR, DIVERGING, MODEBAR_REMOVE, LiveArray
 from playground.figures.traces import bend_traces, polylines_xy
+
+TOOLBAR_PX = 30  # the height of Plotly's toolbar row at the top of a figure
 
 
 def scaled_unit(a: np.ndarray) -> np.ndarray:
@@ -51,28 +54,28 @@ def neuron_thumbnails_figure(
     *,
     max_units: int = 8,
     height_per_row: int = 120,
+    dead=None,
 ) -> tuple[go.Figure, dict[str, LiveArray]]:
     """Each hidden unit's activation over the plane, one row per layer, with its bend.
 
     ``unit_grids[l]`` has shape (n, n, width_l); ``bends``: ``geometry.Bend`` of any
-    units. Traces: every unit's heatmap first, then every unit's bend line, both in
-    ``thumbnail_units`` order. Each unit is scaled to ±1.
+    units; ``dead[l]``: (width_l,) bools, units off at every training point, marked
+    "dead". Traces: every unit's heatmap first, then every unit's bend line, both in
+    ``thumbnail_units`` order. Each unit is scaled to ±1. Columns are titled by unit
+    ("unit 1", ...), rows by layer (short labels: they fit a phone's width).
     """
     hidden = tuple(g.shape[-1] for g in unit_grids)
     units = thumbnail_units(hidden, max_units)
     arrays = neuron_thumbnails_arrays(unit_grids, bends, max_units=max_units)
     rows, cols = len(unit_grids), max(1, min(max_units, max(hidden)))
-    titles = [
-        f"layer {layer + 1}, unit {j + 1}" if j < hidden[layer] else ""
-        for layer in range(rows)
-        for j in range(cols)
-    ]
+    titles = [f"unit {j + 1}" for j in range(cols)]
     fig = make_subplots(
         rows=rows,
         cols=cols,
-        subplot_titles=titles,
+        column_titles=titles,
+        row_titles=[f"layer {r + 1}" for r in range(rows)],
         horizontal_spacing=0.015,
-        vertical_spacing=0.14 / max(rows, 1),
+        vertical_spacing=0.06 / max(rows, 1),
     )
     for k, (layer, j) in enumerate(units):
         fig.add_trace(
@@ -95,20 +98,41 @@ def neuron_thumbnails_figure(
         tr = bend_traces([_unit_segments(bends, layer, j)])[0]
         tr.update(line={"color": "#222222", "width": 1, "dash": "solid"}, showlegend=False)
         fig.add_trace(tr, row=layer + 1, col=j + 1)
-    fig.update_xaxes(showticklabels=False, range=[float(xs[0]), float(xs[-1])])
-    fig.update_yaxes(showticklabels=False, range=[float(ys[0]), float(ys[-1])])
+    fig.update_xaxes(showticklabels=False, ticks="", range=[float(xs[0]), float(xs[-1])])
+    fig.update_yaxes(showticklabels=False, ticks="", range=[float(ys[0]), float(ys[-1])])
     fig.update_annotations(font_size=10)
+    for layer, j in units:
+        if dead is not None and bool(dead[layer][j]):
+            axis = layer * cols + j + 1  # make_subplots numbers axes row by row
+            fig.add_annotation(
+                text="dead",
+                xref=f"x{axis if axis > 1 else ''} domain",
+                yref=f"y{axis if axis > 1 else ''} domain",
+                x=0.5,
+                y=0.5,
+                showarrow=False,
+                font={"size": 11, "color": "white"},
+                bgcolor=DEAD_COLOUR,
+                hovertext="off at every training point: no gradient reaches it",
+            )
+    height = 100 + height_per_row * rows
     fig.update_layout(
-        height=50 + height_per_row * rows,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        height=height,
+        margin={"l": 10, "r": 30, "t": 100, "b": 10},
         title={
-            "text": "What each hidden unit computes (orange: negative, white: zero, blue: "
-            "positive; line: the unit's bend)",
+            "text": "What each hidden unit computes<br><sup>orange: negative, white: zero, "
+            "blue: positive; line: its bend<br>dead: off at every training point</sup>",
             "x": 0.01,
+            # Below the row the toolbar takes on hover, so it never covers the title.
+            # (Plotly sets a title's first baseline at y: a line's height lower.)
+            "y": 1 - (TOOLBAR_PX + 16) / height,
+            "yref": "container",
+            "yanchor": "top",
             "font": {"size": 14},
         },
         showlegend=False,
         plot_bgcolor="white",
         uirevision="keep",
+        modebar={"remove": MODEBAR_REMOVE},
     )
     return fig, arrays

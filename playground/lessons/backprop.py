@@ -110,6 +110,27 @@ class BackwardTrace(NamedTuple):
         return [(self.d_w1, self.d_b1), (self.d_w2, self.d_b2)]
 
 
+class ZeroRow(NamedTuple):
+    """An example whose row of dL/dZ shows as all zeros, and why."""
+
+    example: int  # 1-based, as the page numbers them
+    reason: str  # "relu": every unit off for it; "confident": P - Y is ~0
+    probability: float  # the probability the network gives its class
+    largest: float  # the largest |dL/dZ| in its row
+
+
+def zero_gradient_rows(fw: ForwardTrace, bw: "BackwardTrace", digits: int = 4) -> list[ZeroRow]:
+    """Rows of dL/dZ that print as all zeros at ``digits`` decimals, with the reason."""
+    rows = []
+    for i, row in enumerate(np.abs(bw.d_z)):
+        if row.max() >= 0.5 * 10.0**-digits:
+            continue
+        reason = "relu" if not bw.relu_slope[i].any() else "confident"
+        p = float(fw.probs[i, fw.labels[i]])
+        rows.append(ZeroRow(i + 1, reason, p, float(row.max())))
+    return rows
+
+
 def chain_rule_backward(params, fw: ForwardTrace) -> BackwardTrace:
     """The backward pass written out with the chain rule, in float64 NumPy."""
     w2 = np.asarray(params[1][0], np.float64)

@@ -60,12 +60,14 @@ def train_curve(
     """Train ``run`` for ``steps`` with the engine, measuring it every ``every`` steps.
 
     Returns the trained run, its curve and, with ``keep_params``, the weights (host
-    arrays) at each measured step. Stops early if the run diverges.
+    arrays) at each measured step. Stops early if the run diverges. Steps count from
+    where the run was (a loaded model keeps the step count of its file).
     """
-    rows, kept, losses = [_row(run)], [R.params_numpy(run)] if keep_params else [], []
-    while run.step < steps and not run.diverged:
-        run, log = R.train(run, steps=min(every, steps - run.step))
-        rows.append(_row(run))
+    start = run.step
+    rows, kept, losses = [_row(run, start)], [R.params_numpy(run)] if keep_params else [], []
+    while run.step - start < steps and not run.diverged:
+        run, log = R.train(run, steps=min(every, steps - (run.step - start)))
+        rows.append(_row(run, start))
         losses.append(log.loss)
         if keep_params:
             kept.append(R.params_numpy(run))
@@ -74,9 +76,9 @@ def train_curve(
     return run, Curve(cols[0].astype(int), *cols[1:], batch_loss), kept
 
 
-def _row(run: R.Run) -> tuple:
+def _row(run: R.Run, start: int) -> tuple:
     m = run.metrics
-    return run.step, m.train_loss, m.test_loss, m.train_metric, m.test_metric
+    return run.step - start, m.train_loss, m.test_loss, m.train_metric, m.test_metric
 
 
 _predict = jax.jit(predict, static_argnames=("spec",))

@@ -26,6 +26,12 @@ class History:
                 for k in self.rows:
                     self.rows[k] = self.rows[k][::2]
 
+    def truncate(self, step: int) -> None:
+        """Drop the records after ``step`` (training went back to that step's weights)."""
+        with self._lock:
+            keep = [i for i, s in enumerate(self.rows.get("step", [])) if s <= step]
+            self.rows = {k: [v[i] for i in keep] for k, v in self.rows.items()}
+
     def copy(self) -> "History":
         """A consistent snapshot (all columns the same length) for drawing."""
         other = History(self.limit)
@@ -50,5 +56,13 @@ class History:
         for r in range(len(rows.get("step", []))):
             values = [rows[k][r] for k in keys]
             values += [] if grads is None else list(grads[r])
-            lines.append(",".join(f"{float(v):.9g}" for v in values))
+            lines.append(",".join(_number_text(v) for v in values))
         return ("\n".join(lines) + "\n").encode()
+
+
+def _number_text(v) -> str:
+    """Whole numbers as such; the rest (measured in float32) in the shortest text that
+    gives back the same float32: 0.796, not 0.796000063."""
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    return str(np.float32(v))

@@ -6,24 +6,66 @@ whole, so a reader on another thread (the page while the trainer trains) always 
 one consistent run. No Streamlit here, so tests and the CLI drive it directly.
 """
 
+import math
 import time
+from typing import NamedTuple
 
 import numpy as np
 
 from playground.analysis.geometry import TooManyPieces, bends, geometry_supported
-from playground.core.config import RunConfig, reset_fields
+from playground.core.config import PATIENCE_EPOCHS, SPEEDS, RunConfig, reset_fields
 from playground.core.datasets import BOX, Dataset
+from playground.core.model import ACTIVATIONS
 from playground.core.modelfile import SavedModel
 from playground.core.train import divergence_message
 from playground.live import run as R
 from playground.live.history import History
 from playground.live.snapshots import Snapshot, Snapshots, next_seq
 
+# A layer seen dead is declared dead once it has stayed so this many steps: by then
+# Adam's and momentum's remembered updates (shrinking by 0.9 a step) have died out too,
+# so nothing can bring it back.
+DEAD_CONFIRM_STEPS = 100
+# Paced play never makes up more than this many seconds of steps at once, so a stall
+# (a compile, a busy machine) does not end in a jump.
+PACE_BURST_S = 0.25
+UPLOAD_CHANGE = "upload"  # apply()'s name for a new uploaded dataset
+
+
+class DeadLayer(NamedTuple):
+    """A hidden layer all of whose units are off at every training point."""
+
+    layer: int  # 0-based
+    width: int
+    step: int  # the step it was first seen dead
+
+
+class EarlyStop(NamedTuple):
+    """Why the optional early stop paused training: the test loss has not improved
+    (``R.improved``) on its value at ``since_epoch`` for ``patience`` epochs."""
+
+    test_loss: float  # now
+    since_epoch: int
+    patience: int
+
+
+def _finite_mean(a: np.ndarray):
+    """Mean over the first axis of the finite values (NaN where there are none), with no
+    warning: NumPy's nanmean warns, and warning filters are not thread-safe."""
+    finite = np.isfinite(a)
+    count = finite.sum(axis=0)
+    with np.errstate(all="ignore"):
+        mean = np.where(finite, a, 0.0).sum(axis=0) / count
+    return float(mean) if np.ndim(mean) == 0 else mean
+
+
 RECORD_EVERY_S = 0.05  # metrics and a history row, at most this often while playing
 
 
 class LiveRun:
     """One learner's run. Methods change it in place; figures read ``snapshot`` values."""
+
+    clock = staticmethod(time.monotonic)  # paced play's clock (tests give their own)
 
     def __init__(self, cfg: RunConfig, *, upload: Dataset | None = None, saved=None):
         self.upload = upload
@@ -37,7 +79,17 @@ class LiveRun:
         self.message = ""  # why training paused, in plain words; "" when all is well
         self.bends_note = ""  # why the exact bends are not drawn; "" when they are
         self._bends = None  # (params, box, bends) of the last computation
-        self._pending: list[R.TrainLog] = []  # trained but not yet in the history
+        self._dead = None  # (params, dead units per layer) of the last check
+        self.dead_layer: DeadLayer | None = None  # set once a layer is dead for good
+        self._dead_seen: DeadLayer | None = None  # a dead layer not yet confirmed
+        self.early_stop: EarlyStop | None = None  # set when the early stop paused
+        self._best_test = (run.metrics.test_loss, self.epoch)
+        # Weights worth going back to after a divergence: the last whose loss was not
+        # running away (``R.exploding``), and the losses that rule measures against.
+        self.checkpoint = run
+        self._start_loss = self._best_train = run.metrics.train_loss
+        self._bucket: tuple[float, float] | None = None  # paced play: (steps owed, time)
+        self._pending: list[R.TrainLog] = []  # trained but not yet measured and recorded
         self._recorded_at = time.monotonic()
         self._record(R.TrainLog(np.zeros(0), np.zeros((0, len(run.spec.sizes) - 1))))
 
@@ -55,20 +107,37 @@ class LiveRun:
     def epoch(self) -> int:
         return self.step // self.steps_per_epoch
 
+    @property
+    def halted(self) -> bool:
+        """Training stopped by itself: it diverged, a layer died or the early stop hit."""
+        return self.diverged or self.dead_layer is not None or self.early_stop is not None
+
+    @property
+    def pace(self) -> float | None:
+        """Steps a second Play trains at, or None: as fast as the machine can."""
+        epochs = SPEEDS[self.cfg.speed].epochs_per_s
+        return None if epochs is None else epochs * self.steps_per_epoch
+
+    def compile_pending(self) -> bool:
+        """Whether the next training will compile this network first (first time only)."""
+        return R.compile_pending(self.run)
+
     # -- changing it --------------------------------------------------------------------
     def apply(self, new: RunConfig, *, upload: Dataset | None = None) -> list[str]:
         """Switch to a new config. Data or model changes restart; the rest applies live.
 
-        Returns notices to show. On a bad config the old run stays and the error rises.
+        Returns the names of the changed fields that started a new run (``UPLOAD_CHANGE``
+        for new uploaded data); [] when the change applied to the running one. On a bad
+        config the old run stays and the error rises.
         """
         changed = reset_fields(self.cfg, new)
         if upload is not None and upload is not self.upload:
-            changed.append("uploaded data")
+            changed.append(UPLOAD_CHANGE)
         if changed:
             self._start(R.new_run(new, upload=upload or self.upload))
             if upload is not None:
                 self.upload = upload
-            return [f"Changed {', '.join(changed)}: started a new run."]
+            return changed
         old = self.run
         self.run = old._replace(cfg=new)
         if new.optimizer != old.cfg.optimizer:
@@ -80,13 +149,23 @@ class LiveRun:
         self._start(R.new_run(self.cfg, upload=self.upload))
 
     def load(self, saved: SavedModel) -> None:
-        """Continue from a saved model whose shapes fit the current architecture."""
+        """Continue from a saved model whose shapes fit the current architecture, at the
+        step the file says it reached."""
         self._start(R.with_saved(self.run, saved))
 
     def resume(self) -> None:
-        """Clear a divergence so training goes on from the last good weights."""
-        self.run = R.resumed(self.run)
-        self.message = ""
+        """Go on after training stopped by itself. After a divergence: from the
+        checkpoint (the last weights whose loss was not running away), with the current
+        settings and a fresh optimizer. After the early stop: for another while. A dead
+        layer stays dead (only Reset helps)."""
+        if self.diverged:
+            back = self.checkpoint._replace(cfg=self.cfg)
+            self.run = R.with_optimizer(R.resumed(back), self.cfg.optimizer)
+            self.message = ""
+            self.history.truncate(self.step)
+        if self.early_stop is not None:
+            self.early_stop = None
+            self._best_test = (self._best_test[0], self.epoch)
 
     # -- training -----------------------------------------------------------------------
     def train_steps(self, n: int) -> int:
@@ -95,13 +174,31 @@ class LiveRun:
         return self._train(0.0, steps=int(n))
 
     def train_for(self, seconds: float) -> int:
-        """Train in chunks until ``seconds`` have passed; returns the steps taken. The
-        metrics and the history follow at most every RECORD_EVERY_S (measuring them
-        after every short slice would cost as much as the slice)."""
-        return self._train(RECORD_EVERY_S, seconds=seconds)
+        """Train in chunks until ``seconds`` have passed; returns the steps taken. A paced
+        run (``pace``) trains only the steps due since the last call, and never waits:
+        it returns 0 when no step is due yet. The metrics and the history follow at
+        most every RECORD_EVERY_S (measuring them after every short slice of a busy
+        server would cost as much as the slice)."""
+        pace = self.pace
+        if pace is None:
+            return self._train(RECORD_EVERY_S, seconds=seconds)
+        n = self._steps_due(pace)
+        return self._train(RECORD_EVERY_S, steps=n) if n else 0
+
+    def _steps_due(self, pace: float) -> int:
+        """Steps owed at ``pace`` steps a second since the last call (a token bucket that
+        holds at most PACE_BURST_S seconds of steps)."""
+        now = self.clock()
+        owed, last = self._bucket or (1.0, now)
+        owed = min(owed + (now - last) * pace, max(pace * PACE_BURST_S, 1.0))
+        n = int(owed)
+        self._bucket = (owed - n, now)
+        return n
 
     def _train(self, record_every: float, **budget) -> int:
         start = self.step
+        if self.halted:
+            return 0
         self.run, log = R.train(self.run, measure=False, **budget)
         self.compile_seconds += log.compile_seconds
         if len(log.loss):
@@ -110,7 +207,12 @@ class LiveRun:
         if self._pending and (self.diverged or now - self._recorded_at >= record_every):
             self.run = R.measured(self.run)
             if self.diverged:
-                self.message = divergence_message(self.run.diverged_at, self.cfg.learning_rate)
+                back = self.checkpoint.step
+                self.message = divergence_message(
+                    self.run.diverged_at, self.cfg.learning_rate, back_to=back
+                )
+            else:
+                self._check_progress()
             pending, self._pending, self._recorded_at = self._pending, [], now
             self._record(
                 R.TrainLog(
@@ -120,15 +222,49 @@ class LiveRun:
             )
         return self.step - start
 
+    def _check_progress(self) -> None:
+        """After training: keep a checkpoint, find dead layers, apply the early stop."""
+        m = self.metrics
+        if not R.exploding(m.train_loss, self._best_train, self._start_loss):
+            self.checkpoint = self.run
+            self._best_train = min(self._best_train, m.train_loss)
+        self._check_dead()
+        best, at = self._best_test
+        if R.improved(m.test_loss, best) or not math.isfinite(best):
+            self._best_test = (m.test_loss, self.epoch)
+        elif self.cfg.early_stop and self.epoch - at >= PATIENCE_EPOCHS:
+            self.early_stop = EarlyStop(m.test_loss, at, PATIENCE_EPOCHS)
+
+    def _check_dead(self) -> None:
+        if not self.spec.hidden or not ACTIVATIONS[self.spec.activation].can_die:
+            return
+        dead = self.dead_units()
+        layer = next((i for i, d in enumerate(dead) if d.all()), None)
+        if layer is None:
+            self._dead_seen = None
+            return
+        seen = self._dead_seen
+        if seen is None or seen.layer != layer:
+            self._dead_seen = seen = DeadLayer(layer, len(dead[layer]), self.step)
+        if self.step - seen.step >= DEAD_CONFIRM_STEPS:
+            self.dead_layer = seen
+
+    def dead_units(self) -> list[np.ndarray]:
+        """Per hidden layer, (width,) bools: units off at every training point (always
+        False where the activation cannot die)."""
+        params = self.state.params
+        if self._dead is None or self._dead[0] is not params:
+            self._dead = (params, R.dead_units_of(self.run))
+        return self._dead[1]
+
     def _record(self, log: R.TrainLog) -> None:
         loss, grads = log.loss, log.grad_rms
         if self.diverged:  # the records of the step that blew up are not worth a point
             loss = loss[np.isfinite(loss)] if np.isfinite(loss).any() else loss
             finite = np.isfinite(grads).all(axis=1)
             grads = grads[finite] if finite.any() else grads
-        with np.errstate(all="ignore"):
-            batch_loss = float(np.nanmean(loss)) if len(loss) else self.metrics.train_loss
-            grad_rms = np.nanmean(grads, axis=0) if len(grads) else np.full(grads.shape[1], np.nan)
+        batch_loss = _finite_mean(loss) if len(loss) else self.metrics.train_loss
+        grad_rms = _finite_mean(grads) if len(grads) else np.full(grads.shape[1], np.nan)
         m = self.metrics
         self.history.append(
             step=self.step,

@@ -8,6 +8,7 @@ time budget. No Streamlit here.
 """
 
 import functools
+import math
 import time
 from itertools import pairwise
 from typing import NamedTuple
@@ -20,7 +21,12 @@ from playground.core.config import FORMULA_PROBLEM, UPLOAD_PROBLEM, RunConfig
 from playground.core.datasets import BOX, Dataset, grid_points, make_dataset, split
 from playground.core.errors import PlaygroundError
 from playground.core.features import feature_map
-from playground.core.model import hidden_activations, params_to_device, params_to_host
+from playground.core.model import (
+    dead_units,
+    hidden_activations,
+    params_to_device,
+    params_to_host,
+)
 from playground.core.modelfile import SavedModel
 from playground.core.train import (
     ModelSpec,
@@ -42,6 +48,12 @@ CHUNK_LADDER = (1, 16, 256, 2048)
 # Each call of a chunk costs ~1 ms of dispatch: within a time budget, no chunk shorter
 # than this is started after the first (it would spend more on the call than on steps).
 MIN_CHUNK_S = 0.002
+# A train loss above this many times the best one seen (and above the untrained net's)
+# is running away: weights from then on are not worth going back to.
+EXPLODING = 10.0
+# The early stop counts a test loss as better only when it beats the best by 1% and by
+# this much: an XOR loss creeping from 1e-6 to 1e-7 is not learning anything new.
+MIN_IMPROVEMENT = 1e-4
 
 
 class Metrics(NamedTuple):
@@ -180,7 +192,8 @@ def new_run(
 
 
 def with_saved(run: Run, saved: SavedModel) -> Run:
-    """The run going on from a saved model's weights; its shapes must fit the network."""
+    """The run going on from a saved model's weights (and its step count, when the file
+    has one); its shapes must fit the network."""
     want = list(pairwise(run.spec.sizes))
     have = [tuple(w.shape) for w, _ in saved.params]
     if want != have:
@@ -189,8 +202,13 @@ def with_saved(run: Run, saved: SavedModel) -> Run:
             "adopt the file's architecture to load it"
         )
     params = params_to_device(saved.params)
+    step = saved.meta.get("step", 0)
+    step = int(step) if isinstance(step, int | np.integer) and 0 <= step < 2**31 else 0
     state = run.state._replace(
-        params=params, opt_state=make_optimizer(run.cfg.optimizer).init(params)
+        params=params,
+        opt_state=make_optimizer(run.cfg.optimizer).init(params),
+        step=jnp.asarray(step, jnp.int32),
+        diverged_at=jnp.full((), -1, jnp.int32),
     )
     return with_state(run, state)
 
@@ -209,6 +227,23 @@ def resumed(run: Run) -> Run:
 def chunk_shape(run: Run, n_steps: int) -> ChunkShape:
     c = run.cfg
     return ChunkShape(run.spec, c.optimizer, c.batch_size, c.dropout > 0, n_steps)
+
+
+def compile_pending(run: Run) -> bool:
+    """Whether no training chunk of this run's shape is compiled yet: its first chunk
+    will compile first (a second or more), whatever its length."""
+    return not any(LEDGER.compiled(chunk_shape(run, s)) for s in CHUNK_LADDER)
+
+
+def exploding(loss: float, best: float, start: float) -> bool:
+    """Whether a train loss has run away: not finite, or above both ``EXPLODING`` times
+    the ``best`` loss seen and the untrained network's loss ``start``."""
+    return not math.isfinite(loss) or loss > max(start, EXPLODING * best)
+
+
+def improved(loss: float, best: float) -> bool:
+    """Whether a test loss beats ``best`` by more than noise (1% and MIN_IMPROVEMENT)."""
+    return math.isfinite(loss) and loss < best - max(0.01 * best, MIN_IMPROVEMENT)
 
 
 def train_one_chunk(run: Run, n_steps: int) -> tuple[TrainState, object]:
@@ -308,6 +343,16 @@ def _grid(n: int, box: tuple) -> tuple[np.ndarray, np.ndarray, jax.Array]:
     xs = np.linspace(box[0], box[1], n, dtype=np.float32)
     ys = np.linspace(box[2], box[3], n, dtype=np.float32)
     return xs, ys, jnp.asarray(grid_points(xs, ys))
+
+
+@functools.partial(jax.jit, static_argnames=("spec",))
+def _dead_units(params, x, spec: ModelSpec):
+    return dead_units(params, feature_map(x, spec.features, jnp), spec.activation)
+
+
+def dead_units_of(run: Run) -> list[np.ndarray]:
+    """Per hidden layer, (width,) bools: units off at every training point (ReLU)."""
+    return [np.asarray(d) for d in _dead_units(run.state.params, run.arrays[0], run.spec)]
 
 
 def predict_points(run: Run, x: np.ndarray) -> np.ndarray:

@@ -297,22 +297,26 @@ class TrainTask:
         self.every = 1.0 / pictures_per_s
         self.encode, self.clock = encode, clock
         self.last_picture = -float("inf")
+        self.pictured_step: int | None = None  # an unchanged run needs no new picture
         self.picture_cost = self.bends_cost = 0.0
         self.trained_since_picture = self.trained_since_bends = float("inf")
         self.last_bends: list = []
 
     def _picture_due(self, now: float) -> float:
         """Seconds of training before the next picture may be taken (0: now)."""
+        if self.live.step == self.pictured_step:
+            return float("inf")
         wall = self.last_picture + self.every - now
         owed = SNAPSHOT_COST_FACTOR * self.picture_cost - self.trained_since_picture
         return max(wall, owed, 0.0)
 
-    def _train(self, seconds: float) -> None:
+    def _train(self, seconds: float) -> int:
         t = self.clock()
-        self.live.train_for(seconds)
+        steps = self.live.train_for(seconds)
         spent = self.clock() - t
         self.trained_since_picture += spent
         self.trained_since_bends += spent
+        return steps
 
     def _picture(self) -> None:
         live, start = self.live, self.clock()
@@ -329,6 +333,7 @@ class TrainTask:
         done = self.clock()
         self.picture_cost, self.last_picture = done - middle, done
         self.trained_since_picture = 0.0
+        self.pictured_step = snap.step
 
     def run_slice(self, seconds: float) -> float:
         live = self.live
@@ -337,19 +342,20 @@ class TrainTask:
         if not self.grid_n:
             live.train_for(seconds)
             return live.compile_seconds - compiled
-        while not live.diverged:
+        while not live.halted:
             now = self.clock()
             wait = self._picture_due(now)
             if wait <= 0:
                 self._picture()
             elif now >= end:
                 break
-            else:
-                self._train(max(min(wait, end - now), 0.002))
+            elif not self._train(max(min(wait, end - now), 0.002)) and live.pace:
+                break  # a paced run with no step due: the worker goes to another run
         return live.compile_seconds - compiled
 
     def stopped(self) -> str:
-        return self.live.message or ("diverged" if self.live.diverged else "")
+        live = self.live
+        return live.message or ("stopped by itself" if live.halted else "")
 
     def release(self) -> None:
         """Drop the pictures nobody will see (the run itself stays, for a reconnect)."""

@@ -12,6 +12,8 @@ from playground.core.config import (
     FORMULA_PROBLEM,
     OWN_PROBLEM_LABELS,
     REGULARIZERS,
+    SPEEDS,
+    UPLOAD_PROBLEM,
     RunConfig,
     validate,
 )
@@ -33,28 +35,11 @@ LABELS = {
     "optimizer": {k: o.label for k, o in OPTIMIZERS.items()},
     "reg": REGULARIZERS,
     "activation": {k: a.label for k, a in ACTIVATIONS.items()},
+    "speed": {k: s.label for k, s in SPEEDS.items()},
 }
-TITLES = {
-    "problem": "Problem",
-    "formula": "Formula",
-    "noise": "Noise",
-    "n_points": "Points",
-    "train_ratio": "Training share",
-    "seed": "Seed",
-    "classes": "Classes",
-    "features": "Input features",
-    "activation": "Activation",
-    "init": "Initialisation",
-    "init_sigma": "σ of the init",
-    "optimizer": "Optimizer",
-    "learning_rate": "Learning rate",
-    "batch_size": "Batch size",
-    "reg": "Regularisation",
-    "reg_rate": "Regularisation rate",
-    "dropout": "Dropout",
-    "show_test": "Show test data",
-    "discretize": "Discretize output",
-}
+# A formula box takes this many times the longest formula, so a longer paste arrives
+# whole and the parser can say what is wrong instead of the browser cutting it off.
+TEXT_SLACK = 4
 
 
 def _key(name: str) -> str:
@@ -95,7 +80,7 @@ def keep_values() -> None:
 
 def _widget(name: str, container, **kw):
     f, key = FIELDS[name], _key(name)
-    title, ss = TITLES[name], st.session_state
+    title, ss = f.label, st.session_state
     labels = LABELS.get(name, {})
     fmt = (lambda v: labels.get(v, v)) if labels else None
     if f.kind == "choice":
@@ -105,7 +90,7 @@ def _widget(name: str, container, **kw):
     if f.kind == "bool":
         return container.toggle(title, key=key, help=f.help)
     if f.kind == "text":
-        return container.text_input(title, key=key, help=f.help, max_chars=int(f.hi))
+        return container.text_input(title, key=key, help=f.help, max_chars=TEXT_SLACK * int(f.hi))
     if name in ("learning_rate", "reg_rate", "init_sigma"):
         base = {"learning_rate": LEARNING_RATES, "reg_rate": REG_RATES, "init_sigma": SIGMAS}
         options = _with(base[name], ss[key])
@@ -168,20 +153,27 @@ def _link_widths() -> tuple[int, ...]:
 def _shown(name: str) -> bool:
     """Some settings only matter for some choices; hide them otherwise."""
     ss = st.session_state
+    problem = ss[_key("problem")]
     rules = {
-        "formula": ss[_key("problem")] == FORMULA_PROBLEM,
-        "classes": ss[_key("problem")] == "spiral",
+        "formula": problem == FORMULA_PROBLEM,
+        "classes": PROBLEMS.get(problem) is not None and PROBLEMS[problem].many_classes,
+        "noise": problem != UPLOAD_PROBLEM,  # an upload's points are as given
+        "n_points": problem != UPLOAD_PROBLEM,
         "init_sigma": ss[_key("init")] == "normal",
         "reg_rate": ss[_key("reg")] != "none",
     }
     return rules.get(name, True)
 
 
-def read_config(sections: dict, hidden: frozenset[str] = frozenset()) -> RunConfig:
+def read_config(
+    sections: dict, after: dict | None = None, hidden: frozenset[str] = frozenset()
+) -> RunConfig:
     """Draw the widgets into ``sections`` (group name -> container); return the config.
 
-    Settings named in ``hidden`` (a teacher's link) draw no widget and keep their value.
-    """
+    ``after``: field name -> a function of the container, drawn right after that
+    field's widget (e.g. the CSV uploader under Problem). Settings named in ``hidden``
+    (a teacher's link) draw no widget and keep their value."""
+    after = after or {}
     values = {}
     ss = st.session_state
     for name, f in FIELDS.items():
@@ -198,6 +190,8 @@ def read_config(sections: dict, hidden: frozenset[str] = frozenset()) -> RunConf
             values[name] = ss[_key(name)]
         else:
             values[name] = _widget(name, box)
+        if name in after:
+            after[name](box)
     values["features"] = tuple(values["features"]) or RunConfig().features
     try:
         cfg, _ = validate(RunConfig(**values))

@@ -4,29 +4,42 @@ Every file a person gives us goes through the core's readers, which raise only
 ``PlaygroundError``; the message is shown and the session keeps what it had.
 """
 
+import math
+
 import numpy as np
 import streamlit as st
 
 from playground.core.config import UPLOAD_PROBLEM
+from playground.core.datasets import PROBLEMS
 from playground.core.errors import PlaygroundError
 from playground.core.modelfile import load_model, save_model
 from playground.live.live_run import LiveRun
 from playground.live.run import user_dataset
 from playground.ui import controls
+from playground.userdata.points import MAX_BYTES, MAX_CLASSES, MAX_ROWS, size_text
 from playground.userdata.points_csv import points_to_csv, read_points_csv
 
 
+def upload_limit_text() -> str:
+    """The upload limits, read from where they are enforced: the CSV reader's and the
+    server's (``server.maxUploadSize``, in MiB), whichever is smaller."""
+    server = int(st.get_option("server.maxUploadSize")) * 2**20
+    return f"up to {size_text(min(MAX_BYTES, server))} and {MAX_ROWS:,} rows"
+
+
 def upload_box(container) -> None:
-    """The CSV uploader, shown when the problem is "upload"."""
+    """The CSV uploader, shown when the problem is "upload" (right under Problem)."""
     ss = st.session_state
     if ss.get(controls.PREFIX + "problem") != UPLOAD_PROBLEM:
         return
     file = container.file_uploader(
-        "CSV file: columns x1, x2, label (or target)",
+        f"CSV file: columns x1, x2, label ({upload_limit_text()})",
         type=["csv", "txt", "tsv"],
         key="csv_upload",
-        help="Up to 20,000 rows and 5 MB. A first row of names is optional. Whole-number "
-        "labels with 2 to 10 values are classes; anything else is a regression target.",
+        max_upload_size=max(1, math.ceil(MAX_BYTES / 2**20)),
+        help="A first row of names is optional. Whole-number labels with 2 to "
+        f"{MAX_CLASSES} values are classes; anything else is a regression target. The "
+        "Playground's own dataset export (with its split column) reads back too.",
     )
     if file is None:
         if ss.get("upload") is None:
@@ -52,46 +65,117 @@ def upload_box(container) -> None:
         container.caption(f"{len(up.x_train) + len(up.x_test)} points, {kind}. {up.note}".strip())
 
 
-def _adopt(saved) -> None:
-    """Switch the widgets to the file's network, then load it on the next run."""
+def problem_label(name: str) -> str:
+    return controls.LABELS["problem"].get(name, name)
+
+
+def _adopt(saved, problem: str | None = None, classes: int | None = None) -> None:
+    """Switch the widgets to the file's network (and problem), then load it on the next
+    run (``apply_model_upload``)."""
     cfg = st.session_state.run.cfg.replace(
         hidden=saved.hidden, activation=saved.activation, features=saved.features
     )
+    if problem is not None:
+        cfg = cfg.replace(problem=problem, classes=classes or cfg.classes)
     controls.init_widgets(cfg, force=True)
     st.session_state.adopt = saved
 
 
-def model_box(run: LiveRun, container) -> None:
+def _file_problem(saved) -> tuple[str | None, int | None]:
+    """The registered problem (and spiral arms) a model file says it was trained on."""
+    problem = saved.meta.get("problem")
+    if problem not in PROBLEMS:
+        return None, None
+    classes = saved.meta.get("n_classes")
+    return problem, (int(classes) if isinstance(classes, int) and classes >= 2 else None)
+
+
+def _load(run: LiveRun, saved, name: str) -> list[tuple[str, str]]:
+    """Load ``saved`` into the run; the notes to show (kind, text)."""
+    run.load(saved)
+    notes = [
+        (
+            "success",
+            f"Loaded {name} at step {run.step:,} (epoch {run.epoch:,}): the readouts and "
+            "pictures show its network; Play goes on training it.",
+        )
+    ]
+    problem = saved.meta.get("problem")
+    if isinstance(problem, str) and problem != run.cfg.problem:
+        notes.append(
+            (
+                "warning",
+                f"{name} was trained on {problem_label(problem)}, but this page shows "
+                f"{problem_label(run.cfg.problem)}: its loss and accuracy here are measured "
+                f"on {problem_label(run.cfg.problem)}'s points.",
+            )
+        )
+    return notes
+
+
+def apply_model_upload(run: LiveRun) -> None:
+    """Load a model file given in the model box (or adopted with its network) BEFORE the
+    page draws the run, so readouts and pictures show the loaded network at once."""
     ss = st.session_state
     if "adopt" in ss:
+        saved, name = ss.pop("adopt"), ss.get("_model_name", "the model")
+        ss._model_offer = None
         try:
-            run.load(ss.pop("adopt"))
-            container.success("Loaded the saved model into its own network.")
+            ss._model_notes = _load(run, saved, name)
         except PlaygroundError as err:
-            container.error(str(err))
-    file = container.file_uploader(
-        "Load a saved model (.npz)", type=["npz"], key="model_upload",
-        help="Continue training it, or look at its bends and regions.",
-    )  # fmt: skip
-    if file is None or ss.get("_model_id") == file.file_id:
+            ss._model_notes = [("error", str(err))]
         return
+    file = ss.get("model_upload")
+    if file is None:
+        ss._model_notes, ss._model_offer, ss._model_id = [], None, None
+        return
+    if ss.get("_model_id") == file.file_id:
+        return  # this file was handled on an earlier run
+    ss._model_id, ss._model_name, ss._model_offer = file.file_id, file.name, None
     try:
         saved = load_model(file.getvalue())
     except PlaygroundError as err:
-        container.error(f"{file.name}: {err}")
+        ss._model_notes = [("error", f"{file.name}: {err}")]
         return
     try:
-        run.load(saved)
+        ss._model_notes = _load(run, saved, file.name)
     except PlaygroundError as err:
-        container.warning(f"{file.name}: {err}.")
-        container.button(
-            f"Use the file's network: layers {list(saved.hidden)}, {saved.activation}",
-            on_click=_adopt,
-            args=(saved,),
-        )
-        return
-    ss._model_id = file.file_id
-    container.success(f"Loaded {file.name}: training goes on from its weights.")
+        ss._model_notes = [("warning", f"{file.name}: {err}.")]
+        ss._model_offer = saved
+    problem, _ = _file_problem(saved)
+    if problem is not None and problem != run.cfg.problem:
+        ss._model_offer = saved
+
+
+def model_box(container) -> None:
+    """The model uploader, what loading it did, and the offer to adopt its network."""
+    ss = st.session_state
+    for kind, text in ss.get("_model_notes", []):
+        getattr(container, kind)(text)
+    saved = ss.get("_model_offer")
+    if saved is not None:
+        problem, classes = _file_problem(saved)
+        net = f"layers {list(saved.hidden)}, {saved.activation}"
+        if problem is not None and problem != ss.run.cfg.problem:
+            container.button(
+                f"Use the file's problem ({problem_label(problem)}) and network ({net})",
+                on_click=_adopt,
+                args=(saved, problem, classes),
+            )
+        else:
+            container.button(f"Use the file's network: {net}", on_click=_adopt, args=(saved,))
+    container.file_uploader(
+        "Load a saved model (.npz)", type=["npz"], key="model_upload",
+        help="Continue training it, or look at its bends and regions.",
+    )  # fmt: skip
+
+
+def dataset_csv(d) -> bytes:
+    """The run's points, training points first, each marked train or test."""
+    x = np.concatenate([d.x_train, d.x_test])
+    y = np.concatenate([d.y_train, d.y_test])
+    test = np.arange(len(x)) >= len(d.x_train)
+    return points_to_csv(x, y, test=test)
 
 
 def downloads(run: LiveRun) -> None:
@@ -113,14 +197,12 @@ def downloads(run: LiveRun) -> None:
             mime="text/csv",
             on_click="ignore",
         )
-        d = run.data
         c3.download_button(
             "Dataset (.csv)",
-            points_to_csv(
-                np.concatenate([d.x_train, d.x_test]), np.concatenate([d.y_train, d.y_test])
-            ),
+            lambda: dataset_csv(run.data),
             file_name=f"{run.cfg.problem}.csv",
             mime="text/csv",
             on_click="ignore",
+            help="Every point with its label, and a split column: train or test.",
         )
-        model_box(run, st)
+        model_box(st)

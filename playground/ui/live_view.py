@@ -18,6 +18,7 @@ from playground.figures.boundary import (
 )
 from playground.figures.curves import (
     PLOTS,
+    clipped,
     gradient_curves_figure,
     history_arrays,
     loss_curves_figure,
@@ -39,6 +40,16 @@ from playground.server.frames import (
 )
 from playground.ui.live_plot import LiveFrame, encode_live, live_plot
 
+# On a phone the tiles' numbers are set smaller, so the readouts take two rows and the
+# plot starts within the first screen.
+PHONE_READOUTS_CSS = """<style>@media (max-width: 640px) {
+  [data-testid="stMetricValue"] { font-size: 1.5rem; }
+  [data-testid="stMetric"] { min-height: 0; }
+}</style>"""
+R2_HELP = (
+    "1 is a perfect fit, 0 is no better than always guessing the mean; a fit worse than "
+    "that goes below 0 (the chart draws anything below -1 at -1)."
+)
 # While playing, the curves (Plotly draws, 25-110 ms each in software-rendered Chromium)
 # refresh every other page refresh; canvas-painted unit pictures cost ~2 ms.
 CURVES_EVERY = 2
@@ -76,11 +87,17 @@ def _cached_figure(name: str, key: tuple, build) -> dict:
 
 
 def readouts(run: LiveRun) -> None:
+    """The numbers of the run in one wrapping row: 2-3 rows of tiles on a phone, each as
+    wide as its number (none cut off)."""
     tiles = readout_tiles(
         run.metrics, step=run.step, epoch=run.epoch, task=run.spec.task, sizes=run.spec.sizes
     )
-    for col, (label, text) in zip(st.columns(len(tiles)), tiles, strict=True):
-        col.metric(label, text)
+    r2 = metric_name(run.spec.task) == "r2"
+    st.html(PHONE_READOUTS_CSS)
+    with st.container(horizontal=True, gap="medium"):
+        for label, text in tiles:
+            help_text = R2_HELP if r2 and label.startswith("Test") and "R²" in label else None
+            st.metric(label, text, help=help_text, width="content")
     if not run.spec.hidden:
         n, k = run.spec.sizes[0], run.spec.sizes[-1]
         st.caption(
@@ -171,12 +188,18 @@ def curves(run: LiveRun, height: int = 260) -> None:
             _show_last(name)
         return
     metric = metric_name(run.spec.task)
-    arrays = history_arrays(run.history.copy(), metric)
+    h = run.history.copy()
+    arrays = history_arrays(h, metric)
     # Built once per key with placeholder data; every refresh sends the arrays.
     x = arrays["loss"]["0.x"].values
     n = len(run.spec.sizes) - 1
+    train, test = h.array("train_metric"), h.array("test_metric")
+    cut = clipped(train, test)  # a clipped R² chart says so in its title
     builders = {
-        "metric": ((metric,), lambda: metric_curves_figure(x, x, x, metric, height=height)),
+        "metric": (
+            (metric, cut),
+            lambda: metric_curves_figure(x, train[: len(x)], test[: len(x)], metric, height=height),
+        ),
         "loss": ((), lambda: loss_curves_figure(x, x, x, height=height)),
         "grads": ((n,), lambda: gradient_curves_figure(x, np.ones((len(x), n)), height=height)),
     }
@@ -190,13 +213,18 @@ def thumbnails_fit(run: LiveRun) -> bool:
 
 
 def thumbnails(run: LiveRun) -> None:
-    """Per-unit pictures for small nets, canvas-painted: cheap on every refresh."""
+    """Per-unit pictures for small nets, canvas-painted: cheap on every refresh. Dead
+    units (off at every training point) are marked; the figure is rebuilt only when the
+    set of dead units changes."""
     xs, ys, grids = run.unit_grids(THUMB_N)
     bends = run.bends()
+    dead = [d.copy() for d in run.dead_units()]
     fig = _cached_figure(
         "thumbs",
-        (run.spec.hidden,),
-        lambda: neuron_thumbnails_figure(xs, ys, grids, bends, max_units=THUMB_MAX_WIDTH),
+        (run.spec.hidden, tuple(tuple(d) for d in dead)),
+        lambda: neuron_thumbnails_figure(
+            xs, ys, grids, bends, max_units=THUMB_MAX_WIDTH, dead=dead
+        ),
     )
     arrays = encode_live(neuron_thumbnails_arrays(grids, bends, max_units=THUMB_MAX_WIDTH))
     height, canvas = fig["layout"]["height"], list(range(len(fig["data"])))

@@ -12,7 +12,9 @@ import uuid
 import streamlit as st
 
 from playground.core.config import (
+    FIELDS,
     NO_LESSON,
+    UPLOAD_PROBLEM,
     Lesson,
     RunConfig,
     from_query,
@@ -23,11 +25,16 @@ from playground.core.config import (
 from playground.core.errors import PlaygroundError
 from playground.live.compile_cache import enable_compile_cache
 from playground.live.limits import HostLimits, load_limits
-from playground.live.live_run import LiveRun
+from playground.live.live_run import UPLOAD_CHANGE, LiveRun
 from playground.live.scheduler import SessionTrainer, process_scheduler
 from playground.server import stream
 from playground.server.frames import GRID_N, PictureEncoder
 from playground.ui import controls, data_panel
+
+WAITING_FOR_UPLOAD = (
+    "Upload a CSV file in the sidebar (under Data) to train on your own points; until "
+    "then the page keeps showing the problem it showed before."
+)
 
 
 @functools.cache
@@ -85,19 +92,34 @@ def start_run(cfg: RunConfig) -> LiveRun:
         return LiveRun(cfg.replace(problem="xor"))
 
 
+def change_notice(changed: list[str]) -> str:
+    """What a change that started a new run did, in plain words."""
+    names = [
+        "The uploaded data" if name == UPLOAD_CHANGE else FIELDS[name].label for name in changed
+    ]
+    what = " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{what} changed: a new network starts from epoch 0."
+
+
 def sync_run(cfg: RunConfig) -> LiveRun:
     """The session's run, created or brought up to the widgets' config."""
     ss = st.session_state
     run: LiveRun | None = ss.get("run")
+    if cfg.problem == UPLOAD_PROBLEM and ss.get("upload") is None:
+        # Nothing to train on yet: not an error, the sidebar asks for the file.
+        st.info(WAITING_FOR_UPLOAD)
+        cfg = cfg.replace(problem=run.cfg.problem if run else "xor")
     if run is None:
         ss.run = run = start_run(cfg)
     elif cfg != run.cfg:
         try:
-            for notice in run.apply(cfg, upload=ss.get("upload")):
-                st.toast(notice)
-                ss.playing = False
+            changed = run.apply(cfg, upload=ss.get("upload"))
         except PlaygroundError as err:
             st.error(f"{err}. The previous run is kept.")
+        else:
+            if changed:
+                st.toast(change_notice(changed))
+                ss.playing = False
     st.query_params.from_dict({**to_query(run.cfg), **lesson_query(lesson())})
     return run
 
@@ -105,15 +127,15 @@ def sync_run(cfg: RunConfig) -> LiveRun:
 def toggle_play() -> None:
     hold()
     ss = st.session_state
-    if ss.run.diverged:
-        ss.run.resume()
+    if not ss.get("playing") and ss.run.halted:
+        ss.run.resume()  # Play after a stop goes on (a dead layer stays dead)
     ss.playing = not ss.get("playing", False)
 
 
 def step_epoch() -> None:
     hold()
     run: LiveRun = st.session_state.run
-    if run.diverged:
+    if run.halted:
         run.resume()
     run.train_steps(run.steps_per_epoch)
     st.session_state.playing = False
@@ -160,8 +182,7 @@ def sidebar_config() -> RunConfig:
         sections["data"].button(
             "Regenerate", on_click=controls.bump_seed, help="New points and new first weights."
         )
-    data_panel.upload_box(sections["data"])
-    cfg = controls.read_config(sections, hidden)
+    cfg = controls.read_config(sections, after={"problem": data_panel.upload_box}, hidden=hidden)
     ss["_view_box"] = sections["view"]
     return cfg
 
@@ -172,20 +193,19 @@ def view_section():
 
 
 def play_controls(note: str = "") -> bool:
-    """Play / Pause, Step and Reset; returns whether training is playing."""
+    """Play / Pause, Step and Reset in one row (on a phone too); returns whether
+    training is playing. Play and Pause are one button under one key, so it keeps the
+    keyboard focus when its label changes."""
     playing = st.session_state.get("playing", False)
-    b1, b2, b3, b4 = st.columns([1, 1, 1, 5])
-    b1.button(
-        "Pause" if playing else "Play",
-        on_click=toggle_play,
-        type="primary",
-        use_container_width=True,
-        help="Train continuously / stop.",
-    )
-    b2.button("Step", on_click=step_epoch, use_container_width=True, help="Train one epoch.")
-    b3.button("Reset", on_click=reset_run, use_container_width=True, help="Fresh weights.")
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        # No tooltip on Play: it would cover the text above while the pointer or the
+        # keyboard focus rests on the button.
+        st.button("Pause" if playing else "Play", key="play_pause", on_click=toggle_play,
+                  type="primary", width=90)  # fmt: skip
+        st.button("Step", on_click=step_epoch, help="Train one epoch.", width=80)
+        st.button("Reset", on_click=reset_run, help="Fresh weights.", width=80)
     if note:
-        b4.caption(note)
+        st.caption(note)
     return playing
 
 
@@ -195,7 +215,7 @@ def train_in_background(
     """Called by a page's live fragment: keep training while Play is on (taking
     snapshots of the run for playback when ``snapshot_grid`` is set)."""
     ss = st.session_state
-    if ss.get("playing") and not run.diverged:
+    if ss.get("playing") and not run.halted:
         trainer().start(run, snapshot_grid=snapshot_grid, snapshot_bends=snapshot_bends)
         ss._frame = ss.get("_frame", 0) + 1
 
@@ -207,7 +227,7 @@ def stream_training(run: LiveRun, view, *, bends: bool) -> dict | None:
     ss = st.session_state
     link = stream_link()
     link.live, link.view = run, view
-    if not (ss.get("playing") and not run.diverged):
+    if not (ss.get("playing") and not run.halted):
         link.playing = False
         return None
     encode = PictureEncoder(run.data, view)
@@ -232,13 +252,38 @@ def waiting_note() -> None:
         )
 
 
+def dead_layer_message(run: LiveRun) -> str:
+    d = run.dead_layer
+    units = "the only unit" if d.width == 1 else f"all {d.width} units"
+    return (
+        f"Training stopped: {units} of layer {d.layer + 1} are off for every training "
+        "point, so no gradient reaches that layer or any before it: the network cannot "
+        "learn any more. Lower the learning rate and press Reset."
+    )
+
+
+def early_stop_message(run: LiveRun) -> str:
+    e = run.early_stop
+    return (
+        f"Paused: the test loss ({e.test_loss:.3g}) has not improved by more than 1% since "
+        f"epoch {e.since_epoch:,}, {e.patience} epochs ago. Press Play to train on."
+    )
+
+
 def stop_on_trouble(run: LiveRun) -> None:
-    """Show why training stopped; if it was playing, pause and redraw the whole page."""
+    """Say why training stopped (or that it is compiling); if it was playing, pause and
+    redraw the whole page."""
     ss = st.session_state
     if trainer().error:
         st.error(trainer().error)
     if run.message:
         st.error(run.message)
-        if ss.get("playing"):
-            ss.playing = False
-            st.rerun(scope="app")
+    elif run.dead_layer is not None:
+        st.error(dead_layer_message(run))
+    elif run.early_stop is not None:
+        st.info(early_stop_message(run))
+    elif ss.get("playing") and run.compile_pending():
+        st.info("Compiling the network (first time only)…", icon=":material/hourglass_top:")
+    if run.halted and ss.get("playing"):
+        ss.playing = False
+        st.rerun(scope="app")

@@ -9,7 +9,6 @@ import streamlit as st
 from playground.core.config import FIELDS, Lesson, lesson_query, to_query
 from playground.core.presets import PRESETS
 from playground.live.live_run import LiveRun
-from playground.ui import controls
 
 # Components v2 have no clipboard of their own: the browser's, with the old copy command
 # where the page is not a secure context (http to another host) and navigator.clipboard
@@ -68,11 +67,10 @@ def teacher_panel(run: LiveRun) -> None:
             "The link opens this page with the current settings. Controls you hide here "
             "are not shown to your learners, so their values stay as they are now."
         )
-        titles = controls.TITLES
         hide = st.multiselect(
             "Hide these controls",
-            [n for n in FIELDS if n in titles or n == "hidden"],
-            format_func=lambda n: titles.get(n, "Hidden layers and widths"),
+            list(FIELDS),
+            format_func=lambda n: FIELDS[n].label,
             key="teacher_hide",
         )
         play = st.toggle("Start training when the link opens", key="teacher_play")

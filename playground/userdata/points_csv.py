@@ -1,6 +1,8 @@
 """Points from a CSV file, and points back to CSV.
 
-* Three columns, taken in order as x1, x2, label -- whatever the header calls them.
+* Three columns, taken in order as x1, x2, label -- whatever the header calls them. A
+  fourth column headed ``split`` (train / test, as the Playground's dataset export
+  writes) is allowed and not used: an upload is split afresh by the training share.
 * The header is optional: a first row in which no cell is a number is a header.
 * Separated by commas, semicolons or tabs (found from the first row). With semicolons or
   tabs a decimal comma (``1,5``) is read as a decimal point, as spreadsheets write it.
@@ -40,6 +42,7 @@ _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?", re.ASCII)
 _NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.ASCII | re.IGNORECASE)
 _DEFAULT_COLUMNS = ("x1", "x2", "label")
+SPLIT_COLUMN = "split"  # the export's fourth column: which points were train or test
 
 
 def read_points_csv(
@@ -112,11 +115,17 @@ def _decode(data: bytes, max_bytes: int) -> str:
     return text
 
 
+def _has_split(cells: list[str]) -> bool:
+    return len(cells) == 4 and cells[3].strip().lower() == SPLIT_COLUMN
+
+
 def _sniff_delimiter(text: str) -> str:
-    """The separator of the first non-blank line: the one that splits it into 3 cells."""
+    """The separator of the first non-blank line: the one that splits it into 3 cells
+    (or 4, the last headed "split")."""
     first = next((line for line in text.splitlines() if line.strip()), "")
     for delimiter in _DELIMITERS:
-        if len(first.split(delimiter)) == 3:
+        cells = first.split(delimiter)
+        if len(cells) == 3 or _has_split(cells):
             return delimiter
     # No separator gives 3 cells: take the most frequent, so the error names its count.
     best = max(_DELIMITERS, key=first.count)
@@ -131,19 +140,24 @@ def _split_rows(
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     first = True
+    width = 3  # 4 when the header names a split column
     try:
         for fields in reader:
             cells = [cell.strip() for cell in fields]
-            while len(cells) > 3 and not cells[-1]:
+            while len(cells) > width and not cells[-1]:
                 cells.pop()  # spreadsheets often leave trailing separators
             if not any(cells):
                 continue  # blank line
             line = reader.line_num
-            if len(cells) != 3:
+            if first and _has_split(cells) and not any(_looks_numeric(c) for c in cells):
+                width = 4
+            if len(cells) != width:
+                expected = "3 (x1, x2, label)" if width == 3 else "4 (x1, x2, label, split)"
                 raise PlaygroundError(
                     f"row {line} has {len(cells)} column{'s' if len(cells) != 1 else ''}; "
-                    f"expected 3 (x1, x2, label) separated by {_DELIMITERS[delimiter]}"
+                    f"expected {expected} separated by {_DELIMITERS[delimiter]}"
                 )
+            cells = cells[:3]
             if first and not any(_looks_numeric(cell) for cell in cells):
                 header = cells
             else:
@@ -243,14 +257,23 @@ def _label_name(value: float) -> str:
 
 
 def points_to_csv(
-    x: np.ndarray, y: np.ndarray, header: tuple[str, str, str] | None = _DEFAULT_COLUMNS
+    x: np.ndarray,
+    y: np.ndarray,
+    header: tuple[str, str, str] | None = _DEFAULT_COLUMNS,
+    *,
+    test: np.ndarray | None = None,
 ) -> bytes:
     """(N, 2) points and (N,) labels -> UTF-8 CSV bytes that :func:`read_points_csv` reads.
 
     Numbers are written in the shortest form that gives back the same value in their own
-    dtype. ``header=None`` writes no header row.
+    dtype. ``header=None`` writes no header row. ``test``: (N,) bools; when given, a
+    fourth column "split" says "train" or "test" for every point (it needs the header).
     """
     x, y = np.asarray(x), np.asarray(y)
+    if test is not None:
+        test = np.asarray(test, bool)
+        if test.shape != (len(x),) or header is None:
+            raise PlaygroundError("the split column needs a header and one value per point")
     if y.dtype.kind == "b":
         y = y.astype(np.int32)
     if x.ndim != 2 or x.shape[1] != 2 or y.shape != (len(x),):
@@ -264,7 +287,10 @@ def points_to_csv(
     if header is not None:
         if len(header) != 3 or any(_looks_numeric(str(h).strip()) for h in header):
             raise PlaygroundError("the header needs three names that are not numbers")
-        writer.writerow(header)
+        writer.writerow([*header, SPLIT_COLUMN] if test is not None else header)
     # str() of a NumPy scalar is the shortest text that round-trips in that scalar's dtype.
-    writer.writerows((str(a), str(b), str(c)) for (a, b), c in zip(x, y, strict=True))
+    rows = ([str(a), str(b), str(c)] for (a, b), c in zip(x, y, strict=True))
+    if test is not None:
+        rows = ([*r, "test" if t else "train"] for r, t in zip(rows, test, strict=True))
+    writer.writerows(rows)
     return out.getvalue().encode("utf-8")

@@ -46,14 +46,14 @@ def shoot(url: str, out: Path, names: list[str], play: bool) -> None:
                 path = out / f"{name}-{size}.png"
                 page.screenshot(path=str(path))
                 print(path)
-                if size == "laptop":  # Streamlit scrolls an inner box: grow the window
-                    tall = page.evaluate(
-                        "document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
-                    )
-                    page.set_viewport_size({"width": w, "height": max(h, int(tall))})
-                    page.wait_for_timeout(1500)
-                    page.screenshot(path=str(out / f"{name}-{size}-full.png"))
-                    page.set_viewport_size({"width": w, "height": h})
+                # Streamlit scrolls an inner box: grow the window for the whole page.
+                tall = page.evaluate(
+                    "document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
+                )
+                page.set_viewport_size({"width": w, "height": max(h, int(tall))})
+                page.wait_for_timeout(1500)
+                page.screenshot(path=str(out / f"{name}-{size}-full.png"))
+                page.set_viewport_size({"width": w, "height": h})
             page.close()
         browser.close()
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 APP = "streamlit_app.py"
 WAIT_MS = 240_000  # the first Play compiles the training chunk
 # The setup the smoothness goals name; PLAYGROUND_MEASURE_QUERY measures another.
-ISSUE_SETUP = "hidden=8,8&batch_size=10&n_points=500&train_ratio=0.5"
+ISSUE_SETUP = "hidden=8,8&batch_size=10&n_points=500&train_ratio=0.5&speed=fast"
 BOUNDARY = """() => [...document.querySelectorAll('.live-plot')].find(
     e => e.dataset.key === 'boundary')"""
 

@@ -1,0 +1,205 @@
+"""When training stops by itself, and how fast it goes: dead layers, the weights kept for
+after a divergence, the optional early stop, the chosen speed, the first compile and a
+loaded model's step count. Checked against independent references (NumPy forward passes,
+JAX gradients, a fake clock)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from playground.core.config import PATIENCE_EPOCHS, RunConfig
+from playground.core.model import dead_units
+from playground.core.modelfile import SavedModel
+from playground.core.train import ModelSpec, model_loss
+from playground.live import run as R
+from playground.live.live_run import DEAD_CONFIRM_STEPS, DeadLayer, LiveRun
+
+
+def dead_net(seed: int = 0, bias: float = -100.0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """A 2-4-3-1 ReLU net whose second hidden layer is off everywhere in the plane's box:
+    its weights are small and its biases very negative."""
+    rng = np.random.default_rng(seed)
+    w0, b0 = rng.normal(size=(2, 4)).astype(np.float32), np.zeros(4, np.float32)
+    w1 = (0.01 * rng.normal(size=(4, 3))).astype(np.float32)
+    b1 = np.full(3, bias, np.float32)
+    w2, b2 = rng.normal(size=(3, 1)).astype(np.float32), np.zeros(1, np.float32)
+    return [(w0, b0), (w1, b1), (w2, b2)]
+
+
+def numpy_off(params, x) -> list[np.ndarray]:
+    """Reference: units whose pre-activation is <= 0 at every point, in float64 NumPy."""
+    h, off = np.asarray(x, np.float64), []
+    for w, b in params[:-1]:
+        z = h @ w.astype(np.float64) + b
+        off.append((z <= 0).all(axis=0))
+        h = np.maximum(z, 0)
+    return off
+
+
+def test_dead_units_match_a_numpy_forward_pass():
+    x = np.random.default_rng(1).uniform(-6, 6, (300, 2)).astype(np.float32)
+    for params in (dead_net(), dead_net(bias=0.5)):
+        got = [np.asarray(d) for d in dead_units(params, jnp.asarray(x), "relu")]
+        want = numpy_off(params, x)
+        assert [g.tolist() for g in got] == [w.tolist() for w in want]
+    assert np.asarray(dead_units(dead_net(), jnp.asarray(x), "relu")[1]).all()
+    assert not np.asarray(dead_units(dead_net(bias=0.5), jnp.asarray(x), "relu")[1]).any()
+    # tanh has no flat zero: nothing can die.
+    assert not any(np.asarray(d).any() for d in dead_units(dead_net(), jnp.asarray(x), "tanh"))
+
+
+def test_a_dead_layer_passes_no_gradient_to_itself_or_before():
+    """Why a dead layer cannot recover: every weight up to it has a zero gradient."""
+    spec = ModelSpec(("x1", "x2"), (4, 3), "relu", "binary", 2)
+    x = jnp.asarray(np.random.default_rng(2).uniform(-6, 6, (200, 2)), jnp.float32)
+    y = (x[:, 0] * x[:, 1] > 0).astype(jnp.int32)
+    grads = jax.grad(model_loss)([tuple(map(jnp.asarray, p)) for p in dead_net()], x, y, spec)
+    for gw, gb in grads[:2]:
+        assert not np.asarray(gw).any() and not np.asarray(gb).any()
+    assert np.asarray(grads[2][1]).any()  # the output bias still moves: a constant guess
+
+
+def loaded(params, **cfg) -> LiveRun:
+    run = LiveRun(RunConfig(hidden=tuple(w.shape[1] for w, _ in params[:-1]), **cfg))
+    run.load(SavedModel(params, "relu", meta={"step": 0}))
+    return run
+
+
+def test_a_dead_layer_stops_training_once_it_stays_dead():
+    run = loaded(dead_net())
+    assert run.dead_units()[1].all() and run.dead_layer is None
+    run.train_steps(DEAD_CONFIRM_STEPS // 2)
+    assert run.dead_layer is None and not run.halted  # seen, not yet sure
+    run.train_steps(DEAD_CONFIRM_STEPS)
+    assert run.dead_layer == DeadLayer(layer=1, width=3, step=DEAD_CONFIRM_STEPS // 2)
+    assert run.halted and run.train_steps(16) == 0 and run.train_for(0.05) == 0
+    run.resume()  # Play again: a dead layer stays dead
+    assert run.halted
+    run.reset()
+    assert run.dead_layer is None and not run.halted
+
+
+def test_a_healthy_net_is_never_called_dead():
+    run = LiveRun(RunConfig(problem="circle", hidden=(8, 8)))
+    run.train_steps(3 * DEAD_CONFIRM_STEPS)
+    assert run.dead_layer is None and not any(d.all() for d in run.dead_units())
+
+
+def test_divergence_goes_back_to_weights_worth_having():
+    """Product, SGD, learning rate 10: the last finite weights have a loss of ~1e13.
+    Play after lowering the rate goes on from the last weights whose loss had not run
+    away (here the first ones), and the network then learns."""
+    run = LiveRun(RunConfig(problem="product", optimizer="sgd", learning_rate=10.0, speed="fast"))
+    start_loss = run.metrics.train_loss
+    run.train_steps(500)
+    assert run.diverged
+    assert R.exploding(run.metrics.train_loss, start_loss, start_loss)  # the last finite
+    assert not R.exploding(run.checkpoint.metrics.train_loss, start_loss, start_loss)
+    assert f"weights of step {run.checkpoint.step:,}" in run.message or (
+        run.checkpoint.step == 0 and "the first weights" in run.message
+    )
+    assert "Reset" in run.message
+    run.apply(run.cfg.replace(learning_rate=0.01))
+    run.resume()
+    assert not run.diverged and run.step == run.checkpoint.step
+    assert run.history.array("step").max() <= run.step  # the curves go back too
+    run.train_steps(3000)
+    assert not run.diverged and run.metrics.test_metric > 0.5  # R²: it learns
+
+
+def test_exploding_and_improved_rules():
+    assert R.exploding(float("nan"), 0.1, 1.0) and R.exploding(5e13, 0.1, 1.0)
+    assert not R.exploding(0.9, 0.01, 1.0)  # worse than the best, not worse than the start
+    assert R.exploding(1.1, 0.01, 1.0) and not R.exploding(0.05, 0.01, 1.0)
+    assert R.improved(0.5, 1.0) and not R.improved(0.995, 1.0)
+    assert not R.improved(0.99e-4, 1.5e-4)  # 1% better but by less than MIN_IMPROVEMENT
+    assert not R.improved(float("nan"), 1.0)
+
+
+def test_the_early_stop_pauses_when_the_test_loss_stops_improving():
+    run = LiveRun(RunConfig(problem="gauss", early_stop=True, speed="fast"))
+    for _ in range(200):
+        if run.halted:
+            break
+        run.train_steps(10 * run.steps_per_epoch)
+    e = run.early_stop
+    assert e is not None and e.patience == PATIENCE_EPOCHS
+    assert run.epoch - e.since_epoch >= PATIENCE_EPOCHS and e.test_loss == run.metrics.test_loss
+    # Reference: no test loss recorded in the last PATIENCE_EPOCHS epochs beat the one
+    # at their start by the margin ``improved`` asks for.
+    epochs, losses = run.history.array("epoch"), run.history.array("test_loss")
+    start = losses[epochs <= e.since_epoch][-1]
+    assert not any(R.improved(v, start) for v in losses[epochs > e.since_epoch])
+    assert run.train_steps(16) == 0
+    run.resume()  # Play goes on for another while
+    assert run.train_steps(16) == 16
+    off = LiveRun(RunConfig(problem="gauss", speed="fast"))
+    off.train_steps(run.step)
+    assert off.early_stop is None and not off.halted
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 100.0
+
+    def __call__(self):
+        return self.t
+
+
+@pytest.mark.parametrize("speed", ["slow", "normal"])
+def test_a_chosen_speed_trains_that_many_epochs_a_second(speed):
+    from playground.core.config import SPEEDS
+
+    run = LiveRun(RunConfig(speed=speed))
+    run.clock = clock = FakeClock()
+    rate = SPEEDS[speed].epochs_per_s * run.steps_per_epoch
+    assert run.pace == rate
+    for _ in range(40):  # 2 seconds in steps of 0.05 s
+        run.train_for(0.05)
+        clock.t += 0.05
+    assert abs(run.step - (1 + 39 * 0.05 * rate)) <= 1  # one step at once, then the rate
+    clock.t += 60  # a long pause is not made up for in one jump
+    before = run.step
+    run.train_for(0.05)
+    assert run.step - before <= rate * 0.25 + 1
+    run.apply(run.cfg.replace(speed="fast"))
+    assert run.pace is None
+
+
+def test_compile_pending_until_the_first_chunk_of_a_new_shape():
+    run = LiveRun(RunConfig(hidden=(7, 3), batch_size=13, optimizer="momentum", speed="fast"))
+    assert run.compile_pending()
+    run.train_steps(1)
+    assert not run.compile_pending()
+    same = LiveRun(RunConfig(hidden=(7, 3), batch_size=13, optimizer="momentum", seed=4))
+    assert not same.compile_pending()  # the shape, not the run, is compiled
+
+
+def test_a_loaded_model_keeps_its_step_count():
+    source = LiveRun(RunConfig(problem="circle", noise=0.2, speed="fast"))
+    source.train_steps(125)
+    saved = source.saved_model()
+    assert saved.meta["step"] == 125
+    run = LiveRun(RunConfig())
+    run.load(saved)
+    assert run.step == 125 and run.epoch == 125 // run.steps_per_epoch
+    assert run.history.array("step").tolist() == [125]
+    np.testing.assert_array_equal(run.params_numpy()[0][0], source.params_numpy()[0][0])
+    bad = SavedModel(saved.params, "relu", meta={"step": -5})
+    run.load(bad)
+    assert run.step == 0
+
+
+def test_the_spiral_that_died_in_the_issue_is_caught_and_the_default_rate_lives():
+    """Spiral, 3 arms, the default 8-8 net, Adam at 0.03 (the old default): layer 2 dies
+    after ~4,700 epochs and training stops. At the default 0.01 it lives and learns."""
+    run = LiveRun(RunConfig(problem="spiral", learning_rate=0.03, speed="fast"))
+    while run.step < 150_000 and not run.halted:
+        run.train_steps(2048)
+    assert run.dead_layer is not None and run.dead_layer.layer == 1
+    assert run.metrics.test_metric < 0.5  # one class everywhere
+    run = LiveRun(RunConfig(problem="spiral", speed="fast"))
+    while run.step < 150_000 and not run.halted:
+        run.train_steps(2048)
+    assert not run.halted and run.metrics.test_metric > 0.85
