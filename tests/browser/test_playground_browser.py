@@ -99,7 +99,7 @@ def boundary_hover(page: Page) -> str:
 
 
 def counter(page: Page, name: str) -> int:
-    return int(boundary(page, f"e.dataset.{name} ?? 0"))
+    return int(boundary(page, f"e?.dataset.{name} ?? 0"))  # 0 while a rerun remounts it
 
 
 def wait_until(page: Page, done, what: str, timeout_ms: int = WAIT_MS) -> None:
