@@ -16,6 +16,18 @@ TITLE = "SGD, minibatches and the learning rate"
 
 
 @st.cache_resource(show_spinner="Training the network the slice is cut from…")
+def paths_on_slice(sl, paths, title: str, names, *, key: str) -> None:
+    """Paths drawn on the loss slice (left) and their distance from its bottom (right)."""
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(gf.slice_figure(sl, paths, title=title, names=names), key=key)
+    with right:
+        st.plotly_chart(
+            gf.excess_figure(sl, paths, title="Distance from the bottom, in loss"),
+            key=f"{key}_loss",
+        )
+
+
 def base_network():
     return sgd.base_network()
 
@@ -140,17 +152,7 @@ def section_slice() -> tuple[int, int]:
         f"{len(batch_paths[0].points) - 1} steps at the same learning rate "
         f"({batch_paths[0].learning_rate:.3g}), with the full batch or minibatches."
     )
-    left, right = st.columns([3, 2])
-    with left:
-        st.plotly_chart(
-            gf.slice_figure(sl, batch_paths, title="Paths down the slice", names=names),
-            key="sgd_slice",
-        )
-    with right:
-        st.plotly_chart(
-            gf.excess_figure(sl, batch_paths, title="Distance from the bottom, in loss"),
-            key="sgd_slice_loss",
-        )
+    paths_on_slice(sl, batch_paths, "Paths down the slice", names, key="sgd_slice")
     st.markdown(
         "The full batch follows the slope exactly: a smooth curve. Each minibatch sees "
         "a different sample of points, so its gradient is the true one plus noise, and its "
@@ -233,17 +235,7 @@ def section_optimizers(units) -> None:
         "weight moves at about the same pace whatever its slope; its learning rate is a "
         "step length in weight units."
     )
-    left, right = st.columns([3, 2])
-    with left:
-        st.plotly_chart(
-            gf.slice_figure(sl, opt_paths, title="Three optimizers, same start", names=names),
-            key="sgd_optimizers",
-        )
-    with right:
-        st.plotly_chart(
-            gf.excess_figure(sl, opt_paths, title="Distance from the bottom, in loss"),
-            key="sgd_optimizers_loss",
-        )
+    paths_on_slice(sl, opt_paths, "Three optimizers, same start", names, key="sgd_optimizers")
     st.caption(
         " · ".join(f"{p.label}: η = {p.learning_rate:.3g}" for p in opt_paths)
         + f" · {len(opt_paths[0].points) - 1} steps, full batch."
