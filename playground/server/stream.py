@@ -14,7 +14,7 @@ Messages are JSON objects with any of ``frames`` (``{key: [frame, ...]}``: pictu
 chart ``key`` to play back),
 ``plots`` (``{key: {path: array}}`` of the side plots), ``status`` (``readouts`` by label,
 ``state``: playing / waiting / stopped / paused, ``ahead``: runs in line before this one,
-``why``: why it stopped).
+``why``: why it stopped, ``compiling``: its first chunk is being compiled).
 """
 
 import asyncio
@@ -82,6 +82,7 @@ class StreamLink:
         if live is not None:
             out["readouts"] = readouts(live.run)
             out["message"] = live.message
+            out["compiling"] = state == "playing" and live.compile_pending()
         return out
 
 

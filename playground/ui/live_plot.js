@@ -402,17 +402,18 @@ function paintCanvas(chart) {
     ctx.restore();
     labelAt ??= [xa._offset + xa._length, ya._offset];
   }
-  if (chart.label && labelAt) {
+  const label = chart.note || chart.label; // a note from the server wins over the epoch
+  if (label && labelAt) {
     // Above the plot's top right corner, in the margin: it never hides data.
     ctx.font = `12px ${full.font?.family ?? "sans-serif"}`;
     ctx.textAlign = "right";
     ctx.textBaseline = "bottom";
     ctx.fillStyle = full.font?.color ?? "#333";
-    ctx.fillText(chart.label, labelAt[0], labelAt[1] - 4);
+    ctx.fillText(label, labelAt[0], labelAt[1] - 4);
   }
   chart.paints += 1;
   chart.root.dataset.paints = String(chart.paints);
-  chart.root.dataset.label = chart.label;
+  chart.root.dataset.label = label;
   chart.root.dataset.paintMs = (performance.now() - start).toFixed(1);
 }
 
@@ -571,11 +572,11 @@ function onStreamMessage(stream, msg) {
   if (status.readouts) showReadouts(status.readouts);
   const chart = charts.get(stream.key);
   if (chart) {
-    const waiting = status.state === "waiting";
-    const note = waiting ? `the server is full: your run waits (${status.ahead} ahead)` : "";
-    if (waiting || chart.waitNote) {
-      chart.waitNote = note;
-      chart.label = note || chart.label;
+    let note = "";
+    if (status.state === "waiting") note = `the server is full: your run waits (${status.ahead} ahead)`;
+    else if (status.compiling) note = "compiling the network (first time only)…";
+    if (note !== (chart.note ?? "")) {
+      chart.note = note;
       schedulePaint(chart);
     }
     chart.root.dataset.state = status.state;
@@ -681,7 +682,7 @@ export default function liveplot(component) {
     chart.tables.clear();
   }
   const onCanvas = (path) => chart.canvasTraces.includes(Number(path.split(".")[0]));
-  if (data.owns_stream && !data.stream) chart.waitNote = "";
+  if (data.owns_stream && !data.stream) chart.note = "";
   for (const path of chart.arrays.keys()) if (!(path in data.paths)) chart.arrays.delete(path);
   const incoming = Object.entries(data.arrays ?? {});
   const frames = data.frames ?? [];

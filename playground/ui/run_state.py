@@ -243,9 +243,10 @@ def stream_training(run: LiveRun, view, *, bends: bool) -> dict | None:
 
 
 def waiting_note() -> None:
-    """Say so when the server is full and this run waits for a free place."""
+    """Say so when the server is full and this run waits for a free place. (With the
+    stream the plot says so instead, and stops saying it when the run is let in.)"""
     ahead = trainer().scheduler.ahead(trainer().key)
-    if st.session_state.get("playing") and ahead:
+    if st.session_state.get("playing") and ahead and not streaming():
         st.info(
             f"The server is full: your run waits ({ahead} ahead of you). It starts by "
             "itself when a place frees up."
@@ -282,7 +283,8 @@ def stop_on_trouble(run: LiveRun) -> None:
         st.error(dead_layer_message(run))
     elif run.early_stop is not None:
         st.info(early_stop_message(run))
-    elif ss.get("playing") and run.compile_pending():
+    elif ss.get("playing") and run.compile_pending() and not streaming():
+        # (With the stream the plot itself says so, and stops saying it once it trains.)
         st.info("Compiling the network (first time only)…", icon=":material/hourglass_top:")
     if run.halted and ss.get("playing"):
         ss.playing = False
