@@ -44,17 +44,26 @@ declare it. The browser loads it once per page, gzip-compressed; no CDN is invol
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any
 
-import numpy as np
 import plotly
 import plotly.graph_objects as go
 import plotly.io.json as pio_json
 import streamlit as st
+
+# The wire codec is pure NumPy (``figures.wire``), so the benchmark and tests can size a
+# frame without Streamlit; it is re-exported here, where pages have always found it.
+from playground.figures.wire import (
+    CompactArray,
+    LiveFrame,
+    decode_array,
+    encode_floats,
+    encode_grid,
+    encode_live,
+)
 
 __all__ = [
     "CompactArray",
@@ -74,123 +83,6 @@ _VENDOR_MANIFEST = "playground_vendor"
 _VENDOR_COMPONENT = "plotly"
 _VENDOR = f"{_VENDOR_MANIFEST}.{_VENDOR_COMPONENT}"
 _SESSION_KEY = "_playground_live_plot_sent"
-
-
-class CompactArray(TypedDict):
-    """A numeric array packed for the wire; ``decode_array`` and the JS unpack it.
-
-    ``dtype`` is ``"f4"`` (little-endian float32) or ``"u1"``/``"u2"`` (codes
-    ``0..top-1`` spread evenly over ``[lo, hi]``, the top code 255/65535 meaning NaN).
-    ``shape`` is ``[n]`` or ``[rows, cols]``; a 2D array becomes a list of rows.
-    """
-
-    dtype: Literal["f4", "u1", "u2"]
-    shape: list[int]
-    lo: float
-    hi: float
-    b64: str
-
-
-class LiveFrame(TypedDict):
-    """One picture to play back: arrays of canvas traces as they were at time ``t``.
-
-    ``seq`` increases from frame to frame (the browser drops what it has played);
-    ``label`` is drawn in the plot's corner, e.g. the epoch the picture shows.
-    """
-
-    seq: int
-    t: float
-    label: str
-    arrays: dict[str, CompactArray]
-
-
-def _b64(a: np.ndarray) -> str:
-    return base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii")
-
-
-def _quantise(a: np.ndarray, lo: float, hi: float, dtype: str) -> CompactArray:
-    top = 255 if dtype == "u1" else 65535
-    span = hi - lo
-    scaled = (np.clip(a, lo, hi) - lo) * ((top - 1) / span) if span > 0 else np.zeros_like(a)
-    codes = np.where(np.isnan(a), top, np.rint(np.nan_to_num(scaled)))
-    codes = codes.astype("<u1" if dtype == "u1" else "<u2")
-    return {"dtype": dtype, "shape": list(a.shape), "lo": lo, "hi": hi, "b64": _b64(codes)}
-
-
-def _finite_range(a: np.ndarray) -> tuple[float, float]:
-    finite = a[np.isfinite(a)]
-    return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
-
-
-def encode_grid(
-    z: np.ndarray, vmin: float | None = None, vmax: float | None = None
-) -> CompactArray:
-    """Quantise a 2D grid ``z`` (rows, cols) to one byte per cell.
-
-    Values are clipped to ``[vmin, vmax]`` (default: the finite min and max of ``z``);
-    NaN survives as NaN. The error of a value inside the range is at most
-    ``(vmax - vmin) / 508`` (half of one of 254 steps). A 100x100 grid is ~13 KB.
-    """
-    a = np.asarray(z, dtype=np.float64)
-    if a.ndim != 2:
-        raise ValueError(f"encode_grid wants a 2D array, got shape {a.shape}")
-    lo, hi = _finite_range(a)
-    lo = lo if vmin is None else float(vmin)
-    hi = hi if vmax is None else float(vmax)
-    if not hi >= lo:
-        raise ValueError(f"encode_grid needs vmin <= vmax, got {lo} > {hi}")
-    return _quantise(a, lo, hi, "u1")
-
-
-def encode_floats(a: np.ndarray, *, bits: Literal[32, 16] = 32) -> CompactArray:
-    """Pack a 1D or 2D float array: raw float32 (``bits=32``, 4 bytes per value) or
-    rounded to 65535 levels over its own finite range (``bits=16``, error at most
-    ``(max - min) / 131068``). A 1000-point line is ~5.3 KB (32) or ~2.7 KB (16)."""
-    x = np.asarray(a, dtype=np.float64)
-    if x.ndim not in (1, 2):
-        raise ValueError(f"encode_floats wants a 1D or 2D array, got shape {x.shape}")
-    if bits == 16:
-        lo, hi = _finite_range(x)
-        return _quantise(x, lo, hi, "u2")
-    if bits != 32:
-        raise ValueError(f"bits must be 32 or 16, got {bits}")
-    return {
-        "dtype": "f4",
-        "shape": list(x.shape),
-        "lo": 0.0,
-        "hi": 0.0,
-        "b64": _b64(x.astype("<f4")),
-    }
-
-
-def encode_live(arrays: dict) -> dict[str, CompactArray]:
-    """A figure builder's live arrays (``figures.style.LiveArray``) packed for the wire:
-    grids as bytes over their [lo, hi], lines as float32 or 16-bit. One array shared by
-    several paths (a curve's x) is packed once."""
-    packed: dict[int, CompactArray] = {}
-    out = {}
-    for path, a in arrays.items():
-        key = id(a.values)
-        if key not in packed:
-            if a.lo is not None:
-                packed[key] = encode_grid(a.values, a.lo, a.hi)
-            else:
-                packed[key] = encode_floats(a.values, bits=a.bits)
-        out[path] = packed[key]
-    return out
-
-
-def decode_array(enc: CompactArray) -> np.ndarray:
-    """Unpack a CompactArray exactly as live_plot.js does (float32 result)."""
-    raw = base64.b64decode(enc["b64"])
-    if enc["dtype"] == "f4":
-        flat = np.frombuffer(raw, dtype="<f4").astype(np.float32)
-    else:
-        codes = np.frombuffer(raw, dtype="<u1" if enc["dtype"] == "u1" else "<u2")
-        top = 255 if enc["dtype"] == "u1" else 65535
-        step = (enc["hi"] - enc["lo"]) / (top - 1)
-        flat = np.where(codes == top, np.nan, enc["lo"] + codes * step).astype(np.float32)
-    return flat.reshape(enc["shape"])
 
 
 def plotly_js_url() -> str:

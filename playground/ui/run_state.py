@@ -10,10 +10,10 @@ import streamlit as st
 
 from playground.core.config import RunConfig, from_query, to_query
 from playground.core.errors import PlaygroundError
-from playground.live.compile_cache import enable_compile_cache
+from playground.live.compile_cache import enable_compile_cache, precompile_in_background
 from playground.live.live_run import LiveRun
 from playground.live.trainer import BackgroundTrainer
-from playground.ui import controls, data_panel
+from playground.ui import controls, data_panel, live_view
 
 
 def trainer() -> BackgroundTrainer:
@@ -97,6 +97,10 @@ def sidebar_config() -> RunConfig:
     data_panel.upload_box(sections["data"])
     cfg = controls.read_config(sections)
     ss["_view_box"] = sections["view"]
+    # Once per process: the widths and depths next to this one compile on a thread.
+    precompile_in_background(
+        cfg, widths=controls.COMMON_WIDTHS, grids=(live_view.GRID_N,), unit_grid=live_view.THUMB_N
+    )
     return cfg
 
 
