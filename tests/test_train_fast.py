@@ -53,7 +53,7 @@ def test_tiny_layers_equal_plain_products():
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize("hidden, batch", [((8, 8), 10), ((64, 64), 0)])
+@pytest.mark.parametrize("hidden, batch", [((8, 8), 10), ((8, 8), 0), ((300, 300), 0)])
 def test_unchecked_scan_equals_the_checked_one(hidden, batch):
     data = make_dataset("xor", n_points=2000, seed=0)
     x, y = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
@@ -71,8 +71,8 @@ def test_unchecked_scan_equals_the_checked_one(hidden, batch):
 
 def test_small_nets_get_the_small_net_build():
     spec = lambda hidden: T.ModelSpec(("x1", "x2"), hidden, "relu", "binary", 2)  # noqa: E731
-    assert T.is_small_net(spec((8, 8)), 1000, 0)
-    assert T.is_small_net(spec((256,) * 4), 250, 10)
+    assert T.is_small_net(spec((8, 8)), 250, 10) and T.is_small_net(spec((32, 32)), 250, 10)
+    assert not T.is_small_net(spec((16, 16)), 1000, 0)
     assert not T.is_small_net(spec((256,) * 4), 1000, 0)
     assert T.chunk_program(spec((8, 8)), 250, 10) is T._chunk_small
     assert T.chunk_program(spec((256,) * 4), 1000, 0) is T._chunk_default

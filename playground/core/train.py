@@ -159,13 +159,13 @@ def batch_plan(n_train: int, batch_size: int) -> tuple[int, int]:
 class _Packed(NamedTuple):
     """The params and optimizer state as a training step carries them.
 
-    Small nets (see ``is_small_net``): the params as one vector, and every params-shaped
-    part of the optimizer state (Adam's moments, momentum's trace) as one vector too. A
-    small net's step is bound by how many kernels XLA runs, not by flops: with one array
-    per W and b, the update, the divergence checks and the rollback copies ran once per
-    array (6 for 2-8-8-1, ~80 kernels a step, ~50 on one vector). Big nets keep their
-    arrays: there the slicing and joining would cost more (~5% of a 256x4 step).
-    Elementwise maths is the same per number either way.
+    Nets of at most FLAT_PARAMS parameters: the params as one vector, and every
+    params-shaped part of the optimizer state (Adam's moments, momentum's trace) as one
+    vector too. A small net's step is bound by how many kernels XLA runs, not by flops:
+    with one array per W and b, the update, the divergence checks and the rollback copies
+    ran once per array (6 for 2-8-8-1, ~80 kernels a step, ~50 on one vector; 1.2-1.8x
+    the steps/s). Big nets keep their arrays: there slicing and joining the vector would
+    cost more (~5% of a 256x4 step). Elementwise maths is the same per number either way.
     """
 
     params: object  # one (n_params,) vector: W0, b0, W1, b1, ... raveled; or [(W, b), ...]
@@ -253,14 +253,19 @@ def compile_chunk(state, x, y, hyper, **kw) -> None:
     chunk.lower(state, x, y, hyper, checked=False, **kw).compile()
 
 
-# XLA:CPU hands matrix products and reductions to libraries (YNNPACK, Eigen on a thread
-# pool) that win on big arrays; on a small net each call's fixed cost is the step's cost.
-# Measured side by side (2 cores): without them a 2-8-8-1 full-batch-1000 chunk runs
-# ~1.2x faster, 32-32 ~1.3x; a 256x4 net needs them. A layer whose product has at most
-# TINY_PRODUCT multiply-adds is, moreover, best written as a broadcast multiply and a sum,
-# which XLA fuses with its neighbours (batch 10, 8-8: ~1.8x; 8x4, batch 30: ~3x).
-SMALL_NET_PRODUCT = 1 << 21
+# How a step is built, by size (all measured side by side on 2 cores; same numbers):
+# - XLA:CPU hands matrix products and reductions to libraries (YNNPACK, Eigen on a
+#   thread pool) whose fixed cost per call is the whole cost of a minibatch step: where
+#   every product has at most SMALL_NET_PRODUCT multiply-adds (TensorFlow Playground's
+#   batches of 10), the chunk is built without them (SMALL_NET_XLA), and a layer of at
+#   most TINY_PRODUCT is written as a broadcast multiply and a sum that XLA fuses with
+#   its neighbours (8-8, batch 10: ~1.8x; 8x4, batch 30: ~3x the steps/s).
+# - Bigger products (a full batch of 1000) keep the libraries and run feature-major
+#   (``_dense_t``), which gives every product the library's own layout (16-16: ~1.5x,
+#   256x4: ~1.1x).
+SMALL_NET_PRODUCT = 1 << 15
 TINY_PRODUCT = 4096
+FLAT_PARAMS = 1 << 16
 SMALL_NET_XLA = {"xla_cpu_experimental_ynn_fusion_type": "", "xla_cpu_multi_thread_eigen": False}
 
 
@@ -271,7 +276,8 @@ def _products(spec: ModelSpec, n_train: int, batch_size: int) -> list[int]:
 
 
 def is_small_net(spec: ModelSpec, n_train: int, batch_size: int) -> bool:
-    """Whether a step's products are small enough to skip XLA's matmul libraries."""
+    """Whether a step's products are small enough to skip XLA's matmul libraries (on a
+    CPU: elsewhere XLA's defaults serve every size)."""
     return (
         jax.default_backend() == "cpu"
         and max(_products(spec, n_train, batch_size)) <= SMALL_NET_PRODUCT
@@ -318,7 +324,9 @@ def _forward_feature_major(params, x, activation: str, *, dropout: float = 0.0, 
     """``model.forward`` (same outputs, same dropout masks) computed on transposed
     activations; for training big nets, reverse mode only."""
     act = ACTIVATIONS[activation].fn
-    h_t = x.T
+    # Transposed for real too: else XLA folds x.T into the first layer's weight gradient,
+    # which again contracts x's first axis (2-8-8-1, batch 1000: ~1.4x the steps/s).
+    h_t = jax.lax.optimization_barrier(x.T)
     for i, (w, b) in enumerate(params[:-1]):
         h_t = act(_dense_t(h_t, w, b))
         if key is not None and dropout > 0.0:
@@ -356,6 +364,7 @@ def _chunk(
     b, per_epoch = batch_plan(n, batch_size)
     full = b == n
     small = is_small_net(spec, n, batch_size)
+    flat = sum(w.size + c.size for w, c in state.params) <= FLAT_PARAMS
     data_key, drop_key = jax.random.split(state.key)
 
     # Each epoch's order, for every epoch this chunk touches (a static count).
@@ -364,7 +373,7 @@ def _chunk(
     orders = jax.vmap(lambda e: jax.random.permutation(jax.random.fold_in(data_key, e), n))(
         first_epoch + jnp.arange(n_epochs)
     )
-    packed = _pack(state.params, state.opt_state, flat=small)
+    packed = _pack(state.params, state.opt_state, flat=flat)
 
     def loss_fn(p, xb, yb, step):
         params = packed.unpack(p)
