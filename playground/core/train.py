@@ -4,6 +4,10 @@ The chunk is a pure function of (state, data, hyper): learning rate, penalty and
 rate are traced values, so changing them between chunks neither recompiles nor resets
 the run. A step whose loss or new weights are not finite is not applied; the run keeps
 its last good weights and records the step where it diverged.
+
+Small nets are bound by per-step overhead (kernel launches, library calls), not flops;
+``train_chunk`` picks how a chunk is built by size (``_Packed``, ``is_small_net``,
+``_dense_t``): the same numbers, only faster (``python -m playground.bench train``).
 """
 
 import itertools
@@ -106,7 +110,11 @@ def predict(params, x, spec: ModelSpec):
 def data_loss(out, y, task: str):
     """Mean cross-entropy (binary or K-class) or mean squared error."""
     if task == "binary":
-        return optax.sigmoid_binary_cross_entropy(out[:, 0], y.astype(out.dtype)).mean()
+        # Labels are 0 or 1: the loss is softplus(-o) for a 1 and softplus(o) for a 0.
+        # One transcendental a point where optax's general form takes two (~1.2x a small
+        # net's training step), and exact for confident points too.
+        o = out[:, 0]
+        return jax.nn.softplus(o * (1 - 2 * y.astype(o.dtype))).mean()
     if task == "multiclass":
         return optax.softmax_cross_entropy_with_integer_labels(out, y).mean()
     return jnp.mean((out[:, 0] - y) ** 2)
@@ -224,7 +232,7 @@ def train_chunk(
     the epoch number, so splitting a run into chunks never changes its result.
 
     A step whose loss or new weights are not finite is not applied (see the module
-    docstring). Checking that at every step costs a small net ~5% and a 256x4 net ~15%
+    docstring). Checking that at every step costs a small net ~5% and a 256x4 net ~10%
     (a rollback copy of the weights and selects over weights and moments each step), and
     a run diverges at most once. So the chunk first runs without the checks; only when
     a loss or the final weights are not finite (weights that once became NaN or inf
