@@ -474,11 +474,11 @@ def bench_compile(*, repeats: int = 3, mode: str = "full") -> dict[str, float | 
     steps = "null" if mode == "full" else "[16]"
     n = 1 if mode != "full" else repeats
     colds, warms = [], []
-    with tempfile.TemporaryDirectory(prefix="playground-bench-cache-") as cache:
-        for i in range(n):
-            # Each cold run gets an empty cache of its own; the warm ones read the first.
-            with tempfile.TemporaryDirectory(prefix="playground-bench-cold-") as empty:
-                colds.append(_child(cache if i == 0 else empty, cfg, "-"))
+    for _ in range(n):
+        # A new, empty persistent cache each time: the cold process fills it with the
+        # default run's shapes, the warm one reads them (and nothing of the new widths).
+        with tempfile.TemporaryDirectory(prefix="playground-bench-cache-") as cache:
+            colds.append(_child(cache, cfg, "-"))
             warms.append(_child(cache, cfg, "slider", grid, ahead, not_ahead, steps))
     out: dict[str, float | None] = {}
     for key in colds[0]:
