@@ -1,10 +1,8 @@
 """The width/depth sweep against the engine: vmapped, padded training must equal the
 engine's ``train_chunk`` training each network alone; padding must change nothing; wider
-nets must fit x1·x2 better; progress events must come as documented. Also the benchmark
-module's harness (registry, CLI, JSON), without running the slow benchmarks."""
+nets must fit x1·x2 better; progress events must come as documented."""
 
 import importlib.util
-import json
 import math
 import sys
 
@@ -13,7 +11,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from playground import bench
 from playground.analysis.sweep import (
     apply_masks,
     embed,
@@ -251,36 +248,3 @@ def test_params_for_an_unknown_net_is_refused(small):
     result, _ = small
     with pytest.raises(PlaygroundError, match="width 5"):
         result.params_for(1, 5, 0)
-
-
-# -- the benchmark module's harness -----------------------------------------------------------
-def test_bench_registry_has_the_sweep_and_train_steps_benchmarks():
-    assert {"sweep", "train_steps"} <= set(bench.BENCHMARKS)
-
-
-def test_bench_cli_runs_named_benchmarks_and_prints_json(monkeypatch, capsys):
-    calls = []
-
-    def fake(*, repeats, quick):
-        calls.append((repeats, quick))
-        return {"a_s": 2.0, "b_s": 1.0, "a_over_b": bench.ratio(2.0, 1.0)}
-
-    monkeypatch.setitem(bench.BENCHMARKS, "fake", fake)
-    assert bench.main(["fake", "--json", "--repeats", "2", "--quick"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert out["benchmarks"]["fake"] == {"a_s": 2.0, "b_s": 1.0, "a_over_b": 2.0}
-    assert calls == [(2, True)] and "device" in out
-    assert bench.main(["fake"]) == 0
-    assert "a_over_b" in capsys.readouterr().out
-
-
-def test_bench_cli_refuses_unknown_names(capsys):
-    assert bench.main(["nope"]) == 2
-    assert "nope" in capsys.readouterr().err
-    assert bench.main(["sweep", "--repeats", "0"]) == 2
-
-
-def test_bench_medians_time_each_repeat():
-    times = bench.repeat_times(lambda: jnp.ones(3), repeats=3)
-    assert len(times) == 3 and all(t >= 0 for t in times)
-    assert bench.ratio(1.0, 0.0) is None

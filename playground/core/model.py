@@ -106,21 +106,28 @@ def init_params(sizes: Sequence[int], *, key, init: str = "he", sigma: float = 1
     return params
 
 
-def forward(params, x, activation: str = "relu", *, dropout: float = 0.0, key=None):
+def dense(h, w, b):
+    """One layer's pre-activations h W + b for h (N, fan_in), w (fan_in, fan_out)."""
+    return h @ w + b[None, :]
+
+
+def forward(params, x, activation: str = "relu", *, dropout: float = 0.0, key=None, layer=dense):
     """Outputs (N, n_out) of the net for inputs x (N, n_in).
 
     Dropout (inverted, on hidden units) applies only when ``key`` is given; ``dropout``
     may be a traced value (training changes it live), so it is never tested in Python.
+    ``layer`` computes each h W + b (the same numbers another way: see
+    ``train.train_chunk``).
     """
     act = ACTIVATIONS[activation].fn
     h = x
     for i, (w, b) in enumerate(params[:-1]):
-        h = act(h @ w + b[None, :])
+        h = act(layer(h, w, b))
         if key is not None:
             keep = jax.random.bernoulli(jax.random.fold_in(key, i), 1.0 - dropout, h.shape)
             h = jnp.where(keep, h / (1.0 - dropout), 0.0)
     w, b = params[-1]
-    return h @ w + b[None, :]
+    return layer(h, w, b)
 
 
 def forward_with_preactivations(params, x, activation: str = "relu"):

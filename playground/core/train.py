@@ -4,8 +4,13 @@ The chunk is a pure function of (state, data, hyper): learning rate, penalty and
 rate are traced values, so changing them between chunks neither recompiles nor resets
 the run. A step whose loss or new weights are not finite is not applied; the run keeps
 its last good weights and records the step where it diverged.
+
+Small nets are bound by per-step overhead (kernel launches, library calls), not flops;
+``train_chunk`` picks how a chunk is built by size (``_Packed``, ``is_small_net``,
+``_dense_t``): the same numbers, only faster (``python -m playground.bench train``).
 """
 
+import itertools
 from collections.abc import Callable
 from functools import partial
 from typing import NamedTuple
@@ -13,9 +18,12 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import optax
+from jax.flatten_util import ravel_pytree
 
 from playground.core.features import feature_map
 from playground.core.model import (
+    ACTIVATIONS,
+    dense,
     forward,
     init_params,
     layer_sizes,
@@ -102,7 +110,11 @@ def predict(params, x, spec: ModelSpec):
 def data_loss(out, y, task: str):
     """Mean cross-entropy (binary or K-class) or mean squared error."""
     if task == "binary":
-        return optax.sigmoid_binary_cross_entropy(out[:, 0], y.astype(out.dtype)).mean()
+        # Labels are 0 or 1: the loss is softplus(-o) for a 1 and softplus(o) for a 0.
+        # One transcendental a point where optax's general form takes two (~1.2x a small
+        # net's training step), and exact for confident points too.
+        o = out[:, 0]
+        return jax.nn.softplus(o * (1 - 2 * y.astype(o.dtype))).mean()
     if task == "multiclass":
         return optax.softmax_cross_entropy_with_integer_labels(out, y).mean()
     return jnp.mean((out[:, 0] - y) ** 2)
@@ -152,11 +164,56 @@ def batch_plan(n_train: int, batch_size: int) -> tuple[int, int]:
     return b, n_train // b
 
 
+class _Packed(NamedTuple):
+    """The params and optimizer state as a training step carries them.
+
+    Nets of at most FLAT_PARAMS parameters: the params as one vector, and every
+    params-shaped part of the optimizer state (Adam's moments, momentum's trace) as one
+    vector too. A small net's step is bound by how many kernels XLA runs, not by flops:
+    with one array per W and b, the update, the divergence checks and the rollback copies
+    ran once per array (6 for 2-8-8-1, ~80 kernels a step, ~50 on one vector; 1.2-1.8x
+    the steps/s). Big nets keep their arrays: there slicing and joining the vector would
+    cost more (~5% of a 256x4 step). Elementwise maths is the same per number either way.
+    """
+
+    params: object  # one (n_params,) vector: W0, b0, W1, b1, ... raveled; or [(W, b), ...]
+    opt_state: optax.OptState
+    unpack: Callable  # carried params -> [(W, b), ...]
+    restore: Callable  # carried optimizer state -> the pytree form kept in TrainState
+    grad_rms: Callable  # carried gradient -> (n_layers,) as ``layer_grad_rms``
+
+
+def _pack(params, opt_state, *, flat: bool) -> _Packed:
+    if not flat:
+        same = lambda tree: tree  # noqa: E731
+        return _Packed(params, opt_state, same, same, layer_grad_rms)
+    vector, unravel = ravel_pytree(params)
+    params_def = jax.tree.structure(params)
+    is_params = lambda node: jax.tree.structure(node) == params_def  # noqa: E731
+    leaves, state_def = jax.tree.flatten(opt_state, is_leaf=is_params)
+    shaped = [is_params(leaf) for leaf in leaves]
+    flat_leaves = [ravel_pytree(a)[0] if s else a for a, s in zip(leaves, shaped, strict=True)]
+
+    def restore(flat_state):
+        parts = state_def.flatten_up_to(flat_state)
+        return jax.tree.unflatten(
+            state_def, [unravel(a) if s else a for a, s in zip(parts, shaped, strict=True)]
+        )
+
+    # Each layer's (W, b) is one contiguous run of the vector.
+    ends = tuple(itertools.accumulate(w.size + b.size for w, b in params))
+
+    def grad_rms(g):
+        runs = zip((0, *ends[:-1]), ends, strict=True)
+        return jnp.stack([jnp.sqrt(jnp.mean(g[a:b] * g[a:b])) for a, b in runs])
+
+    return _Packed(vector, jax.tree.unflatten(state_def, flat_leaves), unravel, restore, grad_rms)
+
+
 def _all_finite(tree) -> jax.Array:
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in jax.tree.leaves(tree)]))
 
 
-@partial(jax.jit, static_argnames=("spec", "optimizer", "batch_size", "n_steps", "use_dropout"))
 def train_chunk(
     state: TrainState,
     x,
@@ -173,11 +230,149 @@ def train_chunk(
 
     Minibatches follow a fresh permutation each epoch, derived from the state's key and
     the epoch number, so splitting a run into chunks never changes its result.
+
+    A step whose loss or new weights are not finite is not applied (see the module
+    docstring). Checking that at every step costs a small net ~5% and a 256x4 net ~10%
+    (a rollback copy of the weights and selects over weights and moments each step), and
+    a run diverges at most once. So the chunk first runs without the checks; only when
+    a loss or the final weights are not finite (weights that once became NaN or inf
+    stay so) does it run again from the same state with them. Both give the same
+    numbers; the checked one is compiled the first time a run diverges.
+    """
+    kw = dict(
+        spec=spec,
+        optimizer=optimizer,
+        batch_size=batch_size,
+        n_steps=n_steps,
+        use_dropout=use_dropout,
+    )
+    chunk = chunk_program(spec, x.shape[0], batch_size)
+    new_state, log, clean = chunk(state, x, y, hyper, checked=False, **kw)
+    if bool(clean):
+        return new_state, log
+    new_state, log, _ = chunk(state, x, y, hyper, checked=True, **kw)
+    return new_state, log
+
+
+def compile_chunk(state, x, y, hyper, **kw) -> None:
+    """Compile (or load from the persistent cache) the chunk ``train_chunk`` runs for these
+    shapes, without running it: for pre-compiling the shapes a learner may pick next."""
+    chunk = chunk_program(kw["spec"], x.shape[0], kw["batch_size"])
+    chunk.lower(state, x, y, hyper, checked=False, **kw).compile()
+
+
+# How a step is built, by size (all measured side by side on 2 cores; same numbers):
+# - XLA:CPU hands matrix products and reductions to libraries (YNNPACK, Eigen on a
+#   thread pool) whose fixed cost per call is the whole cost of a minibatch step: where
+#   every product has at most SMALL_NET_PRODUCT multiply-adds (TensorFlow Playground's
+#   batches of 10), the chunk is built without them (SMALL_NET_XLA), and a layer of at
+#   most TINY_PRODUCT is written as a broadcast multiply and a sum that XLA fuses with
+#   its neighbours (8-8, batch 10: ~1.8x; 8x4, batch 30: ~3x the steps/s).
+# - Bigger products (a full batch of 1000) keep the libraries and run feature-major
+#   (``_dense_t``), which gives every product the library's own layout (16-16: ~1.5x,
+#   256x4: ~1.1x).
+SMALL_NET_PRODUCT = 1 << 15
+TINY_PRODUCT = 4096
+FLAT_PARAMS = 1 << 16
+SMALL_NET_XLA = {"xla_cpu_experimental_ynn_fusion_type": "", "xla_cpu_multi_thread_eigen": False}
+
+
+def _products(spec: ModelSpec, n_train: int, batch_size: int) -> list[int]:
+    """Multiply-adds of each layer's product in one step: batch x fan_in x fan_out."""
+    b = batch_plan(n_train, batch_size)[0]
+    return [b * i * o for i, o in itertools.pairwise(spec.sizes)]
+
+
+def is_small_net(spec: ModelSpec, n_train: int, batch_size: int) -> bool:
+    """Whether a step's products are small enough to skip XLA's matmul libraries (on a
+    CPU: elsewhere XLA's defaults serve every size)."""
+    return (
+        jax.default_backend() == "cpu"
+        and max(_products(spec, n_train, batch_size)) <= SMALL_NET_PRODUCT
+    )
+
+
+def _tiny_dense(h, w, b):
+    """h W + b as a broadcast multiply and a sum over fan_in (see TINY_PRODUCT)."""
+    return (h[:, :, None] * w[None, :, :]).sum(axis=1) + b[None, :]
+
+
+def _training_layer(h, w, b):
+    if h.shape[0] * w.shape[0] * w.shape[1] <= TINY_PRODUCT:
+        return _tiny_dense(h, w, b)
+    return dense(h, w, b)
+
+
+@jax.custom_vjp
+def _dense_t(h_t, w, b):
+    """A layer on feature-major activations: h_t (fan_in, N) -> (fan_out, N).
+
+    Row-major activations make the weight gradient h^T g, a product XLA:CPU cannot give
+    its matrix library (it contracts h's first axis) and runs in a slower generic one.
+    Feature-major, all three products of a layer take the library's layouts, at the
+    price of transposing the (small) weights. Measured on 256x4, batch 1000: ~5% a step.
+    """
+    w_t = jax.lax.optimization_barrier(w.T)  # a real transpose: kept out of the product
+    return w_t @ h_t + b[:, None]
+
+
+def _dense_t_fwd(h_t, w, b):
+    return _dense_t(h_t, w, b), (h_t, w)
+
+
+def _dense_t_bwd(saved, g_t):
+    h_t, w = saved
+    return w @ g_t, h_t @ g_t.T, g_t.sum(axis=1)
+
+
+_dense_t.defvjp(_dense_t_fwd, _dense_t_bwd)
+
+
+def _forward_feature_major(params, x, activation: str, *, dropout: float = 0.0, key=None):
+    """``model.forward`` (same outputs, same dropout masks) computed on transposed
+    activations; for training big nets, reverse mode only."""
+    act = ACTIVATIONS[activation].fn
+    # Transposed for real too: else XLA folds x.T into the first layer's weight gradient,
+    # which again contracts x's first axis (2-8-8-1, batch 1000: ~1.4x the steps/s).
+    h_t = jax.lax.optimization_barrier(x.T)
+    for i, (w, b) in enumerate(params[:-1]):
+        h_t = act(_dense_t(h_t, w, b))
+        if key is not None and dropout > 0.0:
+            keep = jax.random.bernoulli(jax.random.fold_in(key, i), 1.0 - dropout, h_t.shape[::-1])
+            h_t = jnp.where(keep.T, h_t / (1.0 - dropout), 0.0)
+    w, b = params[-1]
+    return _dense_t(h_t, w, b).T
+
+
+def chunk_program(spec: ModelSpec, n_train: int, batch_size: int):
+    """The jitted scan ``train_chunk`` runs: XLA's defaults, or its small-net build."""
+    return _chunk_small if is_small_net(spec, n_train, batch_size) else _chunk_default
+
+
+def _chunk(
+    state: TrainState,
+    x,
+    y,
+    hyper: Hyper,
+    *,
+    spec: ModelSpec,
+    optimizer: str,
+    batch_size: int,
+    n_steps: int,
+    use_dropout: bool,
+    checked: bool,
+) -> tuple[TrainState, ChunkLog, jax.Array]:
+    """``train_chunk``'s scan; ``checked``: keep the last good weights at every step.
+
+    Also returns whether the run was and stayed finite (then both ways agree). Inside
+    the scan small nets carry their params and moments as single vectors (``_Packed``).
     """
     tx = make_optimizer(optimizer)
     n = x.shape[0]
     b, per_epoch = batch_plan(n, batch_size)
     full = b == n
+    small = is_small_net(spec, n, batch_size)
+    flat = sum(w.size + c.size for w, c in state.params) <= FLAT_PARAMS
     data_key, drop_key = jax.random.split(state.key)
 
     # Each epoch's order, for every epoch this chunk touches (a static count).
@@ -186,12 +381,18 @@ def train_chunk(
     orders = jax.vmap(lambda e: jax.random.permutation(jax.random.fold_in(data_key, e), n))(
         first_epoch + jnp.arange(n_epochs)
     )
+    packed = _pack(state.params, state.opt_state, flat=flat)
 
-    def loss_fn(params, xb, yb, step):
+    def loss_fn(p, xb, yb, step):
+        params = packed.unpack(p)
         kw = {}
         if use_dropout:
             kw = {"dropout": hyper.dropout, "key": jax.random.fold_in(drop_key, step)}
-        out = predict_raw(params, xb, spec, **kw)
+        features = feature_map(xb, spec.features, jnp)
+        if small:
+            out = forward(params, features, spec.activation, layer=_training_layer, **kw)
+        else:
+            out = _forward_feature_major(params, features, spec.activation, **kw)
         fit = data_loss(out, yb, spec.task)
         return fit + weight_penalty(params, hyper.l1, hyper.l2), fit
 
@@ -206,28 +407,38 @@ def train_chunk(
         (_, fit), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, xb, yb, step)
         updates, new_opt = tx.update(grads, opt_state, params)
         new_params = optax.apply_updates(params, updates)
+        log = (fit, packed.grad_rms(grads))
+        if not checked:
+            return (new_params, new_opt, prev, step + 1, diverged_at), log
         running = diverged_at < 0
         ok = running & jnp.isfinite(fit) & _all_finite(new_params)
         # A non-finite loss means the current weights are already bad: go back one step.
         bad_now = running & ~jnp.isfinite(fit)
         pick = lambda c, a, o: jax.tree.map(lambda u, v: jnp.where(c, u, v), a, o)  # noqa: E731
-        kept = pick(bad_now, prev, params)
-        out_params = pick(ok, new_params, kept)
+        out_params = pick(ok, new_params, pick(bad_now, prev, params))
         opt_state = pick(ok, new_opt, opt_state)
         prev = pick(ok, params, prev)
         diverged_at = jnp.where(running & ~ok, step, diverged_at)
         step = step + ok.astype(step.dtype) - (bad_now & (step > 0)).astype(step.dtype)
-        carry = (out_params, opt_state, prev, step, diverged_at)
-        return carry, (fit, layer_grad_rms(grads))
+        return (out_params, opt_state, prev, step, diverged_at), log
 
-    opt_state = state.opt_state
+    opt_state = packed.opt_state
     opt_state.hyperparams["learning_rate"] = jnp.asarray(hyper.learning_rate, jnp.float32)
-    carry = (state.params, opt_state, state.params, state.step, state.diverged_at)
+    # Unchecked, ``prev`` is never read: a scalar stands in for it.
+    prev = packed.params if checked else jnp.zeros(())
+    carry = (packed.params, opt_state, prev, state.step, state.diverged_at)
     (params, opt_state, _, step, diverged_at), (loss, gnorm) = jax.lax.scan(
         one_step, carry, None, length=n_steps
     )
+    clean = (state.diverged_at < 0) & jnp.all(jnp.isfinite(loss)) & _all_finite(params)
+    params, opt_state = packed.unpack(params), packed.restore(opt_state)
     new_state = TrainState(params, opt_state, step, state.key, diverged_at)
-    return new_state, ChunkLog(loss, gnorm)
+    return new_state, ChunkLog(loss, gnorm), clean
+
+
+_STATIC = ("spec", "optimizer", "batch_size", "n_steps", "use_dropout", "checked")
+_chunk_default = jax.jit(_chunk, static_argnames=_STATIC)
+_chunk_small = jax.jit(_chunk, static_argnames=_STATIC, compiler_options=SMALL_NET_XLA)
 
 
 def _metric(pred, y, task: str):

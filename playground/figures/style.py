@@ -69,7 +69,7 @@ MODEBAR_REMOVE = ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"]
 
 class LiveArray(NamedTuple):
     """A trace array that changes while training: floats, or a grid sent as bytes over
-    [lo, hi] when lo is set (``live_plot.encode_grid``; NaN cells stay transparent).
+    [lo, hi] when lo is set (``wire.encode_grid``; NaN cells stay transparent).
     ``bits`` 16 sends floats rounded to 65535 levels (lines whose exact values nobody
     reads), 32 as float32."""
 

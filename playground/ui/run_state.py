@@ -23,12 +23,12 @@ from playground.core.config import (
     to_query,
 )
 from playground.core.errors import PlaygroundError
-from playground.live.compile_cache import enable_compile_cache
+from playground.live.compile_cache import enable_compile_cache, precompile_in_background
 from playground.live.limits import HostLimits, load_limits
 from playground.live.live_run import UPLOAD_CHANGE, LiveRun
 from playground.live.scheduler import SessionTrainer, process_scheduler
 from playground.server import stream
-from playground.server.frames import GRID_N, PictureEncoder
+from playground.server.frames import GRID_N, THUMB_N, PictureEncoder
 from playground.ui import controls, data_panel
 
 WAITING_FOR_UPLOAD = (
@@ -184,6 +184,8 @@ def sidebar_config() -> RunConfig:
         )
     cfg = controls.read_config(sections, after={"problem": data_panel.upload_box}, hidden=hidden)
     ss["_view_box"] = sections["view"]
+    # Once per process: the widths and depths next to this one compile on a thread.
+    precompile_in_background(cfg, widths=controls.COMMON_WIDTHS, grids=(GRID_N,), unit_grid=THUMB_N)
     return cfg
 
 
