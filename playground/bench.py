@@ -492,37 +492,32 @@ def bench_compile(*, repeats: int = 3, mode: str = "full") -> dict[str, float | 
 
 # -- frame: one live picture, and the trainer taking them --------------------------------------
 def frame_arrays(live, first_bend: int, n_layers: int) -> dict:
-    """What the page sends for one picture of the boundary: the snapshot's output grid
-    (bytes) and every layer's bends (16-bit), as ``ui.live_view`` packs them."""
-    from playground.analysis.geometry import bends_by_layer
-    from playground.figures.boundary import bend_arrays, surface_arrays
-    from playground.figures.wire import encode_live
+    """What the server sends for one picture of the boundary: the snapshot's output grid
+    (bytes) and every layer's bends (16-bit), packed as the frames stream packs them."""
+    from playground.server.frames import BoundaryView, PictureEncoder, frame
 
+    encode = PictureEncoder(live.data, BoundaryView(first_bend, n_layers, discretize=False))
     snap = live.snapshot(FRAME_GRID_N, bends=live.bends())
-    arrays = encode_live(surface_arrays(snap.grid, live.data, discretize=False))
-    arrays |= encode_live(bend_arrays(bends_by_layer(snap.bends, n_layers), first_bend))
-    return {"seq": snap.seq, "t": snap.t, "label": f"epoch {int(snap.epoch):,}", "arrays": arrays}
+    return frame(snap, encode.arrays(snap))
 
 
 def _live_trainer(live, seconds: float, first_bend: int, n_layers: int) -> dict[str, float]:
-    """The background trainer with pictures, read 4 times a second as the page does
-    (each read packs the new pictures for the wire)."""
-    from playground.analysis.geometry import bends_by_layer
-    from playground.figures.boundary import bend_arrays, surface_arrays
-    from playground.figures.wire import encode_live
-    from playground.live.trainer import BackgroundTrainer
+    """The server's scheduler training the run and taking its pictures, packed for the
+    stream as the app does (epochs/s and pictures/s on the server alone)."""
+    from playground.live.scheduler import Scheduler, SessionTrainer
+    from playground.server.frames import BoundaryView, PictureEncoder
 
-    trainer = BackgroundTrainer()
-    start_step, seq, pictures = live.step, 0, 0
+    encode = PictureEncoder(live.data, BoundaryView(first_bend, n_layers, discretize=False))
+    trainer = SessionTrainer(Scheduler(), "bench")
+    start_step, seq = live.step, max((s.seq for s in live.snapshots.since(0)), default=0)
+    pictures = 0
     start = time.perf_counter()
-    trainer.start(live, snapshot_grid=FRAME_GRID_N)
+    trainer.start(live, snapshot_grid=FRAME_GRID_N, encode=encode)
     while time.perf_counter() - start < seconds:
-        time.sleep(0.25)
-        with trainer.reading():
-            for snap in live.snapshots.since(seq):
-                encode_live(surface_arrays(snap.grid, live.data, discretize=False))
-                encode_live(bend_arrays(bends_by_layer(snap.bends, n_layers), first_bend))
-                seq, pictures = snap.seq, pictures + 1
+        time.sleep(0.25)  # as often as the stream looks: the ring holds 64 pictures
+        trainer.scheduler.touch(trainer.key)  # as the page's stream keeps it alive
+        for snap in live.snapshots.since(seq):
+            seq, pictures = snap.seq, pictures + (snap.arrays is not None)
     trainer.stop()
     elapsed = time.perf_counter() - start
     epochs = (live.step - start_step) / live.steps_per_epoch
@@ -540,7 +535,7 @@ def bench_frame(*, repeats: int = 5, mode: str = "full") -> dict[str, float | No
     from playground.figures.boundary import decision_boundary_figure, first_bend_trace
     from playground.live.live_run import LiveRun
 
-    live = LiveRun(RunConfig())
+    live = LiveRun(RunConfig(speed="fast"))  # the trainer flat out, as measured
     n_layers = len(live.spec.hidden)
     live.train_steps(live.steps_per_epoch * 20)
     snap = live.snapshot(FRAME_GRID_N)

@@ -337,7 +337,7 @@ def _forward_feature_major(params, x, activation: str, *, dropout: float = 0.0, 
     h_t = jax.lax.optimization_barrier(x.T)
     for i, (w, b) in enumerate(params[:-1]):
         h_t = act(_dense_t(h_t, w, b))
-        if key is not None and dropout > 0.0:
+        if key is not None:
             keep = jax.random.bernoulli(jax.random.fold_in(key, i), 1.0 - dropout, h_t.shape[::-1])
             h_t = jnp.where(keep.T, h_t / (1.0 - dropout), 0.0)
     w, b = params[-1]

@@ -29,9 +29,14 @@ BOUNDARY = """() => [...document.querySelectorAll('.live-plot')].find(
     e => e.dataset.key === 'boundary')"""
 
 
+SUFFIXES = {"k": 1e3, "M": 1e6, "B": 1e9}  # the tiles' compact counts (173k, 1.73M)
+
+
 def epoch(page: Page) -> int:
     tile = page.locator('[data-testid="stMetric"]').filter(has_text="Epoch")
-    return int(tile.locator('[data-testid="stMetricValue"]').inner_text().replace(",", ""))
+    text = tile.locator('[data-testid="stMetricValue"]').inner_text().replace(",", "")
+    scale = SUFFIXES.get(text[-1:], 1)
+    return int(float(text.rstrip("kMB")) * scale)
 
 
 def boundary(page: Page, expr: str):
