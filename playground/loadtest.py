@@ -992,6 +992,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds all of them play")
     parser.add_argument("--json", action="store_true", help="print one JSON line last")
     parser.add_argument("--url", help="drive this server instead of starting one")
+    parser.add_argument(
+        "--server-pid", type=int, help="with --url: the server's process, to measure it"
+    )
     parser.add_argument("--query", default="", help="query string of the page, e.g. width=16")
     parser.add_argument("--stagger", type=float, default=0.1, help="seconds between arrivals")
     args = parser.parse_args(argv)
@@ -1008,7 +1011,7 @@ def main(argv: list[str] | None = None) -> int:
         return summarize(results, seconds=args.seconds, server_pid=pid, cpu=cpu)
 
     if args.url:
-        summary = go(args.url, None)
+        summary = go(args.url, args.server_pid)
     else:
         with Server() as server:
             summary = go(server.url, server.pid)

@@ -18,7 +18,7 @@ def BackgroundTrainer(snapshot_every: float = 0.04) -> SessionTrainer:
 
 
 def _run() -> LiveRun:
-    return LiveRun(RunConfig(problem="xor", hidden=(8, 8), batch_size=10))
+    return LiveRun(RunConfig(problem="xor", hidden=(8, 8), batch_size=10, speed="fast"))
 
 
 def test_snapshot_is_the_run_as_it_is():
@@ -111,3 +111,27 @@ def test_costly_pictures_come_less_often_and_reuse_costly_bends(monkeypatch):
     times = [s.t for s in run.snapshots.since(0)]
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(times) >= 4 and min(gaps) >= 0.3  # >= 0.1 s picture + 3 x 0.1 s training
+
+
+def test_a_paced_run_is_not_kept_from_its_pictures_by_their_cost(monkeypatch):
+    """A run at a chosen speed trains little (its speed bounds it), so its pictures are
+    not spaced by their cost, only by the picture rate: the busy server's visits show
+    each step they bring."""
+    run = LiveRun(RunConfig(problem="xor", hidden=(8, 8), batch_size=10, speed="normal"))
+    slow = run.snapshot
+
+    def snapshot(n, *, bends=None):
+        time.sleep(0.1)
+        return slow(n, bends=bends)
+
+    monkeypatch.setattr(run, "snapshot", snapshot)
+    trainer = BackgroundTrainer(snapshot_every=0.01)
+    trainer.start(run, snapshot_grid=8)
+    end = time.monotonic() + 60
+    while len(run.snapshots.since(0)) < 4 and time.monotonic() < end:
+        time.sleep(0.05)
+        trainer.start(run, snapshot_grid=8)
+    trainer.stop()
+    times = [s.t for s in run.snapshots.since(0)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert len(times) >= 4 and min(gaps) < 0.3  # a fast run's would be >= 0.3

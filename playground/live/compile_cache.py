@@ -82,7 +82,12 @@ LEDGER = ChunkLedger()
 
 
 # -- compiling ahead --------------------------------------------------------------------
-PRECOMPILE_SHAPES = 12  # networks next to the one on screen, nearest first
+PRECOMPILE_SHAPES = 8  # networks next to the one on screen, nearest first
+# Only the chunk a run starts with is compiled ahead (the ladder's second rung: a slider
+# change trains again at once); the longer ones follow in the first second of training.
+# Every compiled program stays in the process: the whole ladder for 12 networks held
+# ~0.9 GB, measured with the load test.
+PRECOMPILE_STEPS_RUNG = 1
 PRECOMPILE_MAX_WIDTH = 32  # wider nets cost more to compile than a guess is worth
 DEPTH_STEP = 0.3  # one layer more or less ranks like a width ~1.35x away
 PRECOMPILE_DELAY_S = 3.0  # the first page is drawn before the thread starts working
@@ -121,8 +126,8 @@ def precompile(
 ) -> dict[ChunkShape, float]:
     """Compile what a new run of each config needs before it trains and is drawn: its
     first weights and metrics, a train chunk of every length in ``steps`` (default: the
-    whole ``CHUNK_LADDER``), and the output on each grid size in ``grids`` (and the unit
-    pictures on ``unit_grid``).
+    one a run starts with, ``CHUNK_LADDER[PRECOMPILE_STEPS_RUNG]``), and the output on
+    each grid size in ``grids`` (and the unit pictures on ``unit_grid``).
 
     Each chunk runs once on the config's own data (a small net's longest chunk takes
     milliseconds), which leaves jit's dispatch cache as warm as a real run would, and is
@@ -133,6 +138,8 @@ def precompile(
 
     ledger = LEDGER if ledger is None else ledger
     took: dict[ChunkShape, float] = {}
+    if steps is None:
+        steps = (R.CHUNK_LADDER[PRECOMPILE_STEPS_RUNG],)
     for cfg in configs:
         if stop is not None and stop.is_set():
             break
@@ -140,7 +147,7 @@ def precompile(
             run = R.new_run(cfg)
         except PlaygroundError:
             continue  # e.g. a formula or an upload: nothing to guess
-        for n_steps in R.CHUNK_LADDER if steps is None else steps:
+        for n_steps in steps:
             shape = R.chunk_shape(run, n_steps)
             if ledger.compiled(shape):
                 continue

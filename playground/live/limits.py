@@ -16,6 +16,10 @@ from playground.core.errors import PlaygroundError
 from playground.core.model import MAX_DEPTH, MAX_WIDTH, param_count
 
 ENV_VAR = "PLAYGROUND_HOST_CONFIG"
+# Learners training flat out that one core serves at >= 5 pictures and >= 100 epochs a
+# second each (xor, 8-8, batch 10; `python -m playground.loadtest --sessions 30` on 2
+# cores: slowest 5.2 pictures/s and 112 epochs/s; at 60, 0.5 pictures/s).
+PLAYING_PER_CORE = 15
 DEFAULT_FILE = "host.toml"
 
 
@@ -29,12 +33,15 @@ class HostLimits:
     # Work of one training step, forward and backward: about 6 x batch x parameters
     # floating-point operations. Bounds the slice a single step can take from others.
     max_step_gflop: float = 2.0
-    max_playing: int = 60  # runs training at once; more wait for a free place
+    max_playing: int = 0  # runs training at once (0: PLAYING_PER_CORE a core); more wait
     workers: int = 0
     pictures_per_s: float = 25.0  # pictures of the boundary a playing run gets, at most
 
     def worker_count(self) -> int:
         return self.workers or max(1, os.cpu_count() or 1)
+
+    def playing_limit(self) -> int:
+        return self.max_playing or PLAYING_PER_CORE * max(1, os.cpu_count() or 1)
 
 
 def _checked(raw: dict, source: str) -> HostLimits:
@@ -50,11 +57,13 @@ def _checked(raw: dict, source: str) -> HostLimits:
             raise PlaygroundError(f"{source}: {name} must be a {kind.__name__} number")
         values[name] = kind(value)
     limits = HostLimits(**values)
-    for name in ("max_width", "max_depth", "max_points", "max_playing", "max_step_gflop"):
+    for name in ("max_width", "max_depth", "max_points", "max_step_gflop"):
         if getattr(limits, name) <= 0:
             raise PlaygroundError(f"{source}: {name} must be above 0")
-    if limits.workers < 0 or limits.pictures_per_s <= 0:
-        raise PlaygroundError(f"{source}: workers must be 0 or more, pictures_per_s above 0")
+    if limits.workers < 0 or limits.max_playing < 0 or limits.pictures_per_s <= 0:
+        raise PlaygroundError(
+            f"{source}: workers and max_playing must be 0 or more, pictures_per_s above 0"
+        )
     if limits.max_width > MAX_WIDTH or limits.max_depth > MAX_DEPTH:
         raise PlaygroundError(
             f"{source}: the app itself allows at most {MAX_WIDTH} units and {MAX_DEPTH} layers"

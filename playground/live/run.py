@@ -44,7 +44,7 @@ from playground.live.compile_cache import LEDGER, ChunkShape
 
 # Chunk lengths the loop may use: each is compiled once per network, so few; the longest
 # keeps a time slice of a small net to one call, the shortest fills an exact step count.
-CHUNK_LADDER = (1, 16, 256, 2048)
+CHUNK_LADDER = (1, 16, 64, 256, 2048)
 # Each call of a chunk costs ~1 ms of dispatch: within a time budget, no chunk shorter
 # than this is started after the first (it would spend more on the call than on steps).
 MIN_CHUNK_S = 0.002

@@ -25,7 +25,7 @@ from typing import Protocol
 from playground.live.limits import HostLimits
 from playground.live.live_run import LiveRun
 
-MIN_SLICE_S = 0.008  # shorter slices would spend more on switching than on training
+MIN_SLICE_S = 0.005  # shorter slices would spend more on switching than on training
 MAX_SLICE_S = 0.06  # a lone run: long enough for 256+ step chunks between pictures
 IDLE_STOP_S = 3.0  # no page and no stream for this long: the tab is gone
 WORKER_IDLE_EXIT_S = 2.0
@@ -234,7 +234,7 @@ class Scheduler:
         playing = [j for j in self._line if j.admitted]
         floor = min((j.used for j in playing), default=0.0)
         for job in self._line:
-            if len(playing) >= self.limits.max_playing:
+            if len(playing) >= self.limits.playing_limit():
                 break
             if not job.admitted:
                 # It starts level with the others, not owed the time it waited.
@@ -307,6 +307,8 @@ class TrainTask:
         if self.live.step == self.pictured_step:
             return float("inf")
         wall = self.last_picture + self.every - now
+        if self.live.pace:  # its speed already bounds its training: nothing to protect
+            return max(wall, 0.0)
         owed = SNAPSHOT_COST_FACTOR * self.picture_cost - self.trained_since_picture
         return max(wall, owed, 0.0)
 
