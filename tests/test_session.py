@@ -113,25 +113,18 @@ def test_costly_pictures_come_less_often_and_reuse_costly_bends(monkeypatch):
     assert len(times) >= 4 and min(gaps) >= 0.3  # >= 0.1 s picture + 3 x 0.1 s training
 
 
-def test_a_paced_run_is_not_kept_from_its_pictures_by_their_cost(monkeypatch):
+def test_a_paced_run_is_not_kept_from_its_pictures_by_their_cost():
     """A run at a chosen speed trains little (its speed bounds it), so its pictures are
-    not spaced by their cost, only by the picture rate: the busy server's visits show
-    each step they bring."""
-    run = LiveRun(RunConfig(problem="xor", hidden=(8, 8), batch_size=10, speed="normal"))
-    slow = run.snapshot
+    spaced by the picture rate only, not by their cost; a flat-out run's wait for 3x a
+    picture's cost of training."""
+    from playground.live.scheduler import SNAPSHOT_COST_FACTOR, TrainTask
 
-    def snapshot(n, *, bends=None):
-        time.sleep(0.1)
-        return slow(n, bends=bends)
-
-    monkeypatch.setattr(run, "snapshot", snapshot)
-    trainer = BackgroundTrainer(snapshot_every=0.01)
-    trainer.start(run, snapshot_grid=8)
-    end = time.monotonic() + 60
-    while len(run.snapshots.since(0)) < 4 and time.monotonic() < end:
-        time.sleep(0.05)
-        trainer.start(run, snapshot_grid=8)
-    trainer.stop()
-    times = [s.t for s in run.snapshots.since(0)]
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert len(times) >= 4 and min(gaps) < 0.3  # a fast run's would be >= 0.3
+    waits = {}
+    for speed in ("normal", "fast"):
+        run = LiveRun(RunConfig(problem="xor", hidden=(8, 8), batch_size=10, speed=speed))
+        task = TrainTask(run, grid_n=8, pictures_per_s=25, clock=lambda: 100.0)
+        task.last_picture, task.picture_cost, task.trained_since_picture = 99.9, 0.1, 0.0
+        task.pictured_step = -1  # the step changed since the last picture
+        waits[speed] = task._picture_due(100.0)
+    assert waits["normal"] == 0.0  # 0.1 s since the last picture: past 1/25 s
+    assert waits["fast"] == SNAPSHOT_COST_FACTOR * 0.1  # 0.3 s of training first
