@@ -7,7 +7,7 @@
 # Host limits: mount a TOML file over /app/host.toml (the app reads PLAYGROUND_HOST_CONFIG):
 #   docker run ... -v /etc/playground/host.toml:/app/host.toml:ro playground:0.1.0
 # Several replicas: give each the same secret, -e STREAMLIT_SERVER_COOKIE_SECRET=...,
-# and put deploy/nginx/playground.conf in front (see deploy/README.md).
+# and put deploy/nginx/playground.conf in front (see the README, "Deploy").
 #
 # GPU image: JAX's CUDA 12 build (the pyproject's "gpu" extra, jax[cuda12]):
 #   docker build --build-arg JAX_EXTRA=gpu -t playground:0.1.0-gpu .

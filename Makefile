@@ -12,8 +12,9 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+# ARGS go to streamlit, e.g. make run ARGS="--server.address 0.0.0.0" for a class.
 run: $(STAMP)
-	$(PY) -m streamlit run streamlit_app.py
+	$(PY) -m streamlit run streamlit_app.py $(ARGS)
 
 # Debian's chromium drives the browser tests; without root or apt they skip with a reason.
 browser-deps:

@@ -123,7 +123,7 @@ def test_a_paced_run_is_not_kept_from_its_pictures_by_their_cost():
     for speed in ("normal", "fast"):
         run = LiveRun(RunConfig(problem="xor", hidden=(8, 8), batch_size=10, speed=speed))
         task = TrainTask(run, grid_n=8, pictures_per_s=25, clock=lambda: 100.0)
-        task.last_picture, task.picture_cost, task.trained_since_picture = 99.9, 0.1, 0.0
+        task.next_picture, task.picture_cost, task.trained_since_picture = 99.94, 0.1, 0.0
         task.pictured_step = -1  # the step changed since the last picture
         waits[speed] = task._picture_due(100.0)
     assert waits["normal"] == 0.0  # 0.1 s since the last picture: past 1/25 s

@@ -296,17 +296,16 @@ class TrainTask:
         self.live, self.grid_n, self.with_bends = live, grid_n, bends
         self.every = 1.0 / pictures_per_s
         self.encode, self.clock = encode, clock
-        self.last_picture = -float("inf")
+        self.next_picture = -float("inf")  # a cadence: a late picture does not delay the next
         self.pictured_step: int | None = None  # an unchanged run needs no new picture
         self.picture_cost = self.bends_cost = 0.0
         self.trained_since_picture = self.trained_since_bends = float("inf")
         self.last_bends: list = []
 
     def _picture_due(self, now: float) -> float:
-        """Seconds of training before the next picture may be taken (0: now)."""
-        if self.live.step == self.pictured_step:
-            return float("inf")
-        wall = self.last_picture + self.every - now
+        """Seconds of training before the next picture may be taken (0: now, if the
+        run has moved since the last one)."""
+        wall = self.next_picture - now
         if self.live.pace:  # its speed already bounds its training: nothing to protect
             return max(wall, 0.0)
         owed = SNAPSHOT_COST_FACTOR * self.picture_cost - self.trained_since_picture
@@ -333,7 +332,8 @@ class TrainTask:
             snap = self.encode(snap)
         live.snapshots.add(snap)
         done = self.clock()
-        self.picture_cost, self.last_picture = done - middle, done
+        self.picture_cost = done - middle
+        self.next_picture = max(self.next_picture + self.every, done - self.every)
         self.trained_since_picture = 0.0
         self.pictured_step = snap.step
 
@@ -347,7 +347,7 @@ class TrainTask:
         while not live.halted:
             now = self.clock()
             wait = self._picture_due(now)
-            if wait <= 0:
+            if wait <= 0 and live.step != self.pictured_step:
                 self._picture()
             elif now >= end:
                 break
