@@ -150,7 +150,6 @@ class FakeClock:
 @pytest.mark.parametrize("speed", ["slow", "normal"])
 def test_a_chosen_speed_trains_that_many_epochs_a_second(speed):
     from playground.core.config import SPEEDS
-    from playground.live.live_run import PACE_GRAIN
 
     run = LiveRun(RunConfig(speed=speed))
     run.clock = clock = FakeClock()
@@ -159,15 +158,34 @@ def test_a_chosen_speed_trains_that_many_epochs_a_second(speed):
     for _ in range(40):  # 2 seconds in steps of 0.05 s
         run.train_for(0.05)
         clock.t += 0.05
-    # One step at once, then the rate, in whole grains of PACE_GRAIN steps once that many
-    # are owed (the rest waits for the next call).
-    assert abs(run.step - (1 + 39 * 0.05 * rate)) <= PACE_GRAIN
+    # One step at once, then the rate, in whole chunks of the ladder's longest rung that
+    # fits what is owed (the rest waits for the next call).
+    assert abs(run.step - (1 + 39 * 0.05 * rate)) <= R.CHUNK_LADDER[1]
     clock.t += 60  # a long pause is not made up for in one jump
     before = run.step
     run.train_for(0.05)
     assert run.step - before <= rate * 0.25 + 1
     run.apply(run.cfg.replace(speed="fast"))
     assert run.pace is None
+
+
+def test_a_paced_run_waits_for_its_grain_and_trains_a_late_visit_in_long_chunks():
+    """Below ``grain`` owed steps nothing trains (``pace_wait`` says how long till then);
+    a visit that comes late trains what is owed in whole 64-step chunks, not in 16s."""
+    run = LiveRun(RunConfig(speed="normal"))  # 750 steps a second
+    run.clock = clock = FakeClock()
+    run.train_for(0.05)  # the first step
+    assert run.step == 1
+    clock.t += 0.01  # 7.5 steps owed
+    assert run.train_for(0.05, grain=16) == 0
+    assert run.pace_wait(16) == pytest.approx((16 - 7.5) / 750)
+    clock.t += run.pace_wait(16)
+    assert run.train_for(0.05, grain=16) == 16
+    clock.t += 0.2  # a busy server comes back after 150 steps are owed
+    assert run.train_for(0.05, grain=16) == 128
+    assert run.pace_wait(16) == 0.0  # 22 are still owed: the next visit trains 16
+    run.apply(run.cfg.replace(speed="fast"))
+    assert run.pace_wait(16) == 0.0
 
 
 def test_compile_pending_until_the_first_chunk_of_a_new_shape():

@@ -155,6 +155,60 @@ def test_a_real_run_trains_and_takes_pictures_under_the_scheduler():
     assert snaps and snaps[-1].grid.shape == (16, 16) and snaps[-1].step <= live.step
 
 
+class SleepyTask(FakeTask):
+    """Has work only every ``every`` seconds, and says so (``ready_at``)."""
+
+    def __init__(self, clock: Clock, every: float):
+        super().__init__(clock, cost=0.0)
+        self.every, self.next = every, clock.now
+
+    def run_slice(self, seconds: float) -> None:
+        super().run_slice(seconds)
+        self.next = self.clock.now + self.every
+
+    def ready_at(self) -> float:
+        return self.next
+
+
+def test_a_task_that_waits_for_its_time_is_not_visited_before_it():
+    clock = Clock()
+    s = scheduler(clock)
+    sleepy, busy = SleepyTask(clock, every=0.04), FakeTask(clock)
+    s.play("sleepy", sleepy)
+    assert s.work_once() and len(sleepy.slices) == 1
+    assert not s.work_once()  # nothing else has work: the worker would sleep...
+    assert s._sleep_s(0.5) == pytest.approx(0.04)  # ...until the sleepy one is ready
+    s.play("busy", busy)
+    run(s, 50)  # 50 slices of 5-60 ms: sleepy is visited once per 40 ms, not each time
+    elapsed = clock.now - 100.0
+    assert 1 <= len(sleepy.slices) - 1 <= elapsed / 0.04 + 1
+    assert len(busy.slices) >= 50 - len(sleepy.slices)
+
+
+def test_a_paced_run_is_visited_once_a_picture_and_trains_in_few_calls():
+    """At "normal" speed (750 steps a second) and 25 pictures a second, a run has work
+    every 40 ms: one visit trains what is owed and takes a picture. Between visits no
+    worker spends anything on it."""
+    clock = Clock()
+    s = Scheduler(HostLimits(workers=1), clock=clock, threads=False)
+    live = LiveRun(RunConfig(problem="xor", hidden=(8, 8), batch_size=10, speed="normal"))
+    live.clock = clock
+    task = TrainTask(live, grid_n=8, pictures_per_s=25, clock=clock)
+    s.play("me", task)
+    s.watch("me", +1)
+    ticks, visits = 100, 0  # 2 s in 20 ms ticks
+    for _ in range(ticks):
+        for _ in range(10):
+            if not s.work_once():
+                break
+            visits += 1
+        clock.now += 0.02
+    pictures = len(live.snapshots.since(0))
+    assert 40 <= visits <= 55 and 40 <= pictures <= 55
+    assert abs(live.step - 2.0 * live.pace) <= 64
+    assert task.ready_at() > clock.now - 0.02  # it says when it next has work
+
+
 # -- host limits ---------------------------------------------------------------------
 
 

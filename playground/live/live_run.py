@@ -29,7 +29,6 @@ DEAD_CONFIRM_STEPS = 100
 # Paced play never makes up more than this many seconds of steps at once, so a stall
 # (a compile, a busy machine) does not end in a jump.
 PACE_BURST_S = 0.25
-PACE_GRAIN = 16  # the chunk ladder's second rung
 UPLOAD_CHANGE = "upload"  # apply()'s name for a new uploaded dataset
 
 
@@ -174,31 +173,46 @@ class LiveRun:
         metrics and the history are brought up to date."""
         return self._train(0.0, steps=int(n))
 
-    def train_for(self, seconds: float) -> int:
+    def train_for(self, seconds: float, *, grain: int = 1) -> int:
         """Train in chunks until ``seconds`` have passed; returns the steps taken. A paced
-        run (``pace``) trains only the steps due since the last call, and never waits:
-        it returns 0 when no step is due yet. The metrics and the history follow at
-        most every RECORD_EVERY_S (measuring them after every short slice of a busy
-        server would cost as much as the slice)."""
+        run (``pace``) trains only the steps due since the last call, once at least
+        ``grain`` of them are, and never waits: it returns 0 when none are due yet. The
+        metrics and the history follow at most every RECORD_EVERY_S (measuring them after
+        every short slice of a busy server would cost as much as the slice)."""
         pace = self.pace
         if pace is None:
             return self._train(RECORD_EVERY_S, seconds=seconds)
-        n = self._steps_due(pace)
+        n = self._steps_due(pace, grain)
         return self._train(RECORD_EVERY_S, steps=n) if n else 0
 
-    def _steps_due(self, pace: float) -> int:
-        """Steps owed at ``pace`` steps a second since the last call (a token bucket that
-        holds at most PACE_BURST_S seconds of steps), in whole PACE_GRAIN steps once
-        that many are owed: each chunk call costs ~0.3 ms however short, and a busy
-        server visits a run only every ~0.1 s, owing it ~90 steps at "normal" speed."""
+    def _owed(self, pace: float) -> tuple[float, float]:
+        """(steps owed at ``pace`` now, now): a token bucket that holds at most
+        PACE_BURST_S seconds of steps, so a stall does not end in a jump."""
         now = self.clock()
         owed, last = self._bucket or (1.0, now)
-        owed = min(owed + (now - last) * pace, max(pace * PACE_BURST_S, 1.0))
-        n = int(owed)
-        if n >= PACE_GRAIN:
-            n -= n % PACE_GRAIN
+        return min(owed + (now - last) * pace, max(pace * PACE_BURST_S, 1.0)), now
+
+    def _steps_due(self, pace: float, grain: int = 1) -> int:
+        """Steps to train now: none until ``grain`` are owed (or the bucket is full), then
+        whole chunks of the ladder's longest rung that fits. Each chunk call costs ~0.4 ms
+        however short, and a busy server visits a run only every ~0.1 s, owing it ~90
+        steps at "normal" speed: one 64-step call then, not 90 calls."""
+        owed, now = self._owed(pace)
+        n = int(owed + 1e-6)  # a visit at pace_wait's time finds its grain owed
+        if n < min(grain, max(pace * PACE_BURST_S, 1.0)):
+            self._bucket = (owed, now)
+            return 0
+        n -= n % max(r for r in R.CHUNK_LADDER if r <= n)
         self._bucket = (owed - n, now)
         return n
+
+    def pace_wait(self, grain: int = 1) -> float:
+        """Seconds until a paced run owes ``grain`` steps (0 for a run at full speed)."""
+        pace = self.pace
+        if pace is None:
+            return 0.0
+        owed, _ = self._owed(pace)
+        return max(min(grain, pace * PACE_BURST_S) - owed, 0.0) / pace
 
     def _train(self, record_every: float, **budget) -> int:
         start = self.step

@@ -14,6 +14,7 @@ milliseconds; XLA releases the GIL while a chunk runs, so plain threads use ever
 """
 
 import atexit
+import math
 import threading
 import time
 import weakref
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from playground.live import run as R
 from playground.live.limits import HostLimits
 from playground.live.live_run import LiveRun
 
@@ -42,6 +44,9 @@ class Task(Protocol):
     def stopped(self) -> str:
         """Why the task cannot go on, in plain words; "" while it can."""
 
+    # Optional: ``ready_at() -> float``, the clock time before which the task has nothing
+    # to do (a run at a chosen speed between its pictures); workers sleep meanwhile.
+
 
 @dataclass(eq=False)
 class Job:
@@ -54,6 +59,7 @@ class Job:
     removed: bool = False
     stopped: str = ""  # why it ended on its own ("" while it plays)
     slices: int = 0
+    ready_at: float = -float("inf")  # the task's own word on when it next has work
 
 
 @dataclass(eq=False)
@@ -174,7 +180,7 @@ class Scheduler:
             self._reap()
             job = self._next()
             if job is None and block:
-                self._cv.wait(timeout=block)
+                self._cv.wait(timeout=self._sleep_s(block))
                 self._reap()
                 job = self._next()
             if job is None:
@@ -191,6 +197,8 @@ class Scheduler:
         with self._cv:
             job.used += max(self.clock() - start - free, 1e-6)
             job.slices += 1
+            if (ready_at := getattr(job.task, "ready_at", None)) is not None:
+                job.ready_at = ready_at()
             job.busy = False
             if why and not job.removed:
                 job.stopped = why
@@ -222,8 +230,17 @@ class Scheduler:
 
     # -- bookkeeping, with the lock held ---------------------------------------------
     def _next(self) -> Job | None:
-        ready = [j for j in self._line if j.admitted and not j.busy]
+        now = self.clock()
+        ready = [j for j in self._line if j.admitted and not j.busy and j.ready_at <= now]
         return min(ready, key=lambda j: j.used, default=None)
+
+    def _sleep_s(self, most: float) -> float:
+        """How long a worker with nothing to run may sleep: until the first job that
+        waits for its own time is ready (a new job or a finished slice wakes it too)."""
+        soon = min((j.ready_at for j in self._line if j.admitted and not j.busy), default=None)
+        if soon is None:
+            return most
+        return min(most, max(soon - self.clock(), 0.0005))
 
     def _drop(self, job: Job) -> None:
         if job in self._line:
@@ -311,9 +328,9 @@ class TrainTask:
         owed = SNAPSHOT_COST_FACTOR * self.picture_cost - self.trained_since_picture
         return max(wall, owed, 0.0)
 
-    def _train(self, seconds: float) -> int:
+    def _train(self, seconds: float, grain: int = 1) -> int:
         t = self.clock()
-        steps = self.live.train_for(seconds)
+        steps = self.live.train_for(seconds, grain=grain)
         spent = self.clock() - t
         self.trained_since_picture += spent
         self.trained_since_bends += spent
@@ -337,12 +354,19 @@ class TrainTask:
         self.trained_since_picture = 0.0
         self.pictured_step = snap.step
 
+    def _grain(self) -> int:
+        """Fewest steps a paced run trains at once: what one picture's interval owes,
+        up to the ladder's second rung (a call costs the same for 1 step as for 16)."""
+        pace = self.live.pace or 0.0
+        return int(min(R.CHUNK_LADDER[1], max(1, math.ceil(pace * self.every))))
+
     def run_slice(self, seconds: float) -> float:
         live = self.live
         compiled = live.compile_seconds
         end = self.clock() + seconds
+        grain = self._grain()
         if not self.grid_n:
-            live.train_for(seconds)
+            live.train_for(seconds, grain=grain)
             return live.compile_seconds - compiled
         while not live.halted:
             now = self.clock()
@@ -351,9 +375,18 @@ class TrainTask:
                 self._picture()
             elif now >= end:
                 break
-            elif not self._train(max(min(wait, end - now), 0.002)) and live.pace:
+            elif not self._train(max(min(wait, end - now), 0.002), grain) and live.pace:
                 break  # a paced run with no step due: the worker goes to another run
         return live.compile_seconds - compiled
+
+    def ready_at(self) -> float:
+        """A paced run has work again once a grain of steps is owed and, when it draws
+        pictures, the next one is due (it trains just before it): till then no worker
+        visits it. A run at full speed always has work."""
+        if not self.live.pace:
+            return -float("inf")
+        trained = self.clock() + self.live.pace_wait(self._grain())
+        return max(trained, self.next_picture) if self.grid_n else trained
 
     def stopped(self) -> str:
         live = self.live
