@@ -14,7 +14,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from playground import bench
+from playground.bench.cli import DEFAULT, HEADLINE, main
+from playground.bench.frame import FRAME_GRID_N, UNIT_GRID_N
+from playground.bench.timing import BENCHMARKS, paired_ratio, ratio, side_by_side
+from playground.bench.train import mlp_matmul_flops
 from playground.core.datasets import make_dataset
 from playground.core.model import params_to_host
 from playground.core.train import Hyper, ModelSpec, init_state, train_chunk
@@ -25,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # -- harness ----------------------------------------------------------------------------------
 def test_registry_has_the_issue_table_and_the_older_benchmarks():
-    assert set(bench.DEFAULT) | {"sweep", "partition"} <= set(bench.BENCHMARKS)
-    for name, field in bench.HEADLINE.values():
-        assert name in bench.BENCHMARKS, field
+    assert set(DEFAULT) | {"sweep", "partition"} <= set(BENCHMARKS)
+    for name, field in HEADLINE.values():
+        assert name in BENCHMARKS, field
 
 
 def test_cli_runs_named_benchmarks_and_prints_one_json_line(monkeypatch, capsys):
@@ -35,23 +38,23 @@ def test_cli_runs_named_benchmarks_and_prints_one_json_line(monkeypatch, capsys)
 
     def fake(*, repeats, mode):
         calls.append((repeats, mode))
-        return {"a_s": 2.0, "b_s": 1.0, "a_over_b": bench.ratio(2.0, 1.0), "bad": math.nan}
+        return {"a_s": 2.0, "b_s": 1.0, "a_over_b": ratio(2.0, 1.0), "bad": math.nan}
 
-    monkeypatch.setitem(bench.BENCHMARKS, "fake", fake)
-    assert bench.main(["fake", "--json", "--repeats", "2", "--quick"]) == 0
+    monkeypatch.setitem(BENCHMARKS, "fake", fake)
+    assert main(["fake", "--json", "--repeats", "2", "--quick"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     out = json.loads(lines[-1])
     assert out["benchmarks"]["fake"] == {"a_s": 2.0, "b_s": 1.0, "a_over_b": 2.0, "bad": None}
     assert calls == [(2, "quick")] and "device" in out and out["mode"] == "quick"
-    assert set(bench.HEADLINE) <= set(out)  # headline keys are there, None when not run
-    assert bench.main(["fake", "--smoke"]) == 0
+    assert set(HEADLINE) <= set(out)  # headline keys are there, None when not run
+    assert main(["fake", "--smoke"]) == 0
     assert "a_over_b" in capsys.readouterr().out and calls[-1] == (1, "smoke")
 
 
 def test_cli_refuses_unknown_names(capsys):
-    assert bench.main(["nope"]) == 2
+    assert main(["nope"]) == 2
     assert "nope" in capsys.readouterr().err
-    assert bench.main(["sweep", "--repeats", "0"]) == 2
+    assert main(["sweep", "--repeats", "0"]) == 2
 
 
 def test_side_by_side_times_every_contender_each_round():
@@ -64,24 +67,24 @@ def test_side_by_side_times_every_contender_each_round():
 
         return run
 
-    rates = bench.side_by_side({"a": contender("a"), "b": contender("b")}, rounds=3, block_s=0)
+    rates = side_by_side({"a": contender("a"), "b": contender("b")}, rounds=3, block_s=0)
     assert set(rates) == {"a", "b"} and all(len(r) == 3 and min(r) > 0 for r in rates.values())
     assert done[-6:] == ["a", "b"] * 3  # in turn, round after round
-    assert bench.paired_ratio([2.0, 4.0, 6.0], [1.0, 1.0, 2.0]) == 3.0
-    assert bench.ratio(1.0, 0.0) is None
+    assert paired_ratio([2.0, 4.0, 6.0], [1.0, 1.0, 2.0]) == 3.0
+    assert ratio(1.0, 0.0) is None
 
 
 def test_the_matmul_count_of_a_step():
     # 2-256-256-256-256-1, batch 1000: ~1.18 GFLOP of matrix products a step.
-    flops = bench._mlp_matmul_flops([2, 256, 256, 256, 256, 1], 1000)
+    flops = mlp_matmul_flops([2, 256, 256, 256, 256, 1], 1000)
     assert flops == 2 * 1000 * (3 * (512 + 3 * 65536 + 256) - 512)
 
 
 def test_frame_grid_matches_the_page():
     from playground.ui import live_view
 
-    assert bench.FRAME_GRID_N == live_view.GRID_N
-    assert bench.UNIT_GRID_N == live_view.THUMB_N
+    assert FRAME_GRID_N == live_view.GRID_N
+    assert UNIT_GRID_N == live_view.THUMB_N
 
 
 # -- the yardsticks take the project's steps -----------------------------------------------------

@@ -13,20 +13,10 @@ import pytest
 from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from playground.loadtest import (
-    Server,
-    ServerMonitor,
-    SessionResult,
-    StreamSession,
-    drive_session,
-    epoch_of,
-    free_port,
-    main,
-    picture_stream,
-    run_sessions,
-    summarize,
-    widget_state,
-)
+from playground.loadtest.drive import SessionResult, drive_session, run_sessions
+from playground.loadtest.protocol import StreamSession, epoch_of, picture_stream, widget_state
+from playground.loadtest.report import main, summarize
+from playground.loadtest.server import Server, ServerMonitor, free_port
 
 KEYS = {
     "sessions",

@@ -325,7 +325,7 @@ PER_REPLICA = 3
 
 def _run_many(targets: list[tuple[str, int]], seconds: float) -> list:
     """run_sessions on several URLs at once (one thread each); all results together."""
-    from playground.loadtest import run_sessions
+    from playground.loadtest.drive import run_sessions
 
     results: list[list] = [[] for _ in targets]
 
@@ -369,7 +369,7 @@ def _pictures_after(result, t_stop: float) -> int:
 
 
 def test_live_sessions_spread_stick_and_survive_a_lost_replica(cluster: Cluster) -> None:
-    pytest.importorskip("playground.loadtest", reason="playground.loadtest is not here yet")
+    pytest.importorskip("playground.loadtest.drive", reason="playground.loadtest is not here yet")
     replicas = {r.addr: r for r in cluster.replicas}
     n = PER_REPLICA * len(replicas)
 

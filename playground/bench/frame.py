@@ -1,0 +1,88 @@
+"""``frame``: one live picture as the server makes it (milliseconds, bytes), and the
+scheduler's trainer taking them (epochs/s, pictures/s)."""
+
+import json
+import statistics
+import time
+import zlib
+
+import numpy as np
+
+from playground.bench.timing import benchmark, load_avg
+
+FRAME_GRID_N = 64  # the live boundary's grid (ui.live_view.GRID_N; a test keeps them equal)
+UNIT_GRID_N = 24  # the unit pictures' grid (ui.live_view.THUMB_N)
+
+
+def frame_arrays(live, first_bend: int, n_layers: int) -> dict:
+    """What the server sends for one picture of the boundary: the snapshot's output grid
+    (bytes) and every layer's bends (16-bit), packed as the frames stream packs them."""
+    from playground.server.frames import BoundaryView, PictureEncoder, frame
+
+    encode = PictureEncoder(live.data, BoundaryView(first_bend, n_layers, discretize=False))
+    snap = live.snapshot(FRAME_GRID_N, bends=live.bends())
+    return frame(snap, encode.arrays(snap))
+
+
+def _live_trainer(live, seconds: float, first_bend: int, n_layers: int) -> dict[str, float]:
+    """The server's scheduler training the run and taking its pictures, packed for the
+    stream as the app does (epochs/s and pictures/s on the server alone)."""
+    from playground.live.scheduler import Scheduler, SessionTrainer
+    from playground.server.frames import BoundaryView, PictureEncoder
+
+    encode = PictureEncoder(live.data, BoundaryView(first_bend, n_layers, discretize=False))
+    trainer = SessionTrainer(Scheduler(), "bench")
+    start_step, seq = live.step, max((s.seq for s in live.snapshots.since(0)), default=0)
+    pictures = 0
+    start = time.perf_counter()
+    trainer.start(live, snapshot_grid=FRAME_GRID_N, encode=encode)
+    while time.perf_counter() - start < seconds:
+        time.sleep(0.25)  # as often as the stream looks: the ring holds 64 pictures
+        trainer.scheduler.touch(trainer.key)  # as the page's stream keeps it alive
+        for snap in live.snapshots.since(seq):
+            seq, pictures = snap.seq, pictures + (snap.arrays is not None)
+    trainer.stop()
+    elapsed = time.perf_counter() - start
+    epochs = (live.step - start_step) / live.steps_per_epoch
+    return {"live_epochs_per_s": epochs / elapsed, "live_pictures_per_s": pictures / elapsed}
+
+
+@benchmark("frame")
+def bench_frame(*, repeats: int = 5, mode: str = "full") -> dict[str, float | None]:
+    """One live picture of the default run (xor, 8-8): server milliseconds to take it
+    (output grid + exact bends + wire encoding) and its bytes as JSON (and deflated, as
+    websocket compression sends it); then the background trainer taking pictures while
+    it trains, read as the page reads it (epochs/s and pictures/s on the server alone)."""
+    from playground.analysis.geometry import bends_by_layer
+    from playground.core.config import RunConfig
+    from playground.figures.boundary import decision_boundary_figure, first_bend_trace
+    from playground.live.live_run import LiveRun
+
+    live = LiveRun(RunConfig(speed="fast"))  # the trainer flat out, as measured
+    n_layers = len(live.spec.hidden)
+    live.train_steps(live.steps_per_epoch * 20)
+    snap = live.snapshot(FRAME_GRID_N)
+    layers = bends_by_layer(snap.bends, n_layers)
+    fig, _ = decision_boundary_figure(snap.xs, snap.ys, snap.grid, live.data, bends_by_layer=layers)
+    first_bend = first_bend_trace(len(fig.data), n_layers)
+    n = 5 if mode == "smoke" else 10 * repeats
+    times, sizes, deflated = [], [], []
+    for _ in range(n + 1):
+        live.train_steps(live.steps_per_epoch)  # new weights: the bends are computed anew
+        start = time.perf_counter()
+        frame = frame_arrays(live, first_bend, n_layers)
+        wire = json.dumps(frame, separators=(",", ":"))
+        times.append(time.perf_counter() - start)
+        sizes.append(len(wire))
+        deflated.append(len(zlib.compress(wire.encode(), 6)))
+    out: dict[str, float | None] = {
+        "frame_ms": 1e3 * statistics.median(times[1:]),
+        "frame_ms_p90": 1e3 * float(np.percentile(times[1:], 90)),
+        "frame_bytes": statistics.median(sizes),
+        "frame_deflated_bytes": statistics.median(deflated),
+        "grid_n": FRAME_GRID_N,
+    }
+    seconds = {"full": 4.0, "quick": 2.0, "smoke": 0.6}[mode]
+    out |= _live_trainer(live, seconds, first_bend, n_layers)
+    out["load_avg_1m"] = load_avg()
+    return out

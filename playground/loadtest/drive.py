@@ -1,0 +1,250 @@
+"""Learners at work: each session loads the page, presses Play and counts the
+pictures and epochs that arrive (``SessionResult``); many run at once on one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+import websockets
+
+from playground.loadtest.protocol import StreamSession, picture_stream
+from playground.loadtest.server import ServerMonitor
+
+# A session that has not pressed Play this long after connecting counts as failed
+# (a class of 30 arriving at once waits for 30 first runs on one server).
+PLAY_TIMEOUT_S = 120.0
+
+
+# -- results ------------------------------------------------------------------------------------
+@dataclass
+class SessionResult:
+    """What one simulated learner saw. Times are ``time.monotonic()`` seconds."""
+
+    index: int
+    upstream: str | None = None  # X-Playground-Upstream of the websocket handshake (or page)
+    pictures: int = 0  # boundary pictures received after Play
+    picture_times: list[float] = field(default_factory=list)
+    first_epoch: float | None = None
+    last_epoch: float | None = None
+    seconds: float = 0.0  # from Play pressed to the end
+    errors: list[str] = field(default_factory=list)
+    cached_refs: int = 0  # messages that came as a reference to the client's cache
+    # Fragment reruns that finished, and those whose output the server dropped unsent:
+    # when the next run starts before a run's messages left the server, Streamlit
+    # clears them from its queue and reports that run FINISHED_EARLY_FOR_RERUN
+    # (ForwardMsgQueue.clear). Many dropped runs: the server cannot keep up.
+    fragment_runs: int = 0
+    fragment_runs_dropped: int = 0
+
+    @property
+    def pictures_per_s(self) -> float:
+        return self.pictures / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def epochs_per_s(self) -> float:
+        if self.first_epoch is None or self.last_epoch is None or self.seconds <= 0:
+            return 0.0
+        return (self.last_epoch - self.first_epoch) / self.seconds
+
+    def epoch_seen(self, epoch: float | None) -> None:
+        if epoch is None:
+            return
+        if self.first_epoch is None:
+            self.first_epoch = epoch
+        self.last_epoch = epoch if self.last_epoch is None else max(self.last_epoch, epoch)
+
+    def small(self) -> dict[str, Any]:
+        """The per-session entry of the JSON summary."""
+        return {
+            "index": self.index,
+            "upstream": self.upstream,
+            "pictures": self.pictures,
+            "pictures_per_s": round(self.pictures_per_s, 2),
+            "epochs_per_s": round(self.epochs_per_s, 1),
+            "first_epoch": self.first_epoch,
+            "last_epoch": self.last_epoch,
+            "seconds": round(self.seconds, 2),
+            "fragment_runs": self.fragment_runs,
+            "fragment_runs_dropped": self.fragment_runs_dropped,
+            "cached_refs": self.cached_refs,
+            "errors": _counted(self.errors)[:3],
+        }
+
+
+def _counted(errors: list[str]) -> list[str]:
+    """Distinct errors in order, each with how often it occurred when more than once."""
+    counts = Counter(errors)
+    return [e if counts[e] == 1 else f"{e} (x{counts[e]})" for e in dict.fromkeys(errors)]
+
+
+async def _wait_for(
+    session: StreamSession, ready: Callable[[], bool], timeout: float, what: str
+) -> None:
+    """Wait until ``ready()`` (re-checked on every change the session reports); raise
+    if the stream closes first or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if session.closed:
+            raise RuntimeError(f"websocket closed early ({session.closed}) waiting for {what}")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"no {what} in {timeout:.0f} s")
+        session.changed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(session.changed.wait(), min(left, 1.0))
+
+
+def _record(error: BaseException) -> str:
+    if isinstance(error, websockets.ConnectionClosed):
+        return f"websocket closed early: {error}"
+    if isinstance(error, requests.ConnectionError):
+        return f"ConnectionError: cannot load the page: {error}"
+    return f"{type(error).__name__}: {error}".strip()
+
+
+async def _drive(
+    url: str,
+    seconds: float,
+    *,
+    index: int,
+    query: str,
+    playing: Callable[[float | None], None] | None = None,
+    end: Awaitable[None] | None = None,
+    play_timeout: float = PLAY_TIMEOUT_S,
+) -> SessionResult:
+    """One learner: load, connect, first run, Play, watch. ``playing(t)`` is called once
+    with the time Play was pressed (None if it never was); the session then ends when
+    ``end`` completes, or ``seconds`` after Play without one."""
+    result = SessionResult(index=index)
+    session = StreamSession(url, query=query, index=index)
+    tasks: list[asyncio.Task] = []
+    reported = False
+
+    def report(t: float | None) -> None:
+        nonlocal reported
+        if not reported and playing is not None:
+            reported = True
+            playing(t)
+
+    async def count_pictures() -> None:
+        last_seq = -1
+        async for pic in picture_stream(session):
+            if pic.seq > last_seq and play_at is not None:
+                last_seq = pic.seq
+                result.pictures += 1
+                result.picture_times.append(time.monotonic())
+                result.epoch_seen(pic.epoch)
+
+    play_at: float | None = None
+    try:
+        await asyncio.to_thread(session.load_page)
+        result.upstream = session.upstream
+        await session.open_stream()
+        result.upstream = session.upstream
+        tasks.append(asyncio.create_task(session.run()))
+        tasks.append(asyncio.create_task(count_pictures()))
+        await session.rerun()
+        await _wait_for(session, lambda: session.full_runs_finished > 0, play_timeout, "first run")
+        if session.play_id is None:
+            raise RuntimeError("no button labelled 'Play' on the page")
+        before = session.full_runs_finished
+        play_at = time.monotonic()
+        await session.rerun(trigger=session.play_id)  # the click
+        result.epoch_seen(session.epoch)
+        await _wait_for(session, lambda: session.full_runs_finished > before, 60, "run after Play")
+        if not session.playing:
+            raise RuntimeError("pressed Play, but the page does not say it is playing")
+        report(play_at)
+        own = end is None
+        done = asyncio.ensure_future(
+            asyncio.sleep(max(0.0, play_at + seconds - time.monotonic())) if own else end
+        )
+        reader = tasks[0]
+        await asyncio.wait([done, reader], return_when=asyncio.FIRST_COMPLETED)
+        if own:
+            done.cancel()  # (the shared end of run_sessions is not ours to cancel)
+        if reader.done() and not done.done():
+            raise RuntimeError(f"websocket closed early ({session.closed or 'reader ended'})")
+    except Exception as err:
+        result.errors.append(_record(err))
+    finally:
+        report(None)
+        ended = time.monotonic()
+        result.seconds = ended - play_at if play_at is not None else 0.0
+        if session.epoch is not None and play_at is not None:
+            result.epoch_seen(session.epoch)
+        await session.close()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        result.errors[:0] = [e for e in session.errors if e not in result.errors]
+        result.cached_refs = session.cache_hits
+        result.fragment_runs = session.fragment_runs
+        result.fragment_runs_dropped = session.fragment_runs_dropped
+    return result
+
+
+async def drive_session(
+    url: str, seconds: float, *, index: int = 0, query: str = ""
+) -> SessionResult:
+    """One simulated learner: open the page at ``url``, press Play, watch for ``seconds``."""
+    return await _drive(url, seconds, index=index, query=query)
+
+
+async def _run_all(
+    url: str, n: int, seconds: float, *, query: str, stagger: float, monitor: ServerMonitor | None
+) -> list[SessionResult]:
+    """All sessions, staggered; the measured window opens once every session plays (or
+    gave up) and lasts ``seconds``; every session ends with it."""
+    loop = asyncio.get_running_loop()
+    end = loop.create_future()
+    waiting = n
+
+    def close_window() -> None:
+        if monitor is not None:
+            monitor.stop()
+        if not end.done():
+            end.set_result(None)
+
+    def playing(_t: float | None) -> None:
+        nonlocal waiting
+        waiting -= 1
+        if waiting == 0:
+            if monitor is not None:
+                monitor.start()
+            loop.call_later(seconds, close_window)
+
+    async def one(i: int) -> SessionResult:
+        await asyncio.sleep(i * stagger)
+        return await _drive(url, seconds, index=i, query=query, playing=playing, end=end)
+
+    try:
+        results = await asyncio.gather(*(one(i) for i in range(n)))
+    finally:
+        if monitor is not None:
+            monitor.stop()
+    return list(results)
+
+
+def run_sessions(
+    url: str,
+    n: int,
+    seconds: float,
+    *,
+    query: str = "",
+    stagger: float = 0.1,
+    monitor: ServerMonitor | None = None,
+) -> list[SessionResult]:
+    """``n`` learners at once (started ``stagger`` s apart), all playing for at least
+    ``seconds``: the common window in which all of them play is ``seconds`` long, and
+    ``monitor`` (if given) measures the server over it."""
+    return asyncio.run(_run_all(url, n, seconds, query=query, stagger=stagger, monitor=monitor))
