@@ -281,8 +281,11 @@ def test_playing_sends_the_trainers_snapshots_as_frames():
     epochs = [int(f["label"].split()[-1].replace(",", "")) for d in seen for f in d["frames"]]
     assert epochs == sorted(epochs) and epochs[-1] > epochs[0]
     last = seen[-1]
-    assert set(last["frames"][-1]["arrays"]) == {"0.z", *[p for p in last["paths"] if p != "0.z"]}
-    assert "0.z" not in last.get("arrays", {})  # carried by the last frame only
+    newest = last["frames"][-1]["arrays"]
+    # Each picture has its own output grid; the bends come along only when they were
+    # computed anew (a busy trainer reuses them, and an equal array is not sent again).
+    assert "0.z" in newest and set(newest) <= set(last["paths"])
+    assert not set(newest) & set(last.get("arrays", {}))  # carried by the last frame only
     button(at, "Pause").click().run()
     still = _boundary_data(at)
     assert "frames" not in still and "0.z" in still["arrays"]  # paused: one still picture
