@@ -185,21 +185,23 @@ class LiveRun:
         n = self._steps_due(pace, grain)
         return self._train(RECORD_EVERY_S, steps=n) if n else 0
 
-    def _owed(self, pace: float) -> tuple[float, float]:
-        """(steps owed at ``pace`` now, now): a token bucket that holds at most
-        PACE_BURST_S seconds of steps, so a stall does not end in a jump."""
+    def _owed(self, pace: float, grain: int) -> tuple[float, float, float]:
+        """(steps owed at ``pace`` now, the fewest worth a call, now): a token bucket
+        that holds at most PACE_BURST_S seconds of steps, so a stall does not end in a
+        jump; a call waits for ``grain`` steps, or for a full bucket if that is less."""
         now = self.clock()
+        full = max(pace * PACE_BURST_S, 1.0)
         owed, last = self._bucket or (1.0, now)
-        return min(owed + (now - last) * pace, max(pace * PACE_BURST_S, 1.0)), now
+        return min(owed + (now - last) * pace, full), min(grain, int(full)), now
 
     def _steps_due(self, pace: float, grain: int = 1) -> int:
         """Steps to train now: none until ``grain`` are owed (or the bucket is full), then
         whole chunks of the ladder's longest rung that fits. Each chunk call costs ~0.4 ms
         however short, and a busy server visits a run only every ~0.1 s, owing it ~90
         steps at "normal" speed: one 64-step call then, not 90 calls."""
-        owed, now = self._owed(pace)
+        owed, least, now = self._owed(pace, grain)
         n = int(owed + 1e-6)  # a visit at pace_wait's time finds its grain owed
-        if n < min(grain, max(pace * PACE_BURST_S, 1.0)):
+        if n < least:
             self._bucket = (owed, now)
             return 0
         n -= n % max(r for r in R.CHUNK_LADDER if r <= n)
@@ -211,8 +213,8 @@ class LiveRun:
         pace = self.pace
         if pace is None:
             return 0.0
-        owed, _ = self._owed(pace)
-        return max(min(grain, pace * PACE_BURST_S) - owed, 0.0) / pace
+        owed, least, _ = self._owed(pace, grain)
+        return max(least - owed, 0.0) / pace
 
     def _train(self, record_every: float, **budget) -> int:
         start = self.step
