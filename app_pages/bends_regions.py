@@ -21,6 +21,7 @@ from playground.figures import regions as region_fig
 from playground.figures import sweep as sweep_fig
 from playground.live.live_run import LiveRun
 from playground.ui import controls, live_view, run_state
+from playground.ui.escape import escape_markdown
 from playground.ui.live_plot import encode_live, live_plot
 
 FRAME_SECONDS = 0.25  # the browser asks for a new frame this often while playing
@@ -136,7 +137,7 @@ def regions_section(run: LiveRun) -> None:
     try:
         view = current_view(run, box)
     except PlaygroundError as err:
-        st.error(str(err))
+        st.error(escape_markdown(err))
         return
     if not view.exact:
         st.info(f"**Estimate.** {view.note}")
@@ -216,7 +217,7 @@ def hidden_section(run: LiveRun) -> None:
             stage=stage,
         )
     except PlaygroundError as err:
-        st.info(str(err))
+        st.info(escape_markdown(err))
         return
     label = controls.LABELS["activation"].get(spec.activation, spec.activation)
     fig, arrays = hidden_fig.hidden_space_figure(hs, params, run.data, activation=label)
@@ -269,7 +270,7 @@ def run_sweep(settings: dict) -> None:
     try:
         result = sweep("product", **settings, on_progress=on_progress)
     except PlaygroundError as err:
-        st.error(str(err))
+        st.error(escape_markdown(err))
     else:
         ss.br_sweep = (settings, result, took[0])
     bar.empty()

@@ -1,4 +1,7 @@
-"""Lesson page: backpropagation on the course notes' quiz network, one block at a time.
+"""Lesson page: backpropagation on a small worked example, one block at a time.
+
+The example is the course notes' quiz network; the learner has no notes, so the page calls
+it a worked example and its reference logits "expected".
 
 Widgets -> ``playground.lessons`` -> LaTeX, tables and ``playground.figures.lesson_linear``.
 Every number shown comes from the core; compiled pieces are cached by plain arguments.
@@ -73,8 +76,8 @@ def section_forward(labels) -> None:
     fw, _ = traces(labels)
     st.header("1 · Forward pass")
     st.markdown(
-        "The network of the course notes' quiz: 4 inputs, a hidden layer of 3 ReLUs, "
-        "2 outputs, all biases zero. Each row of X is one example."
+        "A worked example: a network of 4 inputs, a hidden layer of 3 ReLUs and 2 "
+        "outputs, all biases zero. Each row of X is one example."
     )
     latex_row(("X", fw.x, 0), ("W_1", backprop.QUIZ_W1, 1), ("W_2", backprop.QUIZ_W2, 1))
     latex("Z = X W_1", fw.z, 2)
@@ -83,14 +86,14 @@ def section_forward(labels) -> None:
     st.markdown(
         "Example 2 is the negative of example 1, so all its pre-activations are negative: "
         "its three ReLUs are off and its logits are exactly zero. The logits match the "
-        "ones printed in the notes:"
+        "expected ones, worked out by hand to two decimals:"
     )
     table = pd.DataFrame(
         {
             "logit 0": fw.logits[:, 0],
             "logit 1": fw.logits[:, 1],
-            "notes: logit 0": backprop.QUIZ_LOGITS[:, 0],
-            "notes: logit 1": backprop.QUIZ_LOGITS[:, 1],
+            "expected logit 0": backprop.QUIZ_LOGITS[:, 0],
+            "expected logit 1": backprop.QUIZ_LOGITS[:, 1],
             "P(class 0)": fw.probs[:, 0],
             "P(class 1)": fw.probs[:, 1],
             "class": fw.labels,
@@ -247,7 +250,7 @@ def section_cost(labels) -> None:
     )
     left, right = st.columns(2)
     with left:
-        st.subheader("The quiz network")
+        st.subheader("The worked example")
         report = quiz_cost(labels)
         show_cost(report, "quiz")
         st.caption(

@@ -7,7 +7,7 @@ apply to the running one. The whole configuration lives in the URL (the share li
 
 import streamlit as st
 
-from playground.ui import code_panel, data_panel, live_view, run_state, teacher
+from playground.ui import challenge_panel, code_panel, data_panel, live_view, run_state, teacher
 
 # While playing the page refreshes this often; the boundary plays back the ~20 snapshots
 # a second the trainer takes, so refreshes can be rare (each costs the browser a rerender).
@@ -76,6 +76,7 @@ def page() -> None:
         "start anew."
     )
     with bg.reading():
+        challenge_panel.challenge_panel(run)
         teacher.teacher_panel(run)
     code_panel.code_panel(run)
 

@@ -1,4 +1,5 @@
-"""Headless command line: ``python -m playground train ...`` and ``... regions FILE.npz``.
+"""Headless command line: ``python -m playground train ...``, ``... regions FILE.npz`` and
+``... challenge list | grade NAME FILE.npz``.
 
 Bad arguments exit with status 2 and one plain line on stderr, never a traceback.
 """
@@ -57,7 +58,28 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("file")
     r.add_argument("--box", nargs=4, type=float, metavar=("X0", "X1", "Y0", "Y1"))
     r.add_argument("--json", action="store_true")
+    _challenge_parser(sub)
     return p
+
+
+def _challenge_parser(sub) -> None:
+    c = sub.add_parser("challenge", help="list the challenges, or grade a saved model")
+    actions = c.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    cl = actions.add_parser("list", help="the built-in challenges: problem, goal and limits")
+    cl.add_argument("--json", action="store_true", help="print one JSON object")
+    cg = actions.add_parser(
+        "grade",
+        help="grade a saved model on the challenge's own test points (exit 0 even if it fails)",
+        description=(
+            "Grade a model file (.npz, as `train --save` writes it) on the challenge's own "
+            "test points, against its goal and limits. Exit status 0 whenever the grading "
+            "worked, also for a model that fails the challenge (then `passed` is false and "
+            "`reason` says why); 2 for an unknown challenge or a file that is not a model."
+        ),
+    )
+    cg.add_argument("name", help="the challenge's name (see `challenge list`)")
+    cg.add_argument("file", help="the model file (.npz)")
+    cg.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def config_from_args(args) -> RunConfig:
@@ -98,6 +120,7 @@ def cmd_train(args) -> dict:
     from playground.core.train import divergence_message, metric_name
     from playground.live import run as R
     from playground.live.compile_cache import enable_compile_cache
+    from playground.live.limits import capped, capped_dataset, load_limits
 
     enable_compile_cache()
     cfg = config_from_args(args)
@@ -110,6 +133,12 @@ def cmd_train(args) -> dict:
         except OSError as err:
             raise PlaygroundError(f"cannot read {args.data}: {err.strerror}") from None
         upload = R.user_dataset(read_points_csv(raw), train_ratio=cfg.train_ratio, seed=cfg.seed)
+    # The host's limits (host.toml, PLAYGROUND_HOST_CONFIG) bind the command line too.
+    limits = load_limits()
+    cfg, limit_notes = capped(cfg, limits, upload=upload)
+    for note in limit_notes:
+        print(f"playground: {note}", file=sys.stderr)
+    upload = upload and capped_dataset(upload, limits)[0]
     t0 = time.perf_counter()
     run = R.new_run(cfg, upload=upload)
     build_s = time.perf_counter() - t0
@@ -133,6 +162,7 @@ def cmd_train(args) -> dict:
         "compile_s": log.compile_seconds,
         "setup_s": build_s,
         "device": str(jax.devices()[0]),
+        "host_limits": limit_notes,
         "backend": jax.default_backend(),
         "diverged": (
             divergence_message(run.diverged_at, cfg.learning_rate) if run.diverged else None
@@ -170,10 +200,37 @@ def cmd_regions(args) -> dict:
     }
 
 
+def cmd_challenge(args) -> dict:
+    """``challenge list``: the built-ins (with --json one object, else one line each);
+    ``challenge grade``: the grade of a model file, failing or not."""
+    from playground.core import challenges as C
+
+    if args.action == "list":
+        if not args.json:
+            return {c.name: c.describe() for c in C.CHALLENGES.values()}
+        found = [c.public() for c in C.CHALLENGES.values()]
+        return {"challenges": found, "count": len(found)}
+    from playground.core.modelfile import load_model
+    from playground.live.compile_cache import enable_compile_cache
+
+    challenge = C.get_challenge(args.name)
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as err:
+        raise PlaygroundError(f"cannot read {args.file}: {err.strerror}") from None
+    model = load_model(data)
+    enable_compile_cache()
+    result = C.grade(challenge, model)
+    return {**result._asdict(), "metric": challenge.metric, "goal": challenge.goal}
+
+
+COMMANDS = {"train": cmd_train, "regions": cmd_regions, "challenge": cmd_challenge}
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
-        out = cmd_train(args) if args.command == "train" else cmd_regions(args)
+        out = COMMANDS[args.command](args)
     except PlaygroundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -184,6 +184,20 @@ def test_backprop_page_shows_the_quiz_logits_and_checked_gradients(backprop_page
     assert_axes_labelled(figures(at))
 
 
+def test_backprop_page_speaks_of_what_the_learner_sees(backprop_page):
+    """The learner has no course notes: the page calls the network a worked example and
+    its reference logits "expected", and names neither notes nor a quiz."""
+    at = backprop_page
+    forward = at.dataframe[0].value
+    np.testing.assert_allclose(
+        forward[["expected logit 0", "expected logit 1"]].to_numpy(), backprop.QUIZ_LOGITS
+    )
+    shown = [el.value for kind in (at.markdown, at.subheader, at.caption) for el in kind]
+    shown += [str(c) for df in at.dataframe for c in df.value.columns]
+    assert any("worked example" in text for text in shown)
+    assert not [t for t in shown if "notes" in t.lower() or "quiz" in t.lower()]
+
+
 def test_backprop_page_controls_change_the_numbers(backprop_page):
     at = backprop_page
     before = gradient_table(at)["chain rule"].to_numpy()

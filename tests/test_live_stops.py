@@ -13,7 +13,13 @@ from playground.core.model import dead_units
 from playground.core.modelfile import SavedModel
 from playground.core.train import ModelSpec, model_loss
 from playground.live import run as R
-from playground.live.live_run import DEAD_CONFIRM_STEPS, DeadLayer, LiveRun
+from playground.live.live_run import (
+    DEAD_CONFIRM_STEPS,
+    SCORE_DROP,
+    DeadLayer,
+    LiveRun,
+    dead_layer_cause,
+)
 
 
 def dead_net(seed: int = 0, bias: float = -100.0) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -72,7 +78,8 @@ def test_a_dead_layer_stops_training_once_it_stays_dead():
     run.train_steps(DEAD_CONFIRM_STEPS // 2)
     assert run.dead_layer is None and not run.halted  # seen, not yet sure
     run.train_steps(DEAD_CONFIRM_STEPS)
-    assert run.dead_layer == DeadLayer(layer=1, width=3, step=DEAD_CONFIRM_STEPS // 2)
+    # Loaded dead at 4-3 and lr 0.01: no jump, not narrow, deep or fast; a step it was.
+    assert run.dead_layer == DeadLayer(1, 3, DEAD_CONFIRM_STEPS // 2, cause="step")
     assert run.halted and run.train_steps(16) == 0 and run.train_for(0.05) == 0
     run.resume()  # Play again: a dead layer stays dead
     assert run.halted
@@ -237,3 +244,57 @@ def test_the_spiral_lives_and_learns_at_the_default_rate():
         best = max(best, run.metrics.test_metric)
     assert not run.halted and run.dead_layer is None
     assert best > 0.9 and run.metrics.test_metric > 0.5  # chance is 1/3
+
+
+def test_the_dead_layers_cause_is_the_likeliest_one_the_run_shows():
+    """A jump in the loss means a step too large; else a layer of 1-2 units up to the
+    dead one is too narrow; else a high rate means too large steps; else many layers."""
+    assert dead_layer_cause((8, 8), 1, 0.01, loss_jumped=True) == "step"
+    assert dead_layer_cause((1,) * 8, 1, 0.01, loss_jumped=False) == "narrow"
+    assert dead_layer_cause((2, 8, 8), 2, 0.01, loss_jumped=False) == "narrow"  # layer 1
+    assert dead_layer_cause((8, 8, 2), 1, 0.01, loss_jumped=False) == "step"  # not up to it
+    assert dead_layer_cause((8, 8), 1, 0.1, loss_jumped=False) == "step"
+    assert dead_layer_cause((4,) * 8, 6, 0.01, loss_jumped=False) == "deep"
+    assert dead_layer_cause((4,) * 8, 6, 0.1, loss_jumped=False) == "step"
+
+
+@pytest.mark.parametrize(
+    ("cfg", "cause"),
+    [
+        # The issue's case: depth 8, width 1 at the default rate.
+        (dict(problem="xor", hidden=(1,) * 8), "narrow"),
+        # The rate at its maximum: the loss jumps before layer 2 dies.
+        (dict(problem="xor", learning_rate=10.0), "step"),
+    ],
+)
+def test_a_dead_layer_names_its_likeliest_cause(cfg, cause):
+    run = LiveRun(RunConfig(speed="fast", **cfg))
+    while run.step < 50_000 and not run.halted:
+        run.train_steps(256)
+    assert run.dead_layer is not None and run.dead_layer.cause == cause
+
+
+def test_a_fallen_test_score_is_told_and_the_best_weights_come_back():
+    """tanh xor (no unit can die) learns at the default rate; at a rate of 3 its test
+    accuracy falls far below its best. ``score_drop`` says so, and ``restore_best`` brings
+    back the very weights of the best score (the same predictions) and their step."""
+    run = LiveRun(RunConfig(activation="tanh", speed="fast"))
+    run.train_steps(1000)
+    best_step, best_score = run.step, run.metrics.test_metric
+    points = np.random.default_rng(0).uniform(-6, 6, (500, 2)).astype(np.float32)
+    at_best = run.predict(points)
+    assert best_score > 0.95 and run.score_drop is None
+    run.apply(run.cfg.replace(learning_rate=3.0))
+    for _ in range(10):
+        run.train_steps(64)
+    drop = run.score_drop
+    assert drop is not None and run.best.step == best_step
+    assert drop.best == best_score and drop.now == run.metrics.test_metric
+    assert drop.now < best_score - SCORE_DROP and drop.best_epoch == best_step // 25
+    run.restore_best()
+    assert run.score_drop is None and run.step == best_step
+    assert run.cfg.learning_rate == 3.0  # the settings stay the learner's
+    np.testing.assert_array_equal(run.predict(points), at_best)
+    assert run.history.array("step").max() <= best_step  # the curves go back too
+    run.train_steps(16)  # and training goes on from there
+    assert run.step == best_step + 16

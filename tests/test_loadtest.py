@@ -32,6 +32,9 @@ KEYS = {
     "error_messages",
     "upstreams",
     "per_session",
+    "min_p10_pictures_per_s",
+    "max_gap_s",
+    "max_first_picture_s",
 }
 
 
@@ -64,14 +67,33 @@ def test_three_learners_play_and_get_pictures(server):
     assert summary["server_rss_max_mb"] >= summary["server_rss_mb"] > 50
     assert 0 < summary["min_pictures_per_s"] <= summary["median_pictures_per_s"]
     assert len(summary["per_session"]) == 3
+    # Every learner saw a first picture after opening the page, and its stalls are timed.
+    assert summary["first_pictures"] == 3 and summary["max_first_picture_s"] > 0
+    for r, small in zip(results, summary["per_session"], strict=True):
+        assert r.opened_at < r.played_at < r.picture_times[0]
+        assert small["first_picture_s"] == round(r.picture_times[0] - r.opened_at, 2)
+        assert 0 < small["longest_gap_s"] <= summary["max_gap_s"]
+
+
+def test_gap_and_worst_second_from_arrival_times():
+    r = SessionResult(index=0, opened_at=0.0, played_at=1.0, seconds=5.0)
+    # 10 pictures a second for 4 s, then a 1.5 s stall with none.
+    r.picture_times = [1.5 + k / 10 for k in range(40)]
+    r.pictures = len(r.picture_times)
+    assert r.first_picture_s == 1.5
+    assert r.longest_gap_s == pytest.approx(0.1)
+    assert r.p10_pictures_per_s == 10
+    r.picture_times.append(7.0)  # a late one after a stall
+    assert r.longest_gap_s == pytest.approx(7.0 - 5.4)
 
 
 def test_json_line_of_the_command(server, capsys):
-    assert main(["--url", server.url, "--sessions", "1", "--seconds", "3", "--json"]) == 0
-    line = capsys.readouterr().out.strip().splitlines()[-1]
-    data = json.loads(line)
+    assert main(["--url", server.url, "--sessions", "1,2", "--seconds", "3", "--json"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    first, data = json.loads(lines[-2]), json.loads(lines[-1])  # a sweep: one line a size
+    assert first["sessions"] == 1 and data["sessions"] == 2 and data.keys() >= KEYS
     assert data.keys() >= KEYS
-    assert data["sessions"] == 1 and data["errors"] == 0, data["error_messages"]
+    assert data["errors"] == 0, data["error_messages"]
     assert data["per_session"][0]["pictures"] > 0
     # A server it did not start: nothing to say about its CPU and memory.
     assert data["server_cpu_cores"] is None and data["server_rss_mb"] is None

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from playground.core.config import RunConfig
 from playground.core.modelfile import SavedModel, save_model
-from playground.userdata.points_csv import points_to_csv
+from playground.userdata.points_csv import points_to_csv, read_points_csv
 
 TIMEOUT = 240
 ROOT = Path(__file__).resolve().parents[1]
@@ -439,12 +439,19 @@ def test_choosing_your_csv_file_asks_for_it_without_errors():
 
 
 def test_a_too_long_formula_is_refused_with_a_message():
+    """The formula box takes what the parser takes (its counter says "…/500"), so a
+    longer paste stops there; a link's longer formula is refused with a note."""
+    from playground.userdata.formula import MAX_FORMULA_CHARS
+
+    long_formula = "x1 + " * 120 + "x2"
     at = app(problem="formula")
     box = at.text_input(key="cfg_formula")
-    assert box.proto.max_chars >= 600  # the paste arrives whole ...
-    box.set_value("x1 + " * 120 + "x2").run()
+    assert box.proto.max_chars == MAX_FORMULA_CHARS == 500
+    box.set_value(long_formula).run()
     no_exceptions(at)
-    assert any("the formula is too long (more than 500 characters)" in e.value for e in at.error)
+    assert len(at.text_input(key="cfg_formula").value) == MAX_FORMULA_CHARS
+    at = app(problem="formula", formula=long_formula)
+    assert any("602 characters is too long (at most 500)" in w.value for w in at.warning)
 
 
 def test_history_csv_has_no_float32_noise_and_the_dataset_says_train_or_test():
@@ -520,3 +527,184 @@ def test_the_teacher_panel_offers_every_preset():
     text = " ".join(m.value for m in at.markdown)
     for preset in PRESETS.values():
         assert preset.title in text
+
+
+# -- the second walk-through (issue 25) -------------------------------------------------
+def test_escape_markdown_shows_text_as_written():
+    """Every Markdown character a message may carry comes back escaped: undoing
+    CommonMark's backslash escapes gives the text again, and nothing is left to format."""
+    import re
+
+    from playground.ui.escape import escape_markdown
+
+    texts = [
+        "^ is not allowed; write powers with **, e.g. x1**2",
+        "no setting called '__import__('os')'",
+        "<script>alert(1)</script> | a[0] ~x~ $x$ `code` &lt; C:\\data",
+        "# notes.csv\n- item\n1. first\n> quote\n+ more\n===",
+    ]
+    for text in texts:
+        shown = escape_markdown(text)
+        assert re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", shown) == text
+        left = re.sub(r"\\.", "", shown)  # what is not escaped
+        assert not re.search(r"[*_`<\[\]$~|&\\]", left), shown
+        assert not re.search(r"^\s*([#>+=-]|\d+[.)])", shown, re.MULTILINE), shown
+
+
+def test_the_formula_hint_keeps_its_asterisks():
+    from playground.ui.escape import escape_markdown
+
+    at = app(problem="formula", formula="x1*x2")
+    at.text_input(key="cfg_formula").set_value("x1^2 + x2^2 < 9").run()
+    no_exceptions(at)
+    hint = "^ is not allowed; write powers with **, e.g. x1**2"
+    assert r"x1\*\*2" in escape_markdown(hint)
+    assert any(escape_markdown(hint) in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_a_hostile_link_and_a_file_name_are_shown_as_written():
+    from playground.ui.escape import escape_markdown
+
+    at = app(hide="__import__('os')")
+    notes = [w.value for w in at.warning]
+    assert any(r"\_\_import\_\_" in n for n in notes), notes
+    at = app(problem="upload")
+    bad = ("**bold** <b>.csv", b"x1,x2,y\n1,2\n", "text/csv")
+    at.file_uploader(key="csv_upload").set_value(bad).run()
+    assert at.sidebar.error[0].value.startswith(escape_markdown("**bold** <b>.csv: row 2"))
+
+
+def _drawn_training_points(at: AppTest) -> np.ndarray:
+    """(x1, x2) of the training points the boundary figure draws, sorted."""
+    import base64
+
+    def values(a) -> np.ndarray:
+        if isinstance(a, dict):  # Plotly's typed array
+            return np.frombuffer(base64.b64decode(a["bdata"]), dtype=a["dtype"])
+        return np.asarray(a, np.float64)
+
+    fig = at.session_state["_figures"]["boundary"][1]
+    traces = [t for t in fig["data"] if "(train)" in str(t.get("name"))]
+    xy = np.concatenate([np.stack([values(t["x"]), values(t["y"])], 1) for t in traces])
+    return xy[np.lexsort(xy.T)]
+
+
+def test_a_second_csv_file_replaces_the_first():
+    """Upload a.csv, then b.csv: the run, its plot and Reset have b's points."""
+    rng = np.random.default_rng(0)
+    xa, xb = rng.uniform(-1, 1, (200, 2)), rng.uniform(500, 520, (40, 2))
+    a = points_to_csv(xa, (xa[:, 0] > xa[:, 1]).astype(int))
+    b = points_to_csv(xb, (xb[:, 0] > 510).astype(int))
+    at = app(problem="upload")
+    at.file_uploader(key="csv_upload").set_value(("a.csv", a, "text/csv")).run()
+    assert len(at.session_state["run"].data.x_train) == 100
+    at.file_uploader(key="csv_upload").set_value(("b.csv", b, "text/csv")).run()
+    no_exceptions(at)
+    want = read_points_csv(b, name="b.csv").x  # b's points as the reader places them
+    for _ in range(2):  # as uploaded, then after Reset
+        data = at.session_state["run"].data
+        have = np.concatenate([data.x_train, data.x_test])
+        np.testing.assert_allclose(np.sort(have, axis=0), np.sort(want, axis=0), rtol=1e-6)
+        train = data.x_train[np.lexsort(data.x_train.T)]
+        np.testing.assert_allclose(_drawn_training_points(at), train, rtol=1e-6)
+        button(at, "Reset").click().run()
+        no_exceptions(at)
+
+
+def _stream_says_stopped(at: AppTest, why: str) -> AppTest:
+    """What the browser does when the frames stream says training stopped by itself: the
+    boundary chart fires its "stopped" trigger, and Streamlit reruns only the page's live
+    fragment, which holds the chart. (AppTest runs no stream and has no call for a
+    fragment's own rerun, so this sends the trigger's widget state with a fragment-only
+    rerun request, as the browser's message does.)"""
+    import functools
+    import json
+    from unittest import mock
+
+    import streamlit.testing.v1.local_script_runner as runner
+    from streamlit.components.v2.bidi_component.main import _make_trigger_id
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    chart = next(
+        el
+        for el in at.main
+        if getattr(el, "type", None) == "bidi_component"
+        and json.loads(el.proto.json).get("key") == "boundary"
+    )
+    states = at._tree.get_widget_states()
+    states.widgets.append(
+        WidgetState(
+            id=_make_trigger_id(chart.proto.id, "events"),
+            json_trigger_value=json.dumps([{"event": "stopped", "value": why}]),
+        )
+    )
+    fragments = list(at._fragment_storage._fragments)  # the page's one live fragment
+    assert len(fragments) == 1
+    rerun = functools.partial(runner.RerunData, fragment_id_queue=fragments)
+    with mock.patch.object(runner, "RerunData", rerun):
+        return at._run(states)
+
+
+def test_the_button_reads_play_at_once_when_the_stream_says_training_stopped(monkeypatch):
+    """Served by ``streamlit run``, the page does not rerun while it plays; when training
+    stops by itself (here layer 2 dies at rate 10), the stream's trigger reruns the live
+    fragment, and the whole page must follow so that the button reads Play again."""
+    from playground.server import stream
+
+    monkeypatch.setattr(stream, "SERVED", True)  # the page streams, as under streamlit run
+    at = app(problem="spiral", lr="10")
+    button(at, "Play").click().run()
+    assert button(at, "Pause")
+    trainer = at.session_state["trainer"]
+    trainer.scheduler.watch(trainer.key, +1)  # an open stream: no idle stop
+    try:
+        end = time.monotonic() + 120
+        while not (job := trainer.scheduler.job(trainer.key)).stopped:
+            assert time.monotonic() < end, "training did not stop by itself"
+            time.sleep(0.2)
+        _stream_says_stopped(at, job.stopped)
+    finally:
+        trainer.scheduler.watch(trainer.key, -1)
+    no_exceptions(at)
+    assert not at.session_state["playing"] and at.session_state["run"].halted
+    assert "Play" in {b.label for b in at.button}
+    assert any("Training stopped" in e.value for e in at.error)
+
+
+def test_a_dead_layer_of_one_unit_says_so_and_names_the_cause():
+    """The issue's case, depth 8 and width 1 at the default rate: one unit "is" off, and
+    the advice names the narrow layers rather than the learning rate."""
+    at = app(hidden=",".join(["1"] * 8), speed="fast")
+    button(at, "Play").click().run()
+    rerun_until(at, lambda a: not a.session_state["playing"])
+    no_exceptions(at)
+    errors = " ".join(e.value for e in at.error)
+    assert "the only unit of layer 2 is off for every training point" in errors, errors
+    assert "layer 1 is too narrow (1 unit)" in errors and "at least 3 units" in errors
+    assert "learning rate" not in errors
+
+
+def test_a_fallen_test_score_is_told_and_the_button_brings_the_best_weights_back():
+    """tanh XOR (no unit dies) learns at 0.01; at a rate of 3 its test accuracy falls far
+    below its best: the page says so, and "Go back to the best weights" restores them."""
+    at = app(activation="tanh", speed="fast")
+    run = at.session_state["run"]
+    run.train_steps(1000)
+    points = np.random.default_rng(0).uniform(-6, 6, (500, 2)).astype(np.float32)
+    at_best, best_step = run.predict(points), run.step
+    at.select_slider(key="cfg_learning_rate").set_value(3.0).run()
+    assert not [w.value for w in at.warning]
+    for _ in range(10):
+        run.train_steps(64)
+    at.run()
+    no_exceptions(at)
+    told = " ".join(w.value for w in at.warning)
+    assert "Test accuracy fell from 100.0% (epoch 40) to " in told, told
+    assert "the steps are too large for this point of training" in told
+    assert "Lower the learning rate or turn on" in told
+    button(at, "Go back to the best weights").click().run()
+    no_exceptions(at)
+    run = at.session_state["run"]
+    assert run.step == best_step and metric(at, "Step") == f"{best_step:,}"
+    np.testing.assert_array_equal(run.predict(points), at_best)
+    assert not at.warning and "Go back to the best weights" not in {b.label for b in at.button}

@@ -6,7 +6,7 @@ import pytest
 
 from playground.core.config import RunConfig
 from playground.core.errors import PlaygroundError
-from playground.live.limits import HostLimits, limit_message, load_limits, step_gflop
+from playground.live.limits import HostLimits, load_limits, step_gflop
 from playground.live.live_run import LiveRun
 from playground.live.scheduler import MAX_SLICE_S, MIN_SLICE_S, Scheduler, TrainTask
 
@@ -145,7 +145,9 @@ def test_a_failing_task_is_stopped_with_a_message():
 
 
 def test_a_real_run_trains_and_takes_pictures_under_the_scheduler():
-    s = Scheduler(HostLimits(workers=1), threads=False)
+    s = Scheduler(
+        HostLimits(workers=1), threads=False, idle_stop=1e9
+    )  # a busy machine compiles slowly
     live = LiveRun(RunConfig(problem="xor", hidden=(8, 8), batch_size=10))
     s.play("me", TrainTask(live, grid_n=16, pictures_per_s=1000))
     for _ in range(20):
@@ -245,15 +247,8 @@ def test_the_repository_host_file_is_valid():
     assert load_limits("host.toml").playing_limit() >= 15  # 15 a core
 
 
-def test_a_learner_past_a_limit_gets_a_plain_message():
-    limits = HostLimits(max_width=64, max_depth=4, max_points=2000, max_step_gflop=0.01)
-    sizes = lambda hidden: [2, *hidden, 1]  # noqa: E731
-    assert limit_message((8, 8), 500, sizes((8, 8)), 10, limits) == ""
-    assert "at most 64 units" in limit_message((128,), 500, sizes((128,)), 10, limits)
-    assert "at most 4 hidden layers" in limit_message((8,) * 5, 500, sizes((8,) * 5), 10, limits)
-    assert "at most 2,000 points" in limit_message((8,), 5000, sizes((8,)), 10, limits)
+def test_a_step_costs_six_times_batch_times_parameters():
     big = (64, 64, 64)
-    assert step_gflop(sizes(big), 1000) == pytest.approx(
+    assert step_gflop([2, *big, 1], 1000) == pytest.approx(
         6 * 1000 * (3 * 64 + 2 * 64 * 65 + 65) / 1e9
     )
-    assert "GFLOP" in limit_message(big, 2000, sizes(big), 1000, limits)

@@ -544,6 +544,12 @@ def grid_pattern_count(
     return len(seen)
 
 
+def has_bends(activation: str) -> bool:
+    """Whether a unit of this activation bends the plane where its input crosses 0
+    (the linear activation never does; smooth ones have no exact bend)."""
+    return activation in PIECEWISE_LINEAR and _inactive_slope(activation) != 1.0
+
+
 def geometry_supported(activation: str, features: Sequence[str]) -> tuple[bool, str]:
     """Whether exact bends and regions exist for this net, and if not, why in plain words."""
     if activation not in PIECEWISE_LINEAR:

@@ -38,7 +38,9 @@ FORMULA_PROBLEM = "formula"
 UPLOAD_PROBLEM = "upload"
 # Problems a learner brings, beside the registered ones (datasets.PROBLEMS).
 OWN_PROBLEM_LABELS = {FORMULA_PROBLEM: "Your formula", UPLOAD_PROBLEM: "Your CSV file"}
-MAX_TEXT = 500  # longest text a link may carry (formulas)
+# Longest text a link or a text box may carry: the formula parser enforces it too
+# (userdata.formula.MAX_FORMULA_CHARS is this constant).
+MAX_TEXT = 500
 # The optional early stop pauses when the test loss has not improved (by a little more
 # than noise: see live.run.plateaued) for this many epochs.
 PATIENCE_EPOCHS = 100

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from playground.figures.style import (
     DIVERGING,
+    NO_LINE,
     LiveArray,
     base_layout,
     class_colour,
@@ -77,6 +78,20 @@ def bend_arrays(bends_by_layer: list, first_bend: int) -> dict[str, LiveArray]:
         bx, by = polylines_xy(segments)
         arrays[f"{first_bend + i}.x"] = LiveArray(bx, bits=16)
         arrays[f"{first_bend + i}.y"] = LiveArray(by, bits=16)
+    return arrays
+
+
+def live_bend_arrays(lines, signs, first_bend: int, n_layers: int, box) -> dict[str, LiveArray]:
+    """A live picture's bends (``analysis.grid_bends``) for the bend traces: the first
+    layer's lines (H1, 2, 2) as they are; each deeper layer as its units' signs on the grid
+    (``.signs``, traced by the browser), its exact lines emptied."""
+    if not n_layers:
+        return {}
+    bx, by = polylines_xy(lines)
+    arrays = {f"{first_bend}.x": LiveArray(bx, bits=16), f"{first_bend}.y": LiveArray(by, bits=16)}
+    for i, s in enumerate(signs[: n_layers - 1], start=1):
+        arrays[f"{first_bend + i}.x"] = arrays[f"{first_bend + i}.y"] = LiveArray(NO_LINE, bits=16)
+        arrays[f"{first_bend + i}.signs"] = LiveArray(s, box=tuple(box))
     return arrays
 
 

@@ -67,16 +67,24 @@ DEAD_COLOUR = "#555555"  # the mark of a dead unit: grey, as nothing flows throu
 MODEBAR_REMOVE = ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"]
 
 
+# A line trace with nothing to draw now, yet still drawn (a trace with no points at all
+# is hidden by Plotly, legend entry included): one shared array, packed once.
+NO_LINE = np.full(1, np.nan)
+NO_LINE.flags.writeable = False
+
+
 class LiveArray(NamedTuple):
     """A trace array that changes while training: floats, or a grid sent as bytes over
     [lo, hi] when lo is set (``wire.encode_grid``; NaN cells stay transparent).
     ``bits`` 16 sends floats rounded to 65535 levels (lines whose exact values nobody
-    reads), 32 as float32."""
+    reads), 32 as float32. ``box`` set: ``values`` are units' signs (units, n, n) on a
+    grid over that box, sent as bits (``wire.encode_signs``)."""
 
     values: np.ndarray
     lo: float | None = None
     hi: float | None = None
     bits: int = 32
+    box: tuple | None = None
 
 
 def class_colour(k: int) -> str:

@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from playground.figures.style import DEAD_COLOUR, DIVERGING, MODEBAR_REMOVE, LiveArray
+from playground.figures.style import DEAD_COLOUR, DIVERGING, MODEBAR_REMOVE, NO_LINE, LiveArray
 from playground.figures.traces import bend_traces, polylines_xy
 
 TOOLBAR_PX = 30  # the height of Plotly's toolbar row at the top of a figure
@@ -43,6 +43,32 @@ def neuron_thumbnails_arrays(
         bx, by = polylines_xy(_unit_segments(bends, layer, j))
         arrays[f"{len(units) + k}.x"] = LiveArray(bx, bits=16)
         arrays[f"{len(units) + k}.y"] = LiveArray(by, bits=16)
+    return arrays
+
+
+def neuron_thumbnails_live_arrays(
+    unit_grids: list[np.ndarray], first_lines, box, *, max_units: int = 8
+) -> dict[str, LiveArray]:
+    """The thumbnails' arrays with live bends (``analysis.grid_bends``): first-layer
+    units' lines ``first_lines`` (H1, 2, 2) as they are; a deeper unit's bend as its
+    signs on its own grid (``.signs``, traced by the browser). ``first_lines`` None: the
+    net has no bends to draw. A unit's sign is that of its activation, which for the
+    activations with bends (ReLU, leaky ReLU) is the sign of its input."""
+    arrays = neuron_thumbnails_arrays(unit_grids, (), max_units=max_units)
+    if first_lines is None:
+        return arrays
+    hidden = tuple(g.shape[-1] for g in unit_grids)
+    units = thumbnail_units(hidden, max_units)
+    for k, (layer, j) in enumerate(units):
+        bend = len(units) + k
+        if layer == 0:
+            bx, by = polylines_xy(first_lines[j : j + 1])
+            arrays[f"{bend}.x"] = LiveArray(bx, bits=16)
+            arrays[f"{bend}.y"] = LiveArray(by, bits=16)
+        else:
+            arrays[f"{bend}.x"] = arrays[f"{bend}.y"] = LiveArray(NO_LINE, bits=16)
+            signs = unit_grids[layer][None, ..., j] > 0
+            arrays[f"{bend}.signs"] = LiveArray(signs, box=tuple(box))
     return arrays
 
 

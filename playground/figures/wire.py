@@ -7,9 +7,11 @@ the same here. Shared by the page's live plots and the frames stream, so no Stre
 
 import base64
 import hashlib
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 import numpy as np
+
+from playground.figures.style import NO_LINE
 
 
 class CompactArray(TypedDict):
@@ -18,13 +20,17 @@ class CompactArray(TypedDict):
     ``dtype`` is ``"f4"`` (little-endian float32) or ``"u1"``/``"u2"`` (codes
     ``0..top-1`` spread evenly over ``[lo, hi]``, the top code 255/65535 meaning NaN).
     ``shape`` is ``[n]`` or ``[rows, cols]``; a 2D array becomes a list of rows.
+    ``"b1"``: sign bits of ``shape`` ``[units, n, n]`` on an n x n grid over ``box``,
+    packed 8 to a byte (``encode_signs``); the browser traces each unit's
+    zero line through them (``traceSigns`` in live_plot.js, ``grid_bends.sign_segments``).
     """
 
-    dtype: Literal["f4", "u1", "u2"]
+    dtype: Literal["f4", "u1", "u2", "b1"]
     shape: list[int]
     lo: float
     hi: float
     b64: str
+    box: NotRequired[list[float]]  # "b1" only: the grid's (x0, x1, y0, y1)
 
 
 class LiveFrame(TypedDict):
@@ -45,11 +51,20 @@ def _b64(a: np.ndarray) -> str:
 
 
 def _quantise(a: np.ndarray, lo: float, hi: float, dtype: str) -> CompactArray:
+    # In place and NaN patched once: every live picture comes through here.
     top = 255 if dtype == "u1" else 65535
     span = hi - lo
-    scaled = (np.clip(a, lo, hi) - lo) * ((top - 1) / span) if span > 0 else np.zeros_like(a)
-    codes = np.where(np.isnan(a), top, np.rint(np.nan_to_num(scaled)))
-    codes = codes.astype("<u1" if dtype == "u1" else "<u2")
+    if span > 0:
+        scaled = np.clip(a, lo, hi)
+        scaled -= lo
+        scaled *= (top - 1) / span
+        np.rint(scaled, out=scaled)
+    else:
+        scaled = np.zeros(a.shape)
+    nan = np.isnan(a)
+    if nan.any():
+        scaled[nan] = top
+    codes = scaled.astype("<u1" if dtype == "u1" else "<u2")
     return {"dtype": dtype, "shape": list(a.shape), "lo": lo, "hi": hi, "b64": _b64(codes)}
 
 
@@ -70,7 +85,7 @@ def encode_grid(
     a = np.asarray(z, dtype=np.float64)
     if a.ndim != 2:
         raise ValueError(f"encode_grid wants a 2D array, got shape {a.shape}")
-    lo, hi = _finite_range(a)
+    lo, hi = _finite_range(a) if vmin is None or vmax is None else (vmin, vmax)
     lo = lo if vmin is None else float(vmin)
     hi = hi if vmax is None else float(vmax)
     if not hi >= lo:
@@ -99,16 +114,42 @@ def encode_floats(a: np.ndarray, *, bits: Literal[32, 16] = 32) -> CompactArray:
     }
 
 
+def encode_signs(positive: np.ndarray, box) -> CompactArray:
+    """Signs (units, n, n) bools on an n x n grid over ``box``, 8 to a byte: row-major,
+    each byte's first point in its top bit (``np.packbits``' order), each unit starting
+    on a new byte."""
+    p = np.asarray(positive, bool)
+    packed = np.packbits(p.reshape(len(p), -1), axis=1)
+    return {
+        "dtype": "b1",
+        "shape": list(p.shape),
+        "lo": 0.0,
+        "hi": 1.0,
+        "b64": _b64(packed),
+        "box": [float(v) for v in box],
+    }
+
+
+# ``style.NO_LINE`` packed once per precision and shared: frames resend only arrays that
+# are not the very object sent before (``server.frames.thin``), so it costs nothing.
+_NO_LINES: dict[int, CompactArray] = {}
+
+
 def encode_live(arrays: dict) -> dict[str, CompactArray]:
     """A figure builder's live arrays (``figures.style.LiveArray``) packed for the wire:
-    grids as bytes over their [lo, hi], lines as float32 or 16-bit. One array shared by
-    several paths (a curve's x) is packed once."""
+    grids as bytes over their [lo, hi], lines as float32 or 16-bit, signs as bits. One
+    array shared by several paths (a curve's x) is packed once."""
     packed: dict[int, CompactArray] = {}
     out = {}
     for path, a in arrays.items():
         key = id(a.values)
         if key not in packed:
-            if a.lo is not None:
+            if a.values is NO_LINE:
+                packed[key] = _NO_LINES.get(a.bits) or encode_floats(NO_LINE, bits=a.bits)
+                _NO_LINES.setdefault(a.bits, packed[key])
+            elif a.box is not None:
+                packed[key] = encode_signs(a.values, a.box)
+            elif a.lo is not None:
                 packed[key] = encode_grid(a.values, a.lo, a.hi)
             else:
                 packed[key] = encode_floats(a.values, bits=a.bits)
@@ -117,8 +158,14 @@ def encode_live(arrays: dict) -> dict[str, CompactArray]:
 
 
 def decode_array(enc: CompactArray) -> np.ndarray:
-    """Unpack a CompactArray exactly as live_plot.js does (float32 result)."""
+    """Unpack a CompactArray exactly as live_plot.js does (float32 result; sign bits as
+    0/1 of shape (units, n, n))."""
     raw = base64.b64decode(enc["b64"])
+    if enc["dtype"] == "b1":
+        units, n, _ = enc["shape"]
+        packed = np.frombuffer(raw, np.uint8).reshape(units, -1)
+        bits = np.unpackbits(packed, axis=1, count=n * n)
+        return bits.reshape(units, n, n).astype(np.float32)
     if enc["dtype"] == "f4":
         flat = np.frombuffer(raw, dtype="<f4").astype(np.float32)
     else:
@@ -134,4 +181,5 @@ def digest(text: str) -> str:
 
 
 def array_digest(enc: CompactArray) -> str:
-    return digest(f"{enc['dtype']}{enc['shape']}{enc['lo']!r}{enc['hi']!r}{enc['b64']}")
+    box = enc.get("box")
+    return digest(f"{enc['dtype']}{enc['shape']}{enc['lo']!r}{enc['hi']!r}{box}{enc['b64']}")

@@ -1,4 +1,6 @@
-"""Lesson: backpropagation, step by step, on the course notes' quiz network.
+"""Lesson: backpropagation, step by step, on a small worked example (the course notes'
+quiz network, whose printed logits are the reference values; the page calls them
+"expected", as the learner has no notes).
 
 Its forward pass with every intermediate, the backward pass written out block by block
 with the chain rule (checked against ``jax.grad`` and central finite differences), one

@@ -64,10 +64,14 @@ class ChunkLedger:
             return shape in self._speed
 
     def record(self, shape: ChunkShape, seconds: float, *, warm: bool) -> None:
-        """A chunk of this shape ran in ``seconds``; only warm runs measure its speed."""
+        """A chunk of this shape ran in ``seconds``; only warm runs measure its speed, and
+        the fastest run is its speed: a slow one measured a busy server (waits for the
+        interpreter lock, other threads), and chunks sized by that speed would shrink to
+        single steps, each paying a call's overhead, which slows the next ones further."""
         with self._lock:
-            speed = shape.n_steps / seconds if warm and seconds > 0 else self._speed.get(shape)
-            self._speed[shape] = speed
+            old = self._speed.get(shape)
+            speed = shape.n_steps / seconds if warm and seconds > 0 else None
+            self._speed[shape] = max(speed or 0.0, old or 0.0) or None
             self._speed.move_to_end(shape)
             while len(self._speed) > self._limit:
                 self._speed.popitem(last=False)
@@ -158,6 +162,7 @@ def precompile(
             ledger.record(shape, took[shape], warm=False)
         for n in grids:
             R.output_grid(run, n)
+            R.live_picture(run, n)
         if unit_grid:
             R.unit_grids(run, unit_grid)
     return took

@@ -6,14 +6,17 @@ second each playing run gets. The file is TOML, named by ``PLAYGROUND_HOST_CONFI
 ``host.toml`` in the working folder, else the defaults below (a laptop needs no file).
 """
 
+import dataclasses
 import math
 import os
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from playground.core.config import UPLOAD_PROBLEM, RunConfig
+from playground.core.datasets import PROBLEMS, Dataset
 from playground.core.errors import PlaygroundError
-from playground.core.model import MAX_DEPTH, MAX_WIDTH, param_count
+from playground.core.model import MAX_DEPTH, MAX_WIDTH, layer_sizes, output_size, param_count
 
 ENV_VAR = "PLAYGROUND_HOST_CONFIG"
 # Learners training flat out that one core serves at >= 5 pictures and >= 100 epochs a
@@ -92,19 +95,104 @@ def step_gflop(sizes, batch: int) -> float:
     return 6.0 * batch * param_count(sizes) / 1e9
 
 
-def limit_message(hidden, n_points: int, sizes, batch: int, limits: HostLimits) -> str:
-    """Why this server will not train the network, in plain words ("" when it will)."""
-    said = "This server (its host set the limits)"
-    if hidden and max(hidden) > limits.max_width:
-        return f"{said} allows at most {limits.max_width:,} units in a layer."
+SAID = "This server (its host set the limits)"
+
+
+def _fits(sizes, batch: int, limits: HostLimits) -> bool:
+    return step_gflop(sizes, batch) <= limits.max_step_gflop
+
+
+def _outputs(cfg: RunConfig, upload: Dataset | None) -> int:
+    """The network's outputs (they count in a step's work)."""
+    if cfg.problem == UPLOAD_PROBLEM and upload is not None:
+        return output_size(upload.task, upload.n_classes)
+    problem = PROBLEMS.get(cfg.problem)
+    return output_size(problem.task, cfg.classes) if problem else 1
+
+
+def capped(
+    cfg: RunConfig, limits: HostLimits, *, upload: Dataset | None = None
+) -> tuple[RunConfig, list[str]]:
+    """The config within this server's limits, and a plain sentence for each change: at
+    most ``max_depth`` layers (the first ones kept) of at most ``max_width`` units, at
+    most ``max_points`` points (an ``upload`` too: ``capped_dataset``), and a training
+    step of at most ``max_step_gflop``: the largest batch that fits, else the widest
+    layers that fit one point a step."""
+    notes, hidden, n_out = [], tuple(cfg.hidden), _outputs(cfg, upload)
     if len(hidden) > limits.max_depth:
-        return f"{said} allows at most {limits.max_depth} hidden layers."
-    if n_points > limits.max_points:
-        return f"{said} allows at most {limits.max_points:,} points."
-    work = step_gflop(sizes, batch)
-    if work > limits.max_step_gflop:
+        hidden = hidden[: limits.max_depth]
+        notes.append(
+            f"{SAID} allows at most {limits.max_depth} hidden layers: the network has the "
+            f"first {limits.max_depth} of the {len(cfg.hidden)} asked for."
+        )
+    if hidden and max(hidden) > limits.max_width:
+        hidden = tuple(min(w, limits.max_width) for w in hidden)
+        notes.append(
+            f"{SAID} allows at most {limits.max_width:,} units in a layer: wider layers "
+            f"have {limits.max_width:,}."
+        )
+    n_points = min(cfg.n_points, limits.max_points)
+    if n_points < cfg.n_points:
+        notes.append(f"{SAID} allows at most {limits.max_points:,} points: it uses {n_points:,}.")
+    n_in = len(cfg.features)
+    batch = cfg.batch_size or max(1, round(n_points * cfg.train_ratio))  # 0: every point
+    if not _fits(layer_sizes(n_in, hidden, n_out), batch, limits):
+        work = step_gflop(layer_sizes(n_in, hidden, n_out), batch)
+        per_point = step_gflop(layer_sizes(n_in, hidden, n_out), 1)
+        if per_point <= limits.max_step_gflop:
+            batch = int(limits.max_step_gflop / per_point)
+            change = f"the batch is {batch:,} points"
+        else:
+            batch = 1
+            top = max(hidden)
+            while top > 1 and not _fits(
+                layer_sizes(n_in, [min(w, top) for w in hidden], n_out), 1, limits
+            ):
+                top = max(1, top * 3 // 4)
+            hidden = tuple(min(w, top) for w in hidden)
+            change = f"layers have at most {top:,} units and the batch is 1 point"
+        notes.append(
+            f"{SAID} allows a training step of at most {limits.max_step_gflop:g} GFLOP; this "
+            f"network and batch take {work:.2g}, so {change}."
+        )
+    if upload is not None and cfg.problem == UPLOAD_PROBLEM:
+        notes += capped_dataset(upload, limits)[1]
+    if not notes:
+        return cfg, []
+    return cfg.replace(hidden=hidden, n_points=n_points, batch_size=batch), notes
+
+
+def capped_dataset(data: Dataset, limits: HostLimits) -> tuple[Dataset, list[str]]:
+    """An uploaded dataset within ``max_points``: its first points of the (already
+    shuffled) train and test sets, in their proportion, and a sentence; as it is when it
+    fits."""
+    n_train, n_test = len(data.x_train), len(data.x_test)
+    if n_train + n_test <= limits.max_points:
+        return data, []
+    keep_train = max(1, round(limits.max_points * n_train / (n_train + n_test)))
+    keep_test = max(1, limits.max_points - keep_train)
+    cut = dataclasses.replace(
+        data,
+        x_train=data.x_train[:keep_train],
+        y_train=data.y_train[:keep_train],
+        x_test=data.x_test[:keep_test],
+        y_test=data.y_test[:keep_test],
+    )
+    return cut, [
+        f"{SAID} allows at most {limits.max_points:,} points: it trains and tests on "
+        f"{keep_train + keep_test:,} of the file's {n_train + n_test:,}."
+    ]
+
+
+def model_message(hidden, limits: HostLimits) -> str:
+    """Why a saved model is too big for this server, in plain words ("" when it fits)."""
+    if len(hidden) > limits.max_depth:
         return (
-            f"{said} allows a training step of at most {limits.max_step_gflop:g} GFLOP; this "
-            f"network and batch take {work:.2g}. Use fewer units, layers or points per batch."
+            f"{SAID} allows at most {limits.max_depth} hidden layers; the file has {len(hidden)}."
+        )
+    if hidden and max(hidden) > limits.max_width:
+        return (
+            f"{SAID} allows at most {limits.max_width:,} units in a layer; the file has "
+            f"{max(hidden):,}."
         )
     return ""

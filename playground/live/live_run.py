@@ -12,14 +12,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-from playground.analysis.geometry import TooManyPieces, bends, geometry_supported
+from playground.analysis.geometry import TooManyPieces, bends, geometry_supported, has_bends
+from playground.analysis.grid_bends import first_layer_bends
 from playground.core.config import PATIENCE_EPOCHS, SPEEDS, RunConfig, reset_fields
 from playground.core.datasets import BOX, Dataset
+from playground.core.errors import PlaygroundError
 from playground.core.model import ACTIVATIONS
 from playground.core.modelfile import SavedModel
 from playground.core.train import divergence_message
 from playground.live import run as R
 from playground.live.history import History
+from playground.live.limits import HostLimits, capped, capped_dataset, model_message
 from playground.live.snapshots import Snapshot, Snapshots, next_seq
 
 # A layer seen dead is declared dead once it has stayed so this many steps: by then
@@ -30,6 +33,19 @@ DEAD_CONFIRM_STEPS = 100
 # (a compile, a busy machine) does not end in a jump.
 PACE_BURST_S = 0.25
 UPLOAD_CHANGE = "upload"  # apply()'s name for a new uploaded dataset
+# Why a layer died, likeliest first (``dead_layer_cause``). A minibatch loss above this
+# many times the untrained network's: a step too large threw the layer off.
+LOSS_JUMP = 1.5
+# A layer this narrow (up to the dead one) is easily switched off whole: one or two units
+# off at every point are one unlucky step away (1x8 and 2x8 nets die at lr 0.01).
+NARROW_WIDTH = 2
+# From this rate on Adam kills layer 2 of the default 8-8 net on the spiral (README).
+HIGH_LEARNING_RATE = 0.03
+# This many hidden layers: each ReLU layer passes on only part of the signal, so a deep
+# stack starves a layer (3x8 and 4x8 nets lose layer 7 on the spiral at lr 0.01).
+DEEP_LAYERS = 5
+# The test score (accuracy or R²) counts as fallen when this far below its best.
+SCORE_DROP = 0.10
 
 
 class DeadLayer(NamedTuple):
@@ -38,6 +54,35 @@ class DeadLayer(NamedTuple):
     layer: int  # 0-based
     width: int
     step: int  # the step it was first seen dead
+    cause: str  # the likeliest reason, one of DEAD_CAUSES
+
+
+DEAD_CAUSES = ("step", "narrow", "deep")  # too large a step, too narrow, too deep
+
+
+def dead_layer_cause(
+    hidden: tuple[int, ...], layer: int, learning_rate: float, *, loss_jumped: bool
+) -> str:
+    """The likeliest reason why hidden layer ``layer`` died, from what the run shows:
+    "step" (the loss jumped first, or the rate is high), "narrow" (a layer up to it has at
+    most NARROW_WIDTH units) or "deep" (DEEP_LAYERS or more layers); else "step"."""
+    if loss_jumped:
+        return "step"
+    if min(hidden[: layer + 1]) <= NARROW_WIDTH:
+        return "narrow"
+    if learning_rate >= HIGH_LEARNING_RATE:
+        return "step"
+    if len(hidden) >= DEEP_LAYERS:
+        return "deep"
+    return "step"
+
+
+class ScoreDrop(NamedTuple):
+    """The test score fell well below its best (by more than SCORE_DROP)."""
+
+    best: float
+    now: float
+    best_epoch: int
 
 
 class EarlyStop(NamedTuple):
@@ -67,10 +112,32 @@ class LiveRun:
 
     clock = staticmethod(time.monotonic)  # paced play's clock (tests give their own)
 
-    def __init__(self, cfg: RunConfig, *, upload: Dataset | None = None, saved=None):
-        self.upload = upload
+    def __init__(
+        self,
+        cfg: RunConfig,
+        *,
+        upload: Dataset | None = None,
+        saved=None,
+        limits: HostLimits | None = None,
+    ):
+        self.upload = upload  # as given (a new file is a new object: ``apply``)
+        self.limits = limits  # the host's (``live.limits``); None: the app's own only
+        self.limit_notes: list[str] = []  # what the host's limits changed, in words
         self.compile_seconds = 0.0  # spent compiling new chunk shapes, all told
-        self._start(R.new_run(cfg, upload=upload, saved=saved))
+        cfg = self._capped(cfg, upload)
+        self._start(R.new_run(cfg, upload=self._capped_upload(upload), saved=saved))
+
+    def _capped(self, cfg: RunConfig, upload: Dataset | None) -> RunConfig:
+        """``cfg`` within the host's limits; ``limit_notes`` says what they changed."""
+        if self.limits is None:
+            return cfg
+        cfg, self.limit_notes = capped(cfg, self.limits, upload=upload)
+        return cfg
+
+    def _capped_upload(self, upload: Dataset | None) -> Dataset | None:
+        if upload is None or self.limits is None:
+            return upload
+        return capped_dataset(upload, self.limits)[0]
 
     def _start(self, run: R.Run) -> None:
         self.run = run
@@ -84,6 +151,9 @@ class LiveRun:
         self._dead_seen: DeadLayer | None = None  # a dead layer not yet confirmed
         self.early_stop: EarlyStop | None = None  # set when the early stop paused
         self._best_test = (run.metrics.test_loss, self.epoch)
+        # The run at its best test score so far, to go back to: a Run is immutable, so
+        # keeping it costs one reference (and keeps its weights alive, one copy).
+        self.best = run
         # Weights worth going back to after a divergence: the last whose loss was not
         # running away (``R.exploding``), and the losses that rule measures against.
         self.checkpoint = run
@@ -128,13 +198,14 @@ class LiveRun:
 
         Returns the names of the changed fields that started a new run (``UPLOAD_CHANGE``
         for new uploaded data); [] when the change applied to the running one. On a bad
-        config the old run stays and the error rises.
+        config the old run stays and the error rises. The host's limits apply.
         """
+        new = self._capped(new, upload or self.upload)
         changed = reset_fields(self.cfg, new)
         if upload is not None and upload is not self.upload:
             changed.append(UPLOAD_CHANGE)
         if changed:
-            self._start(R.new_run(new, upload=upload or self.upload))
+            self._start(R.new_run(new, upload=self._capped_upload(upload or self.upload)))
             if upload is not None:
                 self.upload = upload
             return changed
@@ -146,12 +217,36 @@ class LiveRun:
 
     def reset(self) -> None:
         """Fresh weights (same seed: same start) and an empty history."""
-        self._start(R.new_run(self.cfg, upload=self.upload))
+        self._start(R.new_run(self.cfg, upload=self._capped_upload(self.upload)))
 
     def load(self, saved: SavedModel) -> None:
         """Continue from a saved model whose shapes fit the current architecture, at the
-        step the file says it reached."""
+        step the file says it reached. A model larger than the host allows is refused."""
+        if self.limits is not None and (why := model_message(saved.hidden, self.limits)):
+            raise PlaygroundError(why)
         self._start(R.with_saved(self.run, saved))
+
+    @property
+    def score_drop(self) -> ScoreDrop | None:
+        """The test score now and at its best, when it fell more than SCORE_DROP below
+        it (long training with too large steps); None while it holds up."""
+        best, now = self.best.metrics.test_metric, self.metrics.test_metric
+        if not (math.isfinite(best) and math.isfinite(now)) or now >= best - SCORE_DROP:
+            return None
+        return ScoreDrop(best, now, int(self.best.epoch))
+
+    def restore_best(self) -> None:
+        """Go back to the weights of the best test score (and their optimizer state),
+        with the current settings; the history after them is dropped."""
+        back = self.best._replace(cfg=self.cfg)
+        if back.cfg.optimizer != self.best.cfg.optimizer:
+            back = R.with_optimizer(back, self.cfg.optimizer)
+        self.run = self.checkpoint = back
+        self.message, self.dead_layer, self._dead_seen, self.early_stop = "", None, None, None
+        self._best_test = (back.metrics.test_loss, self.epoch)
+        self._best_train = min(self._best_train, back.metrics.train_loss)
+        self._pending, self._bucket = [], None
+        self.history.truncate(self.step)
 
     def resume(self) -> None:
         """Go on after training stopped by itself. After a divergence: from the
@@ -250,11 +345,31 @@ class LiveRun:
             self.checkpoint = self.run
             self._best_train = min(self._best_train, m.train_loss)
         self._check_dead()
+        self._keep_best()
         best, at = self._best_test
         if R.improved(m.test_loss, best) or not math.isfinite(best):
             self._best_test = (m.test_loss, self.epoch)
         elif self.cfg.early_stop and self.epoch - at >= PATIENCE_EPOCHS:
             self.early_stop = EarlyStop(m.test_loss, at, PATIENCE_EPOCHS)
+
+    def _keep_best(self) -> None:
+        """Keep the run of the best test score (ties: the lower test loss)."""
+        m, top = self.metrics, self.best.metrics
+        better = m.test_metric > top.test_metric or (
+            m.test_metric == top.test_metric and m.test_loss < top.test_loss
+        )
+        if better or not math.isfinite(top.test_metric):
+            self.best = self.run
+
+    def _loss_jumped(self) -> bool:
+        """Whether a minibatch loss (the mean of a record) ran above LOSS_JUMP times the
+        untrained network's: a step too large was taken."""
+        recent = [self.history.array("batch_loss")]
+        recent += [np.asarray([lg.loss.mean()]) for lg in self._pending if len(lg.loss)]
+        losses = np.concatenate(recent)
+        losses = losses[np.isfinite(losses)]
+        start = self._start_loss
+        return bool(math.isfinite(start) and len(losses) and losses.max() > LOSS_JUMP * start)
 
     def _check_dead(self) -> None:
         if not self.spec.hidden or not ACTIVATIONS[self.spec.activation].can_die:
@@ -266,7 +381,10 @@ class LiveRun:
             return
         seen = self._dead_seen
         if seen is None or seen.layer != layer:
-            self._dead_seen = seen = DeadLayer(layer, len(dead[layer]), self.step)
+            cause = dead_layer_cause(
+                self.spec.hidden, layer, self.cfg.learning_rate, loss_jumped=self._loss_jumped()
+            )
+            self._dead_seen = seen = DeadLayer(layer, len(dead[layer]), self.step, cause)
         if self.step - seen.step >= DEAD_CONFIRM_STEPS:
             self.dead_layer = seen
 
@@ -357,4 +475,35 @@ class LiveRun:
             ys=ys,
             grid=grid,
             bends=self.bends() if bends is None else bends,
+        )
+
+    def live_bends_drawable(self) -> bool:
+        """Whether live pictures draw bends: the net has hidden units that bend the plane
+        in straight pieces (``geometry_note``)."""
+        spec = self.spec
+        return bool(spec.hidden) and not self.geometry_note() and has_bends(spec.activation)
+
+    def first_layer_bends(self, box=BOX) -> np.ndarray:
+        """Ends (H1, 2, 2) of the first hidden layer's bends in the box (NaN: none)."""
+        w, b = self.params_numpy()[0]
+        return first_layer_bends(w, b, box)
+
+    def live_snapshot(self, grid_n: int, *, bends: bool = True) -> Snapshot:
+        """The run as it is now, for a live picture: the output grid and, when ``bends``
+        (and the net has any), the live bends of ``analysis.grid_bends``, from the same
+        forward pass: no exact geometry, so it costs about what the grid costs."""
+        run = self.run
+        drawable = bends and self.live_bends_drawable()
+        pic = R.live_picture(run, grid_n, signs=drawable)
+        return Snapshot(
+            seq=next_seq(),
+            t=time.monotonic(),
+            step=run.step,
+            epoch=run.epoch,
+            xs=pic.xs,
+            ys=pic.ys,
+            grid=pic.grid,
+            bends=[],
+            lines=pic.lines,
+            signs=pic.signs,
         )

@@ -17,13 +17,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from playground.analysis.grid_bends import first_layer_bends
 from playground.core.config import FORMULA_PROBLEM, UPLOAD_PROBLEM, RunConfig
 from playground.core.datasets import BOX, Dataset, grid_points, make_dataset, split
 from playground.core.errors import PlaygroundError
 from playground.core.features import feature_map
 from playground.core.model import (
     dead_units,
+    forward_with_preactivations,
     hidden_activations,
+    output_to_prediction,
     params_to_device,
     params_to_host,
 )
@@ -364,6 +367,46 @@ def output_grid(run: Run, n: int = 100, box=BOX) -> tuple[np.ndarray, np.ndarray
     xs, ys, pts = _grid(n, tuple(box))
     pred = np.asarray(_predict(run.state.params, pts, run.spec))
     return xs, ys, pred.reshape((n, n, *pred.shape[1:]))
+
+
+@functools.partial(jax.jit, static_argnames=("spec", "signs", "box"))
+def _picture(params, pts, spec: ModelSpec, signs: bool, box: tuple):
+    """Predictions on the points and (``signs``) the live bends: the first layer's lines
+    in ``box`` and, per hidden layer after the first, whether each unit's pre-activation
+    is above 0 (width, points). One call: the GIL is free while it runs."""
+    x = feature_map(pts, spec.features, jnp)
+    out, pre = forward_with_preactivations(params, x, spec.activation)
+    if not signs:
+        return output_to_prediction(out, spec.task), None, []
+    lines = first_layer_bends(*params[0], box, xp=jnp)
+    return output_to_prediction(out, spec.task), lines, [z.T > 0 for z in pre[1:]]
+
+
+class LivePicture(NamedTuple):
+    """One live picture: the output grid and the live bends (``analysis.grid_bends``):
+    the first layer's lines, the deeper layers' signs on the grid (the browser traces
+    them)."""
+
+    xs: np.ndarray  # (n,)
+    ys: np.ndarray  # (n,)
+    grid: np.ndarray  # predictions (n, n[, K]), rows follow ys
+    lines: np.ndarray | None  # first hidden layer's ends (H1, 2, 2), NaN where none
+    signs: tuple[np.ndarray, ...]  # deeper layers: pre-activation > 0, (width, n, n) each
+
+
+def live_picture(run: Run, n: int, box=BOX, *, signs: bool = True) -> LivePicture:
+    """The output grid and, with ``signs``, the live bends."""
+    box = tuple(float(v) for v in box)
+    xs, ys, pts = _grid(n, box)
+    pred, lines, bits = _picture(run.state.params, pts, run.spec, signs, box)
+    pred = np.asarray(pred)
+    return LivePicture(
+        xs,
+        ys,
+        pred.reshape((n, n, *pred.shape[1:])),
+        None if lines is None else np.asarray(lines),
+        tuple(np.asarray(s).reshape(-1, n, n) for s in bits),
+    )
 
 
 def unit_grids(run: Run, n: int = 25, box=BOX) -> tuple[np.ndarray, np.ndarray, list]:

@@ -29,6 +29,7 @@ from playground.live.live_run import LiveRun
 
 MIN_SLICE_S = 0.005  # shorter slices would spend more on switching than on training
 MAX_SLICE_S = 0.06  # a lone run: long enough for 256+ step chunks between pictures
+OVERRUN_CHARGE = 2.0  # a slice costs its run at most this many slice lengths
 IDLE_STOP_S = 3.0  # no page and no stream for this long: the tab is gone
 WORKER_IDLE_EXIT_S = 2.0
 # A picture (or the bends) that cost c seconds waits at least this many times c of
@@ -195,7 +196,10 @@ class Scheduler:
             why = f"Training stopped: {err}"
             self.errors.append(why)
         with self._cv:
-            job.used += max(self.clock() - start - free, 1e-6)
+            # A slice that ran far over its length did something once (compiled a new
+            # picture shape, met a GC pause): charging all of it would starve the run
+            # until every other run caught up, seconds without a picture.
+            job.used += min(max(self.clock() - start - free, 1e-6), OVERRUN_CHARGE * slice_s)
             job.slices += 1
             if (ready_at := getattr(job.task, "ready_at", None)) is not None:
                 job.ready_at = ready_at()
@@ -293,12 +297,12 @@ def process_scheduler(limits: HostLimits | None = None) -> Scheduler:
 
 
 class TrainTask:
-    """A live run trained slice by slice, with a snapshot of it (output grid and exact
-    bends) for the page to play back: at most ``pictures_per_s`` a second, and only after
-    SNAPSHOT_COST_FACTOR times its cost of the run's own training, so pictures never take
-    more than a quarter of what the run gets, however busy the server. Costly bends are
-    computed less often and reused by the pictures in between. ``encode`` (optional)
-    packs a snapshot for the browser while the run's own worker has it."""
+    """A live run trained slice by slice, with a snapshot of it (output grid and live
+    bends, ``LiveRun.live_snapshot``) for the page to play back: at most
+    ``pictures_per_s`` a second, and only after SNAPSHOT_COST_FACTOR times its cost of
+    the run's own training, so pictures never take more than a quarter of what the run
+    gets, however busy the server. ``encode`` (optional) packs a snapshot for the
+    browser while the run's own worker has it."""
 
     def __init__(
         self,
@@ -315,9 +319,8 @@ class TrainTask:
         self.encode, self.clock = encode, clock
         self.next_picture = -float("inf")  # a cadence: a late picture does not delay the next
         self.pictured_step: int | None = None  # an unchanged run needs no new picture
-        self.picture_cost = self.bends_cost = 0.0
-        self.trained_since_picture = self.trained_since_bends = float("inf")
-        self.last_bends: list = []
+        self.picture_cost = 0.0
+        self.trained_since_picture = float("inf")
 
     def _picture_due(self, now: float) -> float:
         """Seconds of training before the next picture may be taken (0: now, if the
@@ -333,23 +336,20 @@ class TrainTask:
         steps = self.live.train_for(seconds, grain=grain)
         spent = self.clock() - t
         self.trained_since_picture += spent
-        self.trained_since_bends += spent
         return steps
 
     def _picture(self) -> None:
-        live, start = self.live, self.clock()
-        bends_owed = SNAPSHOT_COST_FACTOR * self.bends_cost - self.trained_since_bends
-        if self.with_bends and bends_owed <= 0:
-            self.last_bends = live.bends()
-            self.bends_cost = self.clock() - start
-            self.trained_since_bends = 0.0
-        middle = self.clock()
-        snap = live.snapshot(self.grid_n, bends=self.last_bends if self.with_bends else [])
+        live, cpu = self.live, time.thread_time()
+        snap = live.live_snapshot(self.grid_n, bends=self.with_bends)
         if self.encode is not None:
             snap = self.encode(snap)
         live.snapshots.add(snap)
         done = self.clock()
-        self.picture_cost = done - middle
+        # Its cost is this thread's own time, not the wall's: on a busy server a picture
+        # waits for the interpreter lock far longer than it works. A task's first picture
+        # may compile its shape: its cost says nothing of the next ones.
+        if self.pictured_step is not None:
+            self.picture_cost = time.thread_time() - cpu
         self.next_picture = max(self.next_picture + self.every, done - self.every)
         self.trained_since_picture = 0.0
         self.pictured_step = snap.step

@@ -19,8 +19,9 @@ def next_seq() -> int:
 @dataclass(frozen=True)
 class Snapshot:
     """One picture of the run as it was at one moment of training: the output on a grid
-    and the exact bends. The trainer takes ~25 a second (fewer for big nets), so a page
-    can play them back at the pace they were taken, however rarely it is refreshed."""
+    and the bends (exact, or the live kind). The trainer takes ~25 a second (fewer for
+    big nets), so a page can play them back at the pace they were taken, however rarely
+    it is refreshed."""
 
     seq: int  # next_seq()
     t: float  # time.monotonic() when taken
@@ -29,7 +30,12 @@ class Snapshot:
     xs: np.ndarray
     ys: np.ndarray
     grid: np.ndarray  # predictions (n, n[, K]), rows follow ys
-    bends: list  # geometry.Bend of every hidden unit, [] when not drawable
+    bends: list  # geometry.Bend of every hidden unit (exact), [] when not computed
+    # A live picture's bends instead (``analysis.grid_bends``): the first layer's ends
+    # (H1, 2, 2), and per deeper layer its units' signs on the grid (width, n, n) bools;
+    # ``lines`` is None where the picture has no live bends.
+    lines: np.ndarray | None = None
+    signs: tuple = ()
     arrays: dict | None = None  # the picture packed for the browser, when a page asked
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -31,6 +32,8 @@ class SessionResult:
     upstream: str | None = None  # X-Playground-Upstream of the websocket handshake (or page)
     pictures: int = 0  # boundary pictures received after Play
     picture_times: list[float] = field(default_factory=list)
+    opened_at: float | None = None  # when the page was asked for
+    played_at: float | None = None  # when Play was pressed
     first_epoch: float | None = None
     last_epoch: float | None = None
     seconds: float = 0.0  # from Play pressed to the end
@@ -53,6 +56,35 @@ class SessionResult:
             return 0.0
         return (self.last_epoch - self.first_epoch) / self.seconds
 
+    @property
+    def first_picture_s(self) -> float | None:
+        """Seconds from opening the page to the first picture (a class arrives at once:
+        the last learner's first picture waits for everyone's first run)."""
+        if self.opened_at is None or not self.picture_times:
+            return None
+        return self.picture_times[0] - self.opened_at
+
+    @property
+    def longest_gap_s(self) -> float | None:
+        """The longest wait between two pictures while playing (a stall the eye sees)."""
+        t = self.picture_times
+        return max(b - a for a, b in itertools.pairwise(t)) if len(t) > 1 else None
+
+    @property
+    def p10_pictures_per_s(self) -> float:
+        """The 10th percentile of the pictures that came in each whole second after the
+        first one: how the worst seconds feel, not the average."""
+        t = self.picture_times
+        if len(t) < 2 or self.played_at is None:
+            return 0.0
+        end = self.played_at + self.seconds
+        counts = [0] * max(1, int(end - t[0]))
+        for x in t:
+            k = int(x - t[0])
+            if k < len(counts):
+                counts[k] += 1
+        return float(sorted(counts)[len(counts) // 10])
+
     def epoch_seen(self, epoch: float | None) -> None:
         if epoch is None:
             return
@@ -67,6 +99,9 @@ class SessionResult:
             "upstream": self.upstream,
             "pictures": self.pictures,
             "pictures_per_s": round(self.pictures_per_s, 2),
+            "p10_pictures_per_s": round(self.p10_pictures_per_s, 1),
+            "first_picture_s": _round(self.first_picture_s, 2),
+            "longest_gap_s": _round(self.longest_gap_s, 3),
             "epochs_per_s": round(self.epochs_per_s, 1),
             "first_epoch": self.first_epoch,
             "last_epoch": self.last_epoch,
@@ -76,6 +111,10 @@ class SessionResult:
             "cached_refs": self.cached_refs,
             "errors": _counted(self.errors)[:3],
         }
+
+
+def _round(v: float | None, digits: int) -> float | None:
+    return None if v is None else round(v, digits)
 
 
 def _counted(errors: list[str]) -> list[str]:
@@ -143,6 +182,7 @@ async def _drive(
                 result.epoch_seen(pic.epoch)
 
     play_at: float | None = None
+    result.opened_at = time.monotonic()
     try:
         await asyncio.to_thread(session.load_page)
         result.upstream = session.upstream
@@ -155,7 +195,7 @@ async def _drive(
         if session.play_id is None:
             raise RuntimeError("no button labelled 'Play' on the page")
         before = session.full_runs_finished
-        play_at = time.monotonic()
+        play_at = result.played_at = time.monotonic()
         await session.rerun(trigger=session.play_id)  # the click
         result.epoch_seen(session.epoch)
         await _wait_for(session, lambda: session.full_runs_finished > before, 60, "run after Play")

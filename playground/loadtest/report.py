@@ -7,6 +7,7 @@ import argparse
 import json
 import statistics
 import sys
+import time
 from collections import Counter
 
 import playground.loadtest
@@ -14,6 +15,10 @@ from playground.loadtest.drive import SessionResult, run_sessions
 from playground.loadtest.server import Server, ServerMonitor, rss_mb
 
 MAX_ERROR_MESSAGES = 5
+# Between two sizes of a sweep: the runs of the sessions just closed stop once nobody
+# watches them (3 s on the server, which this client does not import) before the next
+# class arrives.
+SETTLE_S = 4.0
 
 
 def _stats(values: list[float]) -> tuple[float, float]:
@@ -32,6 +37,8 @@ def summarize(
     ``server_pid``, its memory now; null when neither, e.g. a remote server)."""
     pics = [r.pictures_per_s for r in results]
     epochs = [r.epochs_per_s for r in results]
+    firsts = [r.first_picture_s for r in results if r.first_picture_s is not None]
+    gaps = [r.longest_gap_s for r in results if r.longest_gap_s is not None]
     min_pics, med_pics = _stats(pics)
     min_epochs, med_epochs = _stats(epochs)
     cpu = dict(cpu or {})
@@ -48,6 +55,12 @@ def summarize(
         "median_pictures_per_s": round(med_pics, 2),
         "min_epochs_per_s": round(min_epochs, 1),
         "median_epochs_per_s": round(med_epochs, 1),
+        # The worst seconds of the worst learner, the longest stall anyone saw, and how
+        # long the last learner waited from opening the page to the first picture.
+        "min_p10_pictures_per_s": round(min((r.p10_pictures_per_s for r in results), default=0), 1),
+        "max_gap_s": rnd(max(gaps, default=None), 3),
+        "max_first_picture_s": rnd(max(firsts, default=None)),
+        "first_pictures": len(firsts),
         "server_cpu_cores": rnd(cpu.get("server_cpu_cores")),
         "server_rss_mb": rnd(cpu.get("server_rss_mb"), 1),
         "server_rss_max_mb": rnd(cpu.get("server_rss_max_mb"), 1),
@@ -63,15 +76,18 @@ def summarize(
 
 def _table(summary: dict) -> str:
     head = (
-        f"{'#':>3} {'upstream':<18} {'pictures':>8} {'pics/s':>7} {'epochs/s':>9} "
-        f"{'runs':>5} {'dropped':>7}  errors"
+        f"{'#':>3} {'upstream':<18} {'pictures':>8} {'pics/s':>7} {'p10':>5} {'gap s':>6} "
+        f"{'first s':>7} {'epochs/s':>9} {'runs':>5} {'dropped':>7}  errors"
     )
     lines = [head, "-" * len(head)]
+    num = lambda v, f: "-" if v is None else format(v, f)  # noqa: E731
     for s in summary["per_session"]:
         lines.append(
             f"{s['index']:>3} {s['upstream'] or '-'!s:<18} {s['pictures']:>8} "
-            f"{s['pictures_per_s']:>7.2f} {s['epochs_per_s']:>9.1f} "
-            f"{s['fragment_runs']:>5} {s['fragment_runs_dropped']:>7}  {' | '.join(s['errors'])}"
+            f"{s['pictures_per_s']:>7.2f} {s['p10_pictures_per_s']:>5.1f} "
+            f"{num(s['longest_gap_s'], '>6.2f')} {num(s['first_picture_s'], '>7.1f')} "
+            f"{s['epochs_per_s']:>9.1f} {s['fragment_runs']:>5} "
+            f"{s['fragment_runs_dropped']:>7}  {' | '.join(s['errors'])}"
         )
     fmt = lambda v, unit="": "n/a" if v is None else f"{v}{unit}"  # noqa: E731
     lines += [
@@ -80,6 +96,10 @@ def _table(summary: dict) -> str:
         f"pictures/s: min {summary['min_pictures_per_s']}, "
         f"median {summary['median_pictures_per_s']}",
         f"epochs/s:   min {summary['min_epochs_per_s']}, median {summary['median_epochs_per_s']}",
+        f"worst second (p10): {summary['min_p10_pictures_per_s']} pictures; longest gap "
+        f"{fmt(summary['max_gap_s'], ' s')}; last first picture after "
+        f"{fmt(summary['max_first_picture_s'], ' s')} ({summary['first_pictures']} of "
+        f"{summary['sessions']} saw one)",
         f"server: {fmt(summary['server_cpu_cores'], ' cores')}, "
         f"RSS {fmt(summary['server_rss_mb'], ' MB')} (max {fmt(summary['server_rss_max_mb'])}); "
         f"this client: {fmt(summary['client_cpu_cores'], ' cores')}",
@@ -93,7 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m playground.loadtest",
         description=playground.loadtest.__doc__.split("\n\n")[0],
     )
-    parser.add_argument("--sessions", type=int, default=1, help="learners at once")
+    parser.add_argument(
+        "--sessions",
+        default="1",
+        help="learners at once; several sizes comma-separated (1,10,30,60) run one after "
+        "another on the same server, one summary each",
+    )
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds all of them play")
     parser.add_argument("--json", action="store_true", help="print one JSON line last")
     parser.add_argument("--url", help="drive this server instead of starting one")
@@ -103,27 +128,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--query", default="", help="query string of the page, e.g. width=16")
     parser.add_argument("--stagger", type=float, default=0.1, help="seconds between arrivals")
     args = parser.parse_args(argv)
-    if args.sessions < 1 or args.seconds <= 0:
+    try:
+        sizes = [int(n) for n in args.sessions.split(",")]
+    except ValueError:
+        parser.error("--sessions takes whole numbers, e.g. 30 or 1,10,30,60")
+    if min(sizes) < 1 or args.seconds <= 0:
         parser.error("--sessions must be >= 1 and --seconds > 0")
 
-    def go(url: str, pid: int | None) -> dict:
+    def go(url: str, pid: int | None, n: int) -> None:
         monitor = ServerMonitor(pid) if pid is not None else None
         results = run_sessions(
-            url, args.sessions, args.seconds, query=args.query, stagger=args.stagger,
-            monitor=monitor,
-        )  # fmt: skip
+            url, n, args.seconds, query=args.query, stagger=args.stagger, monitor=monitor
+        )
         cpu = monitor.result() if monitor is not None else None
-        return summarize(results, seconds=args.seconds, server_pid=pid, cpu=cpu)
+        summary = summarize(results, seconds=args.seconds, server_pid=pid, cpu=cpu)
+        print(json.dumps(summary) if args.json else _table(summary) + "\n", flush=True)
 
     if args.url:
-        summary = go(args.url, args.server_pid)
+        for n in sizes:
+            go(args.url, args.server_pid, n)
     else:
         with Server() as server:
-            summary = go(server.url, server.pid)
-    if args.json:
-        print(json.dumps(summary), flush=True)
-    else:
-        print(_table(summary), flush=True)
+            for n in sizes:
+                go(server.url, server.pid, n)
+                if n != sizes[-1]:
+                    time.sleep(SETTLE_S)
     return 0
 
 

@@ -8,10 +8,10 @@ import dataclasses
 from typing import NamedTuple
 
 from playground.analysis.geometry import bends_by_layer
-from playground.figures.boundary import bend_arrays, surface_arrays
+from playground.figures.boundary import bend_arrays, live_bend_arrays, surface_arrays
 from playground.figures.curves import history_arrays
 from playground.figures.readouts import readout_tiles
-from playground.figures.units import neuron_thumbnails_arrays
+from playground.figures.units import neuron_thumbnails_live_arrays
 from playground.figures.wire import CompactArray, LiveFrame, encode_live
 
 GRID_N = 64  # output grid drawn under the points: 4 KB a picture
@@ -38,6 +38,11 @@ class PictureEncoder:
 
     def arrays(self, snap) -> dict[str, CompactArray]:
         surface = surface_arrays(snap.grid, self.data, discretize=self.view.discretize)
+        if snap.lines is not None:  # a live picture: its own bends, every time
+            box = (snap.xs[0], snap.xs[-1], snap.ys[0], snap.ys[-1])
+            view = self.view
+            bends = live_bend_arrays(snap.lines, snap.signs, view.first_bend, view.n_layers, box)
+            return encode_live({**surface, **bends})
         if self._bends is None or self._bends[0] is not snap.bends:
             layers = bends_by_layer(snap.bends, self.view.n_layers)
             self._bends = (snap.bends, encode_live(bend_arrays(layers, self.view.first_bend)))
@@ -80,9 +85,12 @@ def thumbnails_fit(hidden) -> bool:
 
 
 def thumbnail_arrays(live) -> dict[str, CompactArray]:
-    """Every unit's picture and bend of a ``LiveRun``, packed."""
-    _, _, grids = live.unit_grids(THUMB_N)
-    return encode_live(neuron_thumbnails_arrays(grids, live.bends(), max_units=THUMB_MAX_WIDTH))
+    """Every unit's picture and live bend of a playing ``LiveRun``, packed."""
+    xs, ys, grids = live.unit_grids(THUMB_N)
+    box = (xs[0], xs[-1], ys[0], ys[-1])
+    lines = live.first_layer_bends(box) if live.live_bends_drawable() else None
+    arrays = neuron_thumbnails_live_arrays(grids, lines, box, max_units=THUMB_MAX_WIDTH)
+    return encode_live(arrays)
 
 
 def curve_arrays(live, metric: str) -> dict[str, dict[str, CompactArray]]:

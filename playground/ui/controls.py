@@ -22,6 +22,7 @@ from playground.core.errors import PlaygroundError
 from playground.core.features import FEATURES
 from playground.core.model import ACTIVATIONS, INITS, MAX_DEPTH, MAX_WIDTH
 from playground.core.train import OPTIMIZERS
+from playground.ui.escape import escape_markdown
 
 PREFIX = "cfg_"
 COMMON_WIDTHS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 48, 64, 128, 256, 512, 1024)
@@ -37,9 +38,6 @@ LABELS = {
     "activation": {k: a.label for k, a in ACTIVATIONS.items()},
     "speed": {k: s.label for k, s in SPEEDS.items()},
 }
-# A formula box takes this many times the longest formula, so a longer paste arrives
-# whole and the parser can say what is wrong instead of the browser cutting it off.
-TEXT_SLACK = 4
 
 
 def _key(name: str) -> str:
@@ -90,7 +88,8 @@ def _widget(name: str, container, **kw):
     if f.kind == "bool":
         return container.toggle(title, key=key, help=f.help)
     if f.kind == "text":
-        return container.text_input(title, key=key, help=f.help, max_chars=TEXT_SLACK * int(f.hi))
+        # The box's counter ("15/500") shows the very limit the parser enforces.
+        return container.text_input(title, key=key, help=f.help, max_chars=int(f.hi))
     if name in ("learning_rate", "reg_rate", "init_sigma"):
         base = {"learning_rate": LEARNING_RATES, "reg_rate": REG_RATES, "init_sigma": SIGMAS}
         options = _with(base[name], ss[key])
@@ -131,7 +130,9 @@ def hidden_widgets(container) -> tuple[int, ...]:
         try:
             widths = tuple(int(t) for t in text.replace(" ", "").split(",") if t)
         except ValueError:
-            container.warning(f"Could not read {text!r} as widths; using width × depth.")
+            container.warning(
+                f"Could not read {escape_markdown(repr(text))} as widths; using width × depth."
+            )
         else:
             if len(widths) <= MAX_DEPTH and all(1 <= w <= MAX_WIDTH for w in widths):
                 return widths
@@ -196,7 +197,7 @@ def read_config(
     try:
         cfg, _ = validate(RunConfig(**values))
     except PlaygroundError as err:
-        st.error(str(err))
+        st.error(escape_markdown(err))
         cfg = RunConfig()
     return cfg
 

@@ -16,6 +16,7 @@ from playground.core.modelfile import load_model, save_model
 from playground.live.live_run import LiveRun
 from playground.live.run import user_dataset
 from playground.ui import controls
+from playground.ui.escape import escape_markdown
 from playground.userdata.points import MAX_BYTES, MAX_CLASSES, MAX_ROWS, size_text
 from playground.userdata.points_csv import points_to_csv, read_points_csv
 
@@ -58,11 +59,12 @@ def upload_box(container) -> None:
             ss.upload = user_dataset(data, train_ratio=ratio, seed=seed)
     if ss.get("upload_error"):
         kept = " Your previous data is kept." if ss.get("upload") is not None else ""
-        container.error(f"{file.name}: {ss.upload_error}{kept}")
+        container.error(escape_markdown(f"{file.name}: {ss.upload_error}{kept}"))
     if ss.get("upload") is not None:
         up = ss.upload
         kind = "regression" if up.task == "regression" else f"{up.n_classes} classes"
-        container.caption(f"{len(up.x_train) + len(up.x_test)} points, {kind}. {up.note}".strip())
+        text = f"{len(up.x_train) + len(up.x_test)} points, {kind}. {up.note}".strip()
+        container.caption(escape_markdown(text))  # the note names the file's columns
 
 
 def problem_label(name: str) -> str:
@@ -151,7 +153,7 @@ def model_box(container) -> None:
     """The model uploader, what loading it did, and the offer to adopt its network."""
     ss = st.session_state
     for kind, text in ss.get("_model_notes", []):
-        getattr(container, kind)(text)
+        getattr(container, kind)(escape_markdown(text))  # they name the file
     saved = ss.get("_model_offer")
     if saved is not None:
         problem, classes = _file_problem(saved)

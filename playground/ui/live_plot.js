@@ -54,9 +54,102 @@ function base64Bytes(b64) {
   return out;
 }
 
-// Mirror of encode_grid / encode_floats: "f4" raw float32, "u1"/"u2" quantised with
-// the top code meaning NaN and codes 0..top-1 spread evenly over [lo, hi].
+// <trace-signs> (a browser test runs this block against grid_bends.sign_segments)
+// Marching squares over one unit's signs on an n x n grid over box [x0, x1, y0, y1]:
+// a segment between the midpoints of the crossed edges of each cell (a saddle, all four
+// edges crossed, gets bottom-right and top-left): grid_bends.sign_segments. Segments
+// that share an edge are joined into polylines, so a layer's dashes run on unbroken.
+// Appends each polyline's points to x and y, then a NaN gap (paintLines' format).
+function traceSigns(bits, offset, n, box, x, y) {
+  const [x0, x1, y0, y1] = box;
+  const dx = (x1 - x0) / (n - 1);
+  const dy = (y1 - y0) / (n - 1);
+  const at = (r, c) => bits[offset + r * n + c];
+  // Grid edges by number: (r, c) -> (r, c + 1) is r * n + c; (r, c) -> (r + 1, c) is
+  // n * n + r * n + c. A cell's bottom, right, top and left edges:
+  const edge = (r, c, e) =>
+    [r * n + c, n * n + r * n + c + 1, (r + 1) * n + c, n * n + r * n + c][e];
+  const ends = []; // per segment: the two edges it joins
+  const link = new Map(); // edge -> the (one or two) segments through it
+  const add = (a, b) => {
+    for (const id of [a, b]) {
+      if (link.has(id)) link.get(id).push(ends.length);
+      else link.set(id, [ends.length]);
+    }
+    ends.push([a, b]);
+  };
+  for (let r = 0; r + 1 < n; r++) {
+    for (let c = 0; c + 1 < n; c++) {
+      const k = [at(r, c), at(r, c + 1), at(r + 1, c + 1), at(r + 1, c)];
+      const crossed = [];
+      for (let e = 0; e < 4; e++) if (k[e] !== k[(e + 1) % 4]) crossed.push(e);
+      if (!crossed.length) continue;
+      add(edge(r, c, crossed[0]), edge(r, c, crossed[1]));
+      if (crossed.length === 4) add(edge(r, c, 2), edge(r, c, 3));
+    }
+  }
+  const point = (id) => {
+    const vertical = id >= n * n;
+    const i = vertical ? id - n * n : id;
+    const r = Math.floor(i / n);
+    const c = i % n;
+    x.push(x0 + (c + (vertical ? 0 : 0.5)) * dx);
+    y.push(y0 + (r + (vertical ? 0.5 : 0)) * dy);
+  };
+  const used = new Uint8Array(ends.length);
+  const walk = (first, from) => {
+    point(from);
+    for (let s = first; s !== undefined; ) {
+      used[s] = 1;
+      const to = ends[s][0] === from ? ends[s][1] : ends[s][0];
+      point(to);
+      from = to;
+      s = link.get(to).find((t) => !used[t]);
+    }
+    x.push(NaN);
+    y.push(NaN);
+  };
+  // Open lines start where they meet the grid's border; what is left are closed loops.
+  for (const [id, segs] of link) if (segs.length === 1 && !used[segs[0]]) walk(segs[0], id);
+  for (let s = 0; s < ends.length; s++) if (!used[s]) walk(s, ends[s][0]);
+  return { x, y };
+}
+
+// A "b1" array (encode_signs): each unit's sign bits, 8 to a byte, first in the top
+// bit, each unit starting on a new byte.
+function decodeSigns(enc) {
+  const raw = atob(enc.b64);
+  const [units, n] = enc.shape;
+  const per = n * n;
+  const stride = Math.ceil(per / 8);
+  const bits = new Uint8Array(units * per);
+  for (let u = 0; u < units; u++) {
+    for (let i = 0; i < per; i++) {
+      bits[u * per + i] = (raw.charCodeAt(u * stride + (i >> 3)) >> (7 - (i & 7))) & 1;
+    }
+  }
+  return { bits, shape: enc.shape, box: enc.box };
+}
+
+// Every unit's traced bends of one "b1" array, joined (computed once per array).
+function signLines(signs) {
+  if (!signs.lines) {
+    const { bits, shape, box } = signs;
+    const [units, n] = shape;
+    const x = [];
+    const y = [];
+    for (let u = 0; u < units; u++) traceSigns(bits, u * n * n, n, box, x, y);
+    signs.lines = { x: Float32Array.from(x), y: Float32Array.from(y) };
+  }
+  return signs.lines;
+}
+// </trace-signs>
+
+// Mirror of encode_grid / encode_floats / encode_signs: "f4" raw float32, "u1"/"u2"
+// quantised with the top code meaning NaN and codes 0..top-1 spread evenly over
+// [lo, hi]; "b1" sign bits, 8 to a byte, first in the top bit.
 function decodeArray(enc) {
+  if (enc.dtype === "b1") return decodeSigns(enc);
   const raw = base64Bytes(enc.b64);
   let flat;
   if (enc.dtype === "f4") {
@@ -147,6 +240,7 @@ function buildFigure(chart) {
   const traces = chart.fig.data.slice();
   for (const [path, { value }] of chart.arrays) {
     const [index, ...keys] = path.split(".");
+    if (keys[0] === "signs") continue; // the canvas traces them; Plotly has no such key
     if (traces[index]) traces[index] = withValue(traces[index], keys, value);
   }
   chart.revision += 1;
@@ -398,6 +492,11 @@ function paintCanvas(chart) {
       const x = canvasValue(chart, index, "x", trace);
       const y = canvasValue(chart, index, "y", trace);
       if (x && y) paintLines(ctx, trace, x, y, xa, ya);
+      const signs = canvasValue(chart, index, "signs", trace);
+      if (signs?.bits) {
+        const lines = signLines(signs);
+        paintLines(ctx, trace, lines.x, lines.y, xa, ya);
+      }
     }
     ctx.restore();
     labelAt ??= [xa._offset + xa._length, ya._offset];

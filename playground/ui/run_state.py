@@ -23,18 +23,26 @@ from playground.core.config import (
     to_query,
 )
 from playground.core.errors import PlaygroundError
+from playground.core.train import metric_label, metric_name
+from playground.figures.readouts import fmt_metric
 from playground.live.compile_cache import enable_compile_cache, precompile_in_background
 from playground.live.limits import HostLimits, load_limits
-from playground.live.live_run import UPLOAD_CHANGE, LiveRun
+from playground.live.live_run import NARROW_WIDTH, UPLOAD_CHANGE, LiveRun
 from playground.live.scheduler import SessionTrainer, process_scheduler
 from playground.server import stream
 from playground.server.frames import GRID_N, THUMB_N, PictureEncoder
 from playground.ui import controls, data_panel
+from playground.ui.escape import escape_markdown
 
 WAITING_FOR_UPLOAD = (
     "Upload a CSV file in the sidebar (under Data) to train on your own points; until "
     "then the page keeps showing the problem it showed before."
 )
+
+# Session key: a callback of a control inside the page's live fragment paused training.
+# Streamlit reruns only that fragment after such a callback, so ``stop_on_trouble`` then
+# redraws the whole page, whose Play / Pause button is outside the fragment.
+REDRAW_PAGE = "_redraw_page"
 
 
 @functools.cache
@@ -78,18 +86,35 @@ def hold() -> None:
     trainer().stop()
 
 
+def pause_from_fragment() -> None:
+    """Pause, from a callback of a control inside the page's live fragment (the page is
+    redrawn whole next, see REDRAW_PAGE)."""
+    ss = st.session_state
+    hold()
+    if ss.get("playing"):
+        ss.playing = False
+        ss[REDRAW_PAGE] = True
+
+
 def on_stream_stopped() -> None:
-    """The stream says training stopped by itself: the rerun shows why."""
-    st.session_state.playing = False
+    """The stream says training stopped by itself (the boundary chart's trigger, inside
+    the live fragment): pause, so that the button reads Play at once."""
+    pause_from_fragment()
+
+
+def go_back_to_best() -> None:
+    """The "Go back to the best weights" button: pause, then restore them."""
+    pause_from_fragment()
+    st.session_state.run.restore_best()
 
 
 def start_run(cfg: RunConfig) -> LiveRun:
     """A run for the config; on bad data settings, say why and fall back to XOR."""
     try:
-        return LiveRun(cfg, upload=st.session_state.get("upload"))
+        return LiveRun(cfg, upload=st.session_state.get("upload"), limits=host_limits())
     except PlaygroundError as err:
-        st.error(f"{err}. Showing the XOR problem instead.")
-        return LiveRun(cfg.replace(problem="xor"))
+        st.error(f"{escape_markdown(err)}. Showing the XOR problem instead.")
+        return LiveRun(cfg.replace(problem="xor"), limits=host_limits())
 
 
 def change_notice(changed: list[str]) -> str:
@@ -109,17 +134,21 @@ def sync_run(cfg: RunConfig) -> LiveRun:
         # Nothing to train on yet: not an error, the sidebar asks for the file.
         st.info(WAITING_FOR_UPLOAD)
         cfg = cfg.replace(problem=run.cfg.problem if run else "xor")
+    upload = ss.get("upload")
     if run is None:
         ss.run = run = start_run(cfg)
-    elif cfg != run.cfg:
+    # Another file with the same settings is a change too: the run takes its points.
+    elif cfg != run.cfg or (cfg.problem == UPLOAD_PROBLEM and upload is not run.upload):
         try:
-            changed = run.apply(cfg, upload=ss.get("upload"))
+            changed = run.apply(cfg, upload=upload)
         except PlaygroundError as err:
-            st.error(f"{err}. The previous run is kept.")
+            st.error(f"{escape_markdown(err)}. The previous run is kept.")
         else:
             if changed:
                 st.toast(change_notice(changed))
                 ss.playing = False
+    for note in run.limit_notes:  # the host's limits, in plain words, as long as they bind
+        st.warning(escape_markdown(note))
     st.query_params.from_dict({**to_query(run.cfg), **lesson_query(lesson())})
     return run
 
@@ -169,7 +198,7 @@ def sidebar_config() -> RunConfig:
         ss.link_notices = notices + lesson_notices
         ss.playing = ss.lesson.play  # a teacher's link may start training at once
     for notice in ss.pop("link_notices", []):
-        st.warning(f"Share link: {notice}")
+        st.warning(f"Share link: {escape_markdown(notice)}")
     sb = st.sidebar
     sections = {
         "data": sb.expander("Data", expanded=True),
@@ -256,12 +285,44 @@ def waiting_note() -> None:
 
 
 def dead_layer_message(run: LiveRun) -> str:
-    d = run.dead_layer
-    units = "the only unit" if d.width == 1 else f"all {d.width} units"
-    return (
-        f"Training stopped: {units} of layer {d.layer + 1} are off for every training "
+    """Why training stopped, and the likeliest cause (``live_run.dead_layer_cause``)."""
+    d, hidden = run.dead_layer, run.spec.hidden
+    units = {1: "the only unit", 2: "both units"}.get(d.width, f"all {d.width} units")
+    verb = "is" if d.width == 1 else "are"
+    text = (
+        f"Training stopped: {units} of layer {d.layer + 1} {verb} off for every training "
         "point, so no gradient reaches that layer or any before it: the network cannot "
-        "learn any more. Lower the learning rate and press Reset."
+        "learn any more. "
+    )
+    if d.cause == "narrow":
+        narrowest = min(hidden[: d.layer + 1])
+        where = hidden.index(narrowest) + 1
+        units = "1 unit" if narrowest == 1 else f"{narrowest} units"
+        return text + (
+            f"The likely cause: layer {where} is too narrow ({units}), and so few units can "
+            f"all turn off at once. Give every layer at least {NARROW_WIDTH + 1} units and "
+            "press Reset."
+        )
+    if d.cause == "deep":
+        return text + (
+            f"The likely cause: the network is deep ({len(hidden)} hidden layers), and each "
+            "layer of ReLUs passes on only part of the signal. Use fewer layers (or wider "
+            "ones) and press Reset."
+        )
+    return text + (
+        f"The likely cause: steps too large for this network (learning rate "
+        f"{run.cfg.learning_rate:g}). Lower the learning rate and press Reset."
+    )
+
+
+def score_drop_message(run: LiveRun) -> str:
+    d, task = run.score_drop, run.spec.task
+    metric = metric_name(task)
+    return (
+        f"Test {metric_label(task)} fell from {fmt_metric(d.best, metric)} (epoch "
+        f"{d.best_epoch:,}) to {fmt_metric(d.now, metric)}: the steps are too large for this "
+        "point of training. Lower the learning rate or turn on "
+        f'"{FIELDS["early_stop"].label}", or go back to the best weights.'
     )
 
 
@@ -274,13 +335,14 @@ def early_stop_message(run: LiveRun) -> str:
 
 
 def stop_on_trouble(run: LiveRun) -> None:
-    """Say why training stopped (or that it is compiling); if it was playing, pause and
-    redraw the whole page."""
+    """Say why training stopped (or that it is compiling), and when the test score fell
+    far below its best, with a way back to its weights. If training stopped by itself
+    while playing, or a control of the fragment paused it, redraw the whole page."""
     ss = st.session_state
     if trainer().error:
-        st.error(trainer().error)
+        st.error(escape_markdown(trainer().error))
     if run.message:
-        st.error(run.message)
+        st.error(escape_markdown(run.message))
     elif run.dead_layer is not None:
         st.error(dead_layer_message(run))
     elif run.early_stop is not None:
@@ -288,6 +350,12 @@ def stop_on_trouble(run: LiveRun) -> None:
     elif ss.get("playing") and run.compile_pending() and not streaming():
         # (With the stream the plot itself says so, and stops saying it once it trains.)
         st.info("Compiling the network (first time only)…", icon=":material/hourglass_top:")
+    if run.score_drop is not None:
+        st.warning(escape_markdown(score_drop_message(run)))
+        st.button("Go back to the best weights", key="best_weights", on_click=go_back_to_best)
+    redraw = ss.pop(REDRAW_PAGE, False)
     if run.halted and ss.get("playing"):
         ss.playing = False
+        redraw = True
+    if redraw:
         st.rerun(scope="app")

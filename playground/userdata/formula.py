@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 
+from playground.core.config import MAX_TEXT
 from playground.core.datasets import DOMAIN as DOMAIN_HALF_WIDTH  # the plane is [-6, 6]²
 from playground.core.errors import PlaygroundError
 from playground.userdata.points import (
@@ -33,7 +34,7 @@ FORMULA_EXAMPLES: tuple[str, ...] = (
     "x1**2 + x2**2 < 4",
     "x1 > 0 and x2 > 0",
 )
-MAX_FORMULA_CHARS = 500
+MAX_FORMULA_CHARS = MAX_TEXT  # one limit for links, the formula box and the parser
 MAX_FORMULA_NODES = 200
 MAX_FORMULA_DEPTH = 30
 MAX_LITERAL = 1e9
