@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench browser-deps
+.PHONY: run class test lint format bench browser-deps nginx-deps
 
 $(STAMP): requirements.lock pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,6 +15,19 @@ $(STAMP): requirements.lock pyproject.toml
 # ARGS go to streamlit, e.g. make run ARGS="--server.address 0.0.0.0" for a class.
 run: $(STAMP)
 	$(PY) -m streamlit run streamlit_app.py $(ARGS)
+
+# A class server on every core: app replicas behind nginx, supervised (playground/serve.py).
+# ARGS go to it, e.g. make class ARGS="--address 0.0.0.0"; Streamlit's own after "--".
+class: $(STAMP) nginx-deps
+	$(PY) -m playground.serve $(ARGS)
+
+# Debian's nginx for `make class` and the replicas tests; installed as root with apt.
+nginx-deps:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || [ "$$(id -u)" != 0 ] \
+	  || ! command -v apt-get >/dev/null \
+	  || (apt-get update -qq \
+	      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null) \
+	  || echo "nginx could not be installed: apt-get install nginx"
 
 # Debian's chromium drives the browser tests; without root or apt they skip with a reason.
 browser-deps:

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from playground.analysis.geometry import bends
-from playground.analysis.grid_bends import first_layer_bends, sign_segments
+from playground.analysis.grid_bends import first_layer_bends, sign_segments, signs_grid
 from playground.analysis.lines import line_in_box
 from playground.core.datasets import BOX
 from playground.core.model import ACTIVATIONS
 
-N = 64  # the live boundary's grid (server.frames.GRID_N)
+N = 48  # the live boundary's signs grid (``signs_grid`` of server.frames.GRID_N)
 
 
 def _random_net(rng, hidden, *, scale=1.0):
@@ -138,10 +138,11 @@ def test_a_live_snapshot_carries_the_first_layer_lines_and_the_deeper_signs():
     params = live.params_numpy()
     # The same lines in float32 inside the jitted picture as in float64 here.
     np.testing.assert_allclose(snap.lines, first_layer_bends(*params[0], BOX), atol=1e-4)
-    xs = np.linspace(BOX[0], BOX[1], 32)
+    m = signs_grid(32)  # 24: the signs' own, coarser grid
+    xs = np.linspace(BOX[0], BOX[1], m)
     pts = np.stack(np.meshgrid(xs, xs), -1).reshape(-1, 2)
-    want = (_preactivations(params, pts)[1] > 0).T.reshape(8, 32, 32)
-    assert len(snap.signs) == 1 and snap.signs[0].shape == (8, 32, 32)
+    want = (_preactivations(params, pts)[1] > 0).T.reshape(8, m, m)
+    assert len(snap.signs) == 1 and snap.signs[0].shape == (8, m, m) and m == 24
     assert (snap.signs[0] != want).mean() < 0.002  # float32 vs float64 right at zero
     assert snap.bends == []  # no exact geometry for a live picture
     # Nets without bends (tanh) carry none, and say so the same way.

@@ -159,3 +159,13 @@ def test_the_command_line_holds_the_host_limits(small_host):
     out = json.loads(r.stdout)
     assert out["hidden"] == [16, 16] and len(out["host_limits"]) == 2
     assert "at most 16 units" in r.stderr
+
+
+def test_each_app_process_of_the_class_server_gets_its_share_of_the_cores(monkeypatch):
+    from playground.live.limits import CORES_ENV, cores
+
+    monkeypatch.setenv(CORES_ENV, "1")
+    assert cores() == 1 and HostLimits().worker_count() == 1
+    assert HostLimits().playing_limit() == 15  # 15 playing runs a core, per process
+    monkeypatch.setenv(CORES_ENV, "junk")
+    assert cores() >= 1  # the process's own cores

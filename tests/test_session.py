@@ -70,7 +70,7 @@ def test_trainer_takes_snapshots_while_it_trains():
     assert snaps[-1].step <= run.step
     # Live pictures carry live bends (no exact geometry): layer 1's lines, layer 2's signs.
     assert all(s.bends == [] and s.lines.shape == (8, 2, 2) for s in snaps)
-    assert all(len(s.signs) == 1 and s.signs[0].shape == (8, 16, 16) for s in snaps)
+    assert all(len(s.signs) == 1 and s.signs[0].shape == (8, 12, 12) for s in snaps)
 
 
 def test_trainer_without_snapshot_grid_takes_none():
@@ -99,20 +99,23 @@ def test_costly_pictures_come_less_often(monkeypatch):
     slow = run.live_snapshot
 
     def live_snapshot(n, *, bends=True):
-        time.sleep(0.1)  # a picture of a big net
+        busy = time.thread_time() + 0.1  # a picture of a big net: 0.1 s of work
+        while time.thread_time() < busy:
+            pass
         return slow(n, bends=bends)
 
     monkeypatch.setattr(run, "live_snapshot", live_snapshot)
     trainer = BackgroundTrainer(snapshot_every=0.01)
     trainer.start(run, snapshot_grid=8)
     end = time.monotonic() + 60
-    while len(run.snapshots.since(0)) < 4 and time.monotonic() < end:
+    while len(run.snapshots.since(0)) < 5 and time.monotonic() < end:
         time.sleep(0.05)
         trainer.start(run, snapshot_grid=8)
     trainer.stop()
     times = [s.t for s in run.snapshots.since(0)]
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert len(times) >= 4 and min(gaps) >= 0.3  # >= 0.1 s picture + 3 x 0.1 s training
+    # >= 0.1 s picture + 3 x 0.1 s training (the first picture may compile: not counted)
+    assert len(times) >= 5 and min(gaps[1:]) >= 0.3
 
 
 def test_a_paced_run_is_not_kept_from_its_pictures_by_their_cost():

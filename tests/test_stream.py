@@ -55,9 +55,9 @@ def client():
     c.close()
 
 
-def session(scheduler: Scheduler, name: str, seed: int = 0):
+def session(scheduler: Scheduler, name: str, seed: int = 0, hidden=(8, 8)):
     """A session as the page sets it up: a run, its trainer and its stream link."""
-    live = LiveRun(RunConfig(problem="xor", hidden=(8, 8), batch_size=10, seed=seed))
+    live = LiveRun(RunConfig(problem="xor", hidden=hidden, batch_size=10, seed=seed))
     trainer = SessionTrainer(scheduler, name)
     link = stream.StreamLink(name, scheduler)
     view = BoundaryView(first_bend=3, n_layers=2, discretize=False)
@@ -134,6 +134,31 @@ def test_each_session_reads_only_its_own_runs_pictures(client):
     finally:
         my_trainer.stop()
         their_trainer.stop()
+
+
+def test_three_learners_train_their_own_networks_and_see_only_their_own_pictures(client):
+    scheduler = Scheduler(HostLimits(workers=2))
+    widths = (4, 6, 8)
+    sessions = [session(scheduler, f"learner {w}", seed=w, hidden=(w, w)) for w in widths]
+    try:
+        for w, (live, _, link) in zip(widths, sessions, strict=True):
+            with client.websocket_connect(f"{stream.PATH}?token={link.token}") as ws:
+                got = messages(ws, lambda g: len(frames_of(g)) >= 3)
+            frames = frames_of(got)
+            own = {s.seq for s in live.snapshots.since(0)}
+            others = {s.seq for other, _, _ in sessions if other is not live for s in
+                      other.snapshots.since(0)}  # fmt: skip
+            assert {f["seq"] for f in frames} <= own and not {f["seq"] for f in frames} & others
+            # Its own network: layer 1's lines and layer 2's signs, one per unit of its own.
+            signs = [
+                decode_array(f["arrays"]["4.signs"]) for f in frames if "4.signs" in f["arrays"]
+            ]
+            assert signs and all(a.shape == (w, 12, 12) for a in signs)  # signs_grid(16)
+            lines = [decode_array(f["arrays"]["3.x"]) for f in frames if "3.x" in f["arrays"]]
+            assert lines and all(len(x) == 3 * w for x in lines)  # two ends and a gap a unit
+    finally:
+        for _, trainer, _ in sessions:
+            trainer.stop()
 
 
 def test_the_stream_says_when_training_stopped_by_itself(client):

@@ -14,13 +14,18 @@ FRAME_GRID_N = 64  # the live boundary's grid (ui.live_view.GRID_N; a test keeps
 UNIT_GRID_N = 24  # the unit pictures' grid (ui.live_view.THUMB_N)
 
 
-def frame_arrays(live, first_bend: int, n_layers: int) -> dict:
-    """What the server sends for one picture of the boundary: the snapshot's output grid
-    (bytes) and every layer's bends (16-bit), packed as the frames stream packs them."""
+def frame_arrays(live, first_bend: int, n_layers: int, *, exact: bool = False) -> dict:
+    """What the server sends for one picture of the boundary, packed as the frames stream
+    packs it: the output grid (bytes) and the live bends (the first layer's lines, the
+    deeper layers' sign bits), or with ``exact`` every bend cut exactly (a paused
+    picture's)."""
     from playground.server.frames import BoundaryView, PictureEncoder, frame
 
     encode = PictureEncoder(live.data, BoundaryView(first_bend, n_layers, discretize=False))
-    snap = live.snapshot(FRAME_GRID_N, bends=live.bends())
+    if exact:
+        snap = live.snapshot(FRAME_GRID_N, bends=live.bends())
+    else:
+        snap = live.live_snapshot(FRAME_GRID_N)
     return frame(snap, encode.arrays(snap))
 
 
@@ -50,9 +55,11 @@ def _live_trainer(live, seconds: float, first_bend: int, n_layers: int) -> dict[
 @benchmark("frame")
 def bench_frame(*, repeats: int = 5, mode: str = "full") -> dict[str, float | None]:
     """One live picture of the default run (xor, 8-8): server milliseconds to take it
-    (output grid + exact bends + wire encoding) and its bytes as JSON (and deflated, as
-    websocket compression sends it); then the background trainer taking pictures while
-    it trains, read as the page reads it (epochs/s and pictures/s on the server alone)."""
+    (output grid + live bends + wire encoding; beside it, in the same rounds, the same
+    picture with exact bends, as a paused one is drawn) and its bytes as JSON (and
+    deflated, as websocket compression sends it); then the background trainer taking
+    pictures while it trains, read as the page reads it (epochs/s and pictures/s on the
+    server alone)."""
     from playground.analysis.geometry import bends_by_layer
     from playground.core.config import RunConfig
     from playground.figures.boundary import decision_boundary_figure, first_bend_trace
@@ -66,7 +73,7 @@ def bench_frame(*, repeats: int = 5, mode: str = "full") -> dict[str, float | No
     fig, _ = decision_boundary_figure(snap.xs, snap.ys, snap.grid, live.data, bends_by_layer=layers)
     first_bend = first_bend_trace(len(fig.data), n_layers)
     n = 5 if mode == "smoke" else 10 * repeats
-    times, sizes, deflated = [], [], []
+    times, exact_times, sizes, deflated = [], [], [], []
     for _ in range(n + 1):
         live.train_steps(live.steps_per_epoch)  # new weights: the bends are computed anew
         start = time.perf_counter()
@@ -75,9 +82,13 @@ def bench_frame(*, repeats: int = 5, mode: str = "full") -> dict[str, float | No
         times.append(time.perf_counter() - start)
         sizes.append(len(wire))
         deflated.append(len(zlib.compress(wire.encode(), 6)))
+        start = time.perf_counter()
+        json.dumps(frame_arrays(live, first_bend, n_layers, exact=True), separators=(",", ":"))
+        exact_times.append(time.perf_counter() - start)
     out: dict[str, float | None] = {
         "frame_ms": 1e3 * statistics.median(times[1:]),
         "frame_ms_p90": 1e3 * float(np.percentile(times[1:], 90)),
+        "frame_exact_ms": 1e3 * statistics.median(exact_times[1:]),
         "frame_bytes": statistics.median(sizes),
         "frame_deflated_bytes": statistics.median(deflated),
         "grid_n": FRAME_GRID_N,

@@ -41,10 +41,25 @@ class HostLimits:
     pictures_per_s: float = 25.0  # pictures of the boundary a playing run gets, at most
 
     def worker_count(self) -> int:
-        return self.workers or max(1, os.cpu_count() or 1)
+        return self.workers or cores()
 
     def playing_limit(self) -> int:
-        return self.max_playing or PLAYING_PER_CORE * max(1, os.cpu_count() or 1)
+        return self.max_playing or PLAYING_PER_CORE * cores()
+
+
+CORES_ENV = "PLAYGROUND_CORES"  # the class server gives each of its app processes a share
+
+
+def cores() -> int:
+    """Cores this app process may use: its share of the class server's (``CORES_ENV``),
+    else the cores it may run on (a container's or taskset's, not the host's)."""
+    share = os.environ.get(CORES_ENV, "")
+    if share.isdigit() and int(share) > 0:
+        return int(share)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _checked(raw: dict, source: str) -> HostLimits:

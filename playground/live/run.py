@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from playground.analysis.grid_bends import first_layer_bends
+from playground.analysis.grid_bends import first_layer_bends, signs_grid
 from playground.core.config import FORMULA_PROBLEM, UPLOAD_PROBLEM, RunConfig
 from playground.core.datasets import BOX, Dataset, grid_points, make_dataset, split
 from playground.core.errors import PlaygroundError
@@ -26,7 +26,6 @@ from playground.core.model import (
     dead_units,
     forward_with_preactivations,
     hidden_activations,
-    output_to_prediction,
     params_to_device,
     params_to_host,
 )
@@ -72,6 +71,8 @@ class Run(NamedTuple):
     ``counters``: the state's step and diverged_at as Python ints, read off the device
     once per change (each read of a device scalar waits for the device and costs ~25 us).
     ``metrics`` may lag the weights where a caller asked ``train`` not to measure them.
+    ``dead``: per hidden layer, the units off at every training point, measured with the
+    metrics (None until then).
     """
 
     cfg: RunConfig
@@ -81,6 +82,7 @@ class Run(NamedTuple):
     state: TrainState
     metrics: Metrics
     counters: tuple[int, int] = (0, -1)
+    dead: tuple | None = None
 
     @property
     def step(self) -> int:
@@ -161,22 +163,31 @@ def spec_for(cfg: RunConfig, data: Dataset) -> ModelSpec:
     )
 
 
+@functools.partial(jax.jit, static_argnames=("spec",))
+def _measure(params, x_train, y_train, x_test, y_test, *, spec: ModelSpec):
+    """Metrics and dead units in one call: a live run measures both several times a
+    second, and each call and each read off the device holds the interpreter lock."""
+    res = evaluate(params, x_train, y_train, x_test, y_test, spec=spec)
+    return res, dead_units(params, feature_map(x_train, spec.features, jnp), spec.activation)
+
+
 def evaluate_run(run: Run) -> Metrics:
-    r = evaluate(run.state.params, *run.arrays, spec=run.spec)
-    return Metrics(**{k: float(v) for k, v in r.items()})
+    return measured(run).metrics
 
 
 def with_state(run: Run, state: TrainState, *, measure: bool = True) -> Run:
     """The run with new weights (and optimizer), its metrics measured afresh (or kept,
     as they were, when not ``measure``)."""
     step, diverged_at = jax.device_get((state.step, state.diverged_at))
-    run = run._replace(state=state, counters=(int(step), int(diverged_at)))
-    return run._replace(metrics=evaluate_run(run)) if measure else run
+    run = run._replace(state=state, counters=(int(step), int(diverged_at)), dead=None)
+    return measured(run) if measure else run
 
 
 def measured(run: Run) -> Run:
-    """The run with its metrics measured for its current weights."""
-    return run._replace(metrics=evaluate_run(run))
+    """The run with its metrics and dead units measured for its current weights."""
+    res, dead = jax.device_get(_measure(run.state.params, *run.arrays, spec=run.spec))
+    metrics = Metrics(**{k: float(v) for k, v in res.items()})
+    return run._replace(metrics=metrics, dead=tuple(np.asarray(d) for d in dead))
 
 
 def new_run(
@@ -369,17 +380,19 @@ def output_grid(run: Run, n: int = 100, box=BOX) -> tuple[np.ndarray, np.ndarray
     return xs, ys, pred.reshape((n, n, *pred.shape[1:]))
 
 
-@functools.partial(jax.jit, static_argnames=("spec", "signs", "box"))
-def _picture(params, pts, spec: ModelSpec, signs: bool, box: tuple):
-    """Predictions on the points and (``signs``) the live bends: the first layer's lines
-    in ``box`` and, per hidden layer after the first, whether each unit's pre-activation
-    is above 0 (width, points). One call: the GIL is free while it runs."""
-    x = feature_map(pts, spec.features, jnp)
-    out, pre = forward_with_preactivations(params, x, spec.activation)
-    if not signs:
-        return output_to_prediction(out, spec.task), None, []
+@functools.partial(jax.jit, static_argnames=("spec", "box"))
+def _picture(params, pts, sign_pts, spec: ModelSpec, box: tuple):
+    """Predictions on ``pts`` and (with ``sign_pts``) the live bends: the first layer's
+    lines in ``box`` and, per hidden layer after the first, whether each unit's
+    pre-activation is above 0 at ``sign_pts`` (width, points). One call: the interpreter
+    lock is free while it runs."""
+    pred = predict(params, pts, spec)
+    if sign_pts is None:
+        return pred, None, []
+    x = feature_map(sign_pts, spec.features, jnp)
+    _, pre = forward_with_preactivations(params, x, spec.activation)
     lines = first_layer_bends(*params[0], box, xp=jnp)
-    return output_to_prediction(out, spec.task), lines, [z.T > 0 for z in pre[1:]]
+    return pred, lines, [z.T > 0 for z in pre[1:]]
 
 
 class LivePicture(NamedTuple):
@@ -391,21 +404,25 @@ class LivePicture(NamedTuple):
     ys: np.ndarray  # (n,)
     grid: np.ndarray  # predictions (n, n[, K]), rows follow ys
     lines: np.ndarray | None  # first hidden layer's ends (H1, 2, 2), NaN where none
-    signs: tuple[np.ndarray, ...]  # deeper layers: pre-activation > 0, (width, n, n) each
+    # deeper layers: pre-activation > 0 on the signs' grid (``grid_bends.signs_grid``),
+    # (width, m, m) each
+    signs: tuple[np.ndarray, ...]
 
 
 def live_picture(run: Run, n: int, box=BOX, *, signs: bool = True) -> LivePicture:
     """The output grid and, with ``signs``, the live bends."""
     box = tuple(float(v) for v in box)
     xs, ys, pts = _grid(n, box)
-    pred, lines, bits = _picture(run.state.params, pts, run.spec, signs, box)
+    m = signs_grid(n)
+    sign_pts = _grid(m, box)[2] if signs else None
+    pred, lines, bits = _picture(run.state.params, pts, sign_pts, run.spec, box)
     pred = np.asarray(pred)
     return LivePicture(
         xs,
         ys,
         pred.reshape((n, n, *pred.shape[1:])),
         None if lines is None else np.asarray(lines),
-        tuple(np.asarray(s).reshape(-1, n, n) for s in bits),
+        tuple(np.asarray(s).reshape(-1, m, m) for s in bits),
     )
 
 

@@ -29,7 +29,6 @@ from playground.live.live_run import LiveRun
 
 MIN_SLICE_S = 0.005  # shorter slices would spend more on switching than on training
 MAX_SLICE_S = 0.06  # a lone run: long enough for 256+ step chunks between pictures
-OVERRUN_CHARGE = 2.0  # a slice costs its run at most this many slice lengths
 IDLE_STOP_S = 3.0  # no page and no stream for this long: the tab is gone
 WORKER_IDLE_EXIT_S = 2.0
 # A picture (or the bends) that cost c seconds waits at least this many times c of
@@ -196,10 +195,7 @@ class Scheduler:
             why = f"Training stopped: {err}"
             self.errors.append(why)
         with self._cv:
-            # A slice that ran far over its length did something once (compiled a new
-            # picture shape, met a GC pause): charging all of it would starve the run
-            # until every other run caught up, seconds without a picture.
-            job.used += min(max(self.clock() - start - free, 1e-6), OVERRUN_CHARGE * slice_s)
+            job.used += max(self.clock() - start - free, 1e-6)
             job.slices += 1
             if (ready_at := getattr(job.task, "ready_at", None)) is not None:
                 job.ready_at = ready_at()
@@ -320,6 +316,7 @@ class TrainTask:
         self.next_picture = -float("inf")  # a cadence: a late picture does not delay the next
         self.pictured_step: int | None = None  # an unchanged run needs no new picture
         self.picture_cost = 0.0
+        self.compiling = 0.0  # seconds its first picture took (it may compile a shape)
         self.trained_since_picture = float("inf")
 
     def _picture_due(self, now: float) -> float:
@@ -339,7 +336,7 @@ class TrainTask:
         return steps
 
     def _picture(self) -> None:
-        live, cpu = self.live, time.thread_time()
+        live, start, cpu = self.live, self.clock(), time.thread_time()
         snap = live.live_snapshot(self.grid_n, bends=self.with_bends)
         if self.encode is not None:
             snap = self.encode(snap)
@@ -350,6 +347,8 @@ class TrainTask:
         # may compile its shape: its cost says nothing of the next ones.
         if self.pictured_step is not None:
             self.picture_cost = time.thread_time() - cpu
+        else:  # not the learner's to pay for either: charged, it would starve the run
+            self.compiling += done - start
         self.next_picture = max(self.next_picture + self.every, done - self.every)
         self.trained_since_picture = 0.0
         self.pictured_step = snap.step
@@ -362,7 +361,7 @@ class TrainTask:
 
     def run_slice(self, seconds: float) -> float:
         live = self.live
-        compiled = live.compile_seconds
+        compiled, first_picture = live.compile_seconds, self.compiling
         end = self.clock() + seconds
         grain = self._grain()
         if not self.grid_n:
@@ -377,7 +376,7 @@ class TrainTask:
                 break
             elif not self._train(max(min(wait, end - now), 0.002), grain) and live.pace:
                 break  # a paced run with no step due: the worker goes to another run
-        return live.compile_seconds - compiled
+        return live.compile_seconds - compiled + self.compiling - first_picture
 
     def ready_at(self) -> float:
         """A paced run has work again once a grain of steps is owed and, when it draws

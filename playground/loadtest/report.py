@@ -127,6 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--query", default="", help="query string of the page, e.g. width=16")
     parser.add_argument("--stagger", type=float, default=0.1, help="seconds between arrivals")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=0,
+        help="start the class server (python -m playground.serve: that many app processes "
+        "behind nginx) instead of one app process",
+    )
     args = parser.parse_args(argv)
     try:
         sizes = [int(n) for n in args.sessions.split(",")]
@@ -148,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in sizes:
             go(args.url, args.server_pid, n)
     else:
-        with Server() as server:
+        with Server(replicas=args.replicas) as server:
             for n in sizes:
                 go(server.url, server.pid, n)
                 if n != sizes[-1]:

@@ -30,7 +30,9 @@ def free_port() -> int:
 
 
 class Server:
-    """``streamlit run streamlit_app.py`` on a free port (or ``port``), healthy on return.
+    """``streamlit run streamlit_app.py`` on a free port (or ``port``), healthy on return;
+    with ``replicas``, the class server instead (``python -m playground.serve``: that many
+    app processes behind nginx; CPU and memory then count them all).
 
     A context manager; ``stop()`` ends it (its own process group, so exactly what it
     started). ``env`` adds to (overrides) this process's environment.
@@ -44,6 +46,7 @@ class Server:
         cwd: str | Path = REPO,
         app: str = "streamlit_app.py",
         args: tuple[str, ...] = (),
+        replicas: int = 0,
     ):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -58,6 +61,11 @@ class Server:
             "--browser.gatherUsageStats", "false",
             *args,
         ]  # fmt: skip
+        if replicas:
+            cmd = [
+                sys.executable, "-m", "playground.serve", "--replicas", str(replicas),
+                "--port", str(self.port), "--", *args,
+            ]  # fmt: skip
         self.proc = subprocess.Popen(
             cmd,
             cwd=str(cwd),

@@ -44,7 +44,7 @@ PATH = "/_playground/live"
 TICK_S = 0.1  # pictures go out in batches this often; the browser plays them back smoothly
 STATUS_S = 0.25  # readouts
 CURVES_S = 1.0  # side plots (a Plotly redraw in the browser each)
-THUMBS_S = 0.5  # unit pictures (a canvas repaint)
+THUMBS_S = 1.0  # unit pictures (a canvas repaint; ~1 ms of the server's lock each)
 BAD_REQUEST = 1008  # WebSocket close code: policy violation
 
 LINKS: "weakref.WeakValueDictionary[str, StreamLink]" = weakref.WeakValueDictionary()

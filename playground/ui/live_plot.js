@@ -80,7 +80,9 @@ function traceSigns(bits, offset, n, box, x, y) {
   };
   for (let r = 0; r + 1 < n; r++) {
     for (let c = 0; c + 1 < n; c++) {
-      const k = [at(r, c), at(r, c + 1), at(r + 1, c + 1), at(r + 1, c)];
+      const k0 = at(r, c);
+      if (at(r, c + 1) === k0 && at(r + 1, c + 1) === k0 && at(r + 1, c) === k0) continue;
+      const k = [k0, at(r, c + 1), at(r + 1, c + 1), at(r + 1, c)];
       const crossed = [];
       for (let e = 0; e < 4; e++) if (k[e] !== k[(e + 1) % 4]) crossed.push(e);
       if (!crossed.length) continue;

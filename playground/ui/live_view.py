@@ -7,6 +7,10 @@ While playing, the decision boundary plays back the trainer's snapshots (~25 a s
 from a page refreshed ~4 times a second; it and the unit pictures are canvas-painted.
 """
 
+import hashlib
+import threading
+from collections import OrderedDict
+
 import numpy as np
 import streamlit as st
 
@@ -75,14 +79,37 @@ def _show_last(name: str) -> None:
     live_plot(fig, key=name, height=height, arrays=arrays)
 
 
-def _cached_figure(name: str, key: tuple, build) -> dict:
+# Figures whose key says all they show, whatever the session: built once per process
+# (a class opening one link builds each once, not thirty times: a figure takes 30-300 ms
+# of the interpreter lock that every learner's training shares). Never mutated.
+_SHARED_FIGURES: "OrderedDict[tuple, dict]" = OrderedDict()
+_SHARED_LOCK = threading.Lock()
+SHARED_FIGURES_MAX = 64
+
+
+def _shared_figure(key: tuple, build) -> dict:
+    with _SHARED_LOCK:
+        fig = _SHARED_FIGURES.get(key)
+        if fig is not None:
+            _SHARED_FIGURES.move_to_end(key)
+            return fig
+    fig = build()[0].to_dict()
+    with _SHARED_LOCK:
+        _SHARED_FIGURES[key] = fig
+        while len(_SHARED_FIGURES) > SHARED_FIGURES_MAX:
+            _SHARED_FIGURES.popitem(last=False)
+    return fig
+
+
+def _cached_figure(name: str, key: tuple, build, *, shared: bool = False) -> dict:
     """A figure as a plain dict, built once per key (building one takes ~30 ms); later
-    refreshes send only the arrays of the figure's ``*_arrays`` builder."""
+    refreshes send only the arrays of the figure's ``*_arrays`` builder. ``shared``: the
+    key alone fixes the figure (its live arrays aside), so sessions share it."""
     cache = st.session_state.setdefault("_figures", {})
     hit = cache.get(name)
     if hit is None or hit[0] != key:
-        fig, _ = build()
-        cache[name] = (key, fig.to_dict())
+        fig = _shared_figure((name, *key), build) if shared else build()[0].to_dict()
+        cache[name] = (key, fig)
     return cache[name][1]
 
 
@@ -106,6 +133,15 @@ def readouts(run: LiveRun) -> None:
         )
 
 
+def _data_key(data) -> str:
+    """A digest of a dataset's points, labels and names (the same data, the same key)."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in (data.x_train, data.y_train, data.x_test, data.y_test):
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(repr((data.task, data.n_classes, tuple(data.class_names))).encode())
+    return h.hexdigest()
+
+
 def bend_layers_shown(run: LiveRun, show_bends: bool) -> int:
     """How many layers of bends the boundary draws (none where they are not exact)."""
     return len(run.spec.hidden) if show_bends and not run.geometry_note() else 0
@@ -116,7 +152,7 @@ def boundary_figure(run: LiveRun, *, show_bends: bool, height: int = 520):
     (``BoundaryView``: which traces the pictures update)."""
     cfg = run.cfg
     n_layers = bend_layers_shown(run, show_bends)
-    key = (id(run.data), cfg.show_test, cfg.discretize, n_layers, height)
+    key = (_data_key(run.data), cfg.show_test, cfg.discretize, n_layers, height)
 
     def build():
         snap = run.snapshot(GRID_N, bends=None if n_layers else [])
@@ -131,7 +167,9 @@ def boundary_figure(run: LiveRun, *, show_bends: bool, height: int = 520):
             height=height,
         )
 
-    fig = _cached_figure("boundary", key, build)
+    # The points are the figure's; the output and the bends go as arrays: learners on
+    # the same data share one figure.
+    fig = _cached_figure("boundary", key, build, shared=True)
     view = BoundaryView(first_bend_trace(len(fig["data"]), n_layers), n_layers, cfg.discretize)
     return fig, view
 
@@ -205,7 +243,9 @@ def curves(run: LiveRun, height: int = 260) -> None:
     }
     for name in PLOTS:
         key, build = builders[name]
-        _show(name, _cached_figure(name, key, build), height, encode_live(arrays[name]))
+        # Built from placeholders: the key says all (the arrays go separately).
+        fig = _cached_figure(name, (*key, height), build, shared=True)
+        _show(name, fig, height, encode_live(arrays[name]))
 
 
 def thumbnails_fit(run: LiveRun) -> bool:
@@ -221,10 +261,11 @@ def thumbnails(run: LiveRun) -> None:
     dead = [d.copy() for d in run.dead_units()]
     fig = _cached_figure(
         "thumbs",
-        (run.spec.hidden, tuple(tuple(d) for d in dead)),
+        (run.spec.hidden, tuple(tuple(bool(v) for v in d) for d in dead), THUMB_N),
         lambda: neuron_thumbnails_figure(
             xs, ys, grids, bends, max_units=THUMB_MAX_WIDTH, dead=dead
         ),
+        shared=True,  # the grid is the same box everywhere; pictures and bends are arrays
     )
     arrays = encode_live(neuron_thumbnails_arrays(grids, bends, max_units=THUMB_MAX_WIDTH))
     height, canvas = fig["layout"]["height"], list(range(len(fig["data"])))
