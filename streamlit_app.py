@@ -42,4 +42,5 @@ else:  # imported by `streamlit run`: the app, with the frames stream beside it
     from playground.server import stream
 
     stream.SERVED = True
+    stream.quiet_collector()
     app = st.App(__file__, routes=stream.ROUTES)

@@ -44,6 +44,7 @@ def _where(stack_trace: list[str]) -> str:
 class Picture(NamedTuple):
     seq: int
     epoch: float | None
+    taken: float | None = None  # the server's time.monotonic() when it took the picture
 
 
 def epoch_of(label: str) -> float | None:
@@ -72,7 +73,8 @@ async def picture_stream(session: StreamSession) -> AsyncIterator[Picture]:
                 async for raw in ws:
                     msg = json.loads(raw)
                     for frame in (msg.get("frames") or {}).get(spec.get("key", BOUNDARY_KEY), []):
-                        pictures.put_nowait(Picture(int(frame["seq"]), epoch_of(frame["label"])))
+                        seq, label = int(frame["seq"]), frame["label"]
+                        pictures.put_nowait(Picture(seq, epoch_of(label), frame.get("t")))
         except Exception as err:
             session.error(f"frames stream: {type(err).__name__}: {err}")
 

@@ -59,6 +59,9 @@ def summarize(
         # long the last learner waited from opening the page to the first picture.
         "min_p10_pictures_per_s": round(min((r.p10_pictures_per_s for r in results), default=0), 1),
         "max_gap_s": rnd(max(gaps, default=None), 3),
+        "max_arrival_gap_s": rnd(
+            max((r.longest_arrival_gap_s or 0 for r in results), default=None), 3
+        ),
         "max_first_picture_s": rnd(max(firsts, default=None)),
         "first_pictures": len(firsts),
         "server_cpu_cores": rnd(cpu.get("server_cpu_cores")),

@@ -18,6 +18,7 @@ chart ``key`` to play back),
 """
 
 import asyncio
+import gc
 import json
 import secrets
 import time
@@ -157,3 +158,17 @@ async def live_socket(ws: WebSocket) -> None:
 
 
 ROUTES = [WebSocketRoute(PATH, live_socket)]
+
+# Python's full collections walk every object of the process (JAX's, Plotly's, every
+# session's) holding the interpreter lock; on a class server each stalled every
+# learner's pictures for ~1 s at a time.
+GC_THRESHOLDS = (20_000, 20, 20)
+
+
+def quiet_collector() -> None:
+    """What the server imported is kept out of the collector for good (``gc.freeze``),
+    and collections come ~30x rarer: a server's garbage is mostly arrays that reference
+    counting frees at once."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
