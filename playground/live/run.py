@@ -289,7 +289,11 @@ def _next_chunk(run: Run, steps_left: int | None, seconds_left: float | None, fi
         return CHUNK_LADDER[1]  # speed unknown: a short chunk measures it
     fitting = [s for s in CHUNK_LADDER if s <= rate * seconds_left]
     if first:
-        return max(fitting, default=CHUNK_LADDER[0])
+        # A speed measured on 1-step chunks is mostly the call's overhead: sized by it,
+        # chunks would stay 1 step long (seen: a busy server training at 20 steps/s).
+        # The second rung, wherever ten budgets would hold it, measures the real speed.
+        floor = CHUNK_LADDER[1] if rate * seconds_left * 10 >= CHUNK_LADDER[1] else 1
+        return max([*fitting, floor])
     if not fitting or max(fitting) < rate * MIN_CHUNK_S:
         return None
     return max(fitting)
