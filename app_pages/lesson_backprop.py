@@ -304,7 +304,7 @@ def page() -> None:
         "The Playground's nearest network: 4 input features (x₁, x₂, x₁², x₂²) into 3 "
         "ReLUs, trained with the same plain SGD, step size and batch size."
     )
-    try_it(backprop.playground_quiz_config(len(batch), lr), key="try_backprop")
+    try_it(backprop.playground_quiz_config(len(batch), lr))
 
 
 page()

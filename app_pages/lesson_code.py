@@ -76,7 +76,7 @@ def page() -> None:
     )
     st.divider()
     st.markdown("Change the network in the Playground, then come back for its code:")
-    try_it(run.cfg, key="try_code")
+    try_it(run.cfg)
 
 
 page()

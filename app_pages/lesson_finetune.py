@@ -164,7 +164,7 @@ def page() -> None:
         "In the Playground: train this network, save it under *Save, load and export*, "
         "then load the file again later (or into a changed problem) and press Play."
     )
-    try_it(finetune.playground_config(change), key="try_finetune")
+    try_it(finetune.playground_config(change))
 
 
 page()

@@ -242,7 +242,6 @@ def page() -> None:
         depth_lesson.depth_playground_config(
             cfg["activation"], cfg["init"], cfg["depth"], cfg["width"], cfg["sigma"], lr
         ),
-        key="try_depth",
     )
 
 

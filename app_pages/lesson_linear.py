@@ -64,7 +64,7 @@ def show_fit(fit, title: str, name: str, key: str) -> None:
     st.metric(f"{name}: {metric_label(fit)}", f"{fit.metric:.3f}")
     st.plotly_chart(lf.prediction_map(fit, title), key=f"map_{key}")
     st.caption(f"{fit.n_params} parameters · test loss {fit.test_loss:.4f}")
-    try_it(fit.cfg, key=f"try_{key}")
+    try_it(fit.cfg)
 
 
 PROBLEM_STORY = {
@@ -162,7 +162,7 @@ def section_stack() -> None:
         "On XOR the best straight line is nearly useless, so training pushes it towards "
         "the edge of the plane (or out of it)."
     )
-    try_it(c.fit.cfg, key="try_stack")
+    try_it(c.fit.cfg)
 
 
 def section_cheap(problem: str) -> None:
@@ -251,6 +251,14 @@ def section_relus() -> None:
     with left:
         took = "none up to 8" if search.solved_by is None else str(search.solved_by)
         st.metric("ReLUs it took to solve XOR", took)
+        cfg = linear_lesson.relu_config(1)
+        # The classroom preset counts something else (issue 25): say what this counts.
+        st.caption(
+            f"Each width trains once, for {linear_lesson.LESSON_STEPS:,} steps at learning "
+            f"rate {cfg.learning_rate:g} (seed {cfg.seed}): this counts what that budget "
+            "finds, not the fewest that can. Trained longer, as in the Playground's "
+            'exercise "Fewest ReLUs that solve XOR" (until you pause), fewer may do.'
+        )
         st.plotly_chart(
             lf.relu_search_figure(search.widths, search.accuracies, linear_lesson.SOLVED_ACCURACY),
             key="relu_search",
@@ -266,7 +274,7 @@ def section_relus() -> None:
             lf.prediction_map(fit, f"{h} ReLU(s): lines show where each switches", lines=lines),
             key="map_relus",
         )
-        try_it(fit.cfg, key="try_relus")
+        try_it(fit.cfg)
 
 
 def page() -> None:

@@ -226,7 +226,7 @@ def page() -> None:
         "Try it with the same data and network in the Playground: switch on *Show test "
         "data*, then add L2 or dropout and watch the boundary calm down."
     )
-    try_it(overfit.playground_config("l2", rates["l2"]), key="try_overfit")
+    try_it(overfit.playground_config("l2", rates["l2"]))
 
 
 page()

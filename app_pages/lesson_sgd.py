@@ -256,7 +256,7 @@ def page() -> None:
     section_optimizers(units)
     st.divider()
     st.markdown("Train the same network live, with SGD and minibatches of 10:")
-    try_it(sgd.playground_config(10, sgd.SGD_CFG.learning_rate), key="try_sgd")
+    try_it(sgd.playground_config(10, sgd.SGD_CFG.learning_rate))
 
 
 page()

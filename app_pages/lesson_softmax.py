@@ -228,7 +228,7 @@ def page() -> None:
         "The Playground trains every classification problem with softmax cross-entropy "
         "(a sigmoid for two classes). Train the spiral live:"
     )
-    try_it(softmax.playground_config(), key="try_softmax")
+    try_it(softmax.playground_config())
 
 
 page()

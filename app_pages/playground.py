@@ -21,6 +21,7 @@ def page() -> None:
         "the plane. Hover over a plot to read its values; click legend entries to hide lines."
     )
     cfg = run_state.sidebar_config()
+    run_state.lesson_box(cfg)  # a teacher's task and goal, above everything they are about
     view = run_state.view_section()
     show_bends = view.toggle(
         "Show ReLU bends", value=True, help="Where each unit switches on or off."
@@ -50,6 +51,7 @@ def page() -> None:
             run_state.stop_on_trouble(run)
             run_state.waiting_note()
             live_view.readouts(run)
+            run_state.goal_note(run)
             left, right = st.columns([3, 2])
             with left:
                 live_view.boundary_plot(

@@ -128,6 +128,22 @@ def test_a_hostile_teacher_link_is_ignored_with_a_note():
     assert too_long == NO_LESSON and "too long" in notices[0]
 
 
+def test_a_teacher_link_carries_a_task_and_a_goal():
+    from playground.core.config import MAX_TEXT, Goal, Lesson, lesson_from_query, lesson_query
+
+    lesson = Lesson(task="Fewest ReLUs: reach 95%", goal=Goal("accuracy", 0.95))
+    query = lesson_query(lesson)
+    assert query == {"task": "Fewest ReLUs: reach 95%", "goal": "accuracy:0.95"}
+    assert lesson_from_query(query) == (lesson, [])
+    assert Goal("r2", 0.9).words() == "test R² of at least 0.9"
+    assert Goal("accuracy", 0.95).words() == "test accuracy of at least 95%"
+    for bad in ("accuracy", "loss:0.1", "accuracy:1.5", "accuracy:nan", "r2:x"):
+        got, notices = lesson_from_query({"goal": bad})
+        assert got.goal is None and notices[0].startswith("Ignored goal"), bad
+    got, notices = lesson_from_query({"task": "x" * (MAX_TEXT + 1)})
+    assert got.task == "" and "too long" in notices[0]
+
+
 def test_every_classroom_preset_is_a_valid_link():
     from playground.core.config import from_query, lesson_from_query
     from playground.core.presets import PRESETS

@@ -51,7 +51,11 @@ def array(value) -> np.ndarray:
 
 
 def links(at: AppTest) -> list[str]:
-    return [el.proto.url for el in at.get("link_button")]
+    """The lessons' Try-it links into the Playground (the app's root), as addresses.
+    They are in-app links: same tab, same session (issue 25)."""
+    protos = [el.proto for el in at.get("page_link")]
+    assert not any(p.external for p in protos)
+    return [f"/?{p.query_string}" if p.query_string else "/" for p in protos]
 
 
 def assert_axes_labelled(figs: list[dict]) -> None:

@@ -170,3 +170,18 @@ def test_each_app_process_of_the_class_server_gets_its_share_of_the_cores(monkey
     assert HostLimits().playing_limit() == 20
     monkeypatch.setenv(CORES_ENV, "junk")
     assert cores() >= 1  # the process's own cores
+
+
+def test_the_hosts_public_url_is_an_http_address(tmp_path):
+    """``public_url`` (the address teachers' links start with) must be an http(s) URL."""
+    from playground.live.limits import load_limits
+
+    f = tmp_path / "host.toml"
+    f.write_text('[limits]\npublic_url = "https://class.example.org/pg/"\nmax_width = 64\n')
+    limits = load_limits(f)
+    assert limits.public_url == "https://class.example.org/pg" and limits.max_width == 64
+    assert HostLimits().public_url == ""
+    for bad in ('"javascript:alert(1)"', '"class.example.org"', "3", '"https://x.org/?a=1"'):
+        f.write_text(f"public_url = {bad}\n")
+        with pytest.raises(PlaygroundError, match="public_url must be an http"):
+            load_limits(f)

@@ -708,3 +708,165 @@ def test_a_fallen_test_score_is_told_and_the_button_brings_the_best_weights_back
     assert run.step == best_step and metric(at, "Step") == f"{best_step:,}"
     np.testing.assert_array_equal(run.predict(points), at_best)
     assert not at.warning and "Go back to the best weights" not in {b.label for b in at.button}
+
+
+# -- the learner's and the teacher's path, second pass (issue 25, defects 5, 6, 7, 9) ----
+def infos(at: AppTest) -> str:
+    return " ".join(i.value for i in at.info)
+
+
+def test_a_link_that_fixes_the_upload_problem_still_takes_the_file_and_says_what_it_fixes():
+    """Defect 5: the link fixes the problem "upload", not the file; the page names what
+    the link fixed, with the values."""
+    at = app(problem="upload", hide="problem,learning_rate", lr="0.003")
+    no_exceptions(at)
+    assert "This link fixes: Problem (Your CSV file), Learning rate (0.003)." in infos(at)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (200, 2))
+    csv = points_to_csv(x, (x[:, 0] > x[:, 1]).astype(int))
+    at.file_uploader(key="csv_upload").set_value(("pts.csv", csv, "text/csv")).run()
+    no_exceptions(at)
+    run = at.session_state["run"]
+    assert run.cfg.problem == "upload" and len(run.data.x_train) + len(run.data.x_test) == 200
+
+
+def test_a_model_file_cannot_undo_the_problem_a_link_fixed():
+    """Defect 5: a model trained on XOR, loaded where the link fixed Circle: no button
+    takes the file's problem, and the page says why."""
+    from playground.live.live_run import LiveRun
+
+    xor = LiveRun(RunConfig())
+    xor.train_steps(16)
+    at = app(problem="circle", hide="problem")
+    at.file_uploader(key="model_upload").set_value(
+        ("xor.npz", save_model(xor.saved_model()), "application/octet-stream")
+    )
+    at.run()
+    no_exceptions(at)
+    assert not [b.label for b in at.button if b.label.startswith("Use the file's")]
+    assert "This link fixes the problem, so the file's are not taken" in infos(at)
+    assert at.session_state["run"].cfg.problem == "circle"
+
+
+def test_a_teacher_link_carries_its_task_and_goal_and_says_when_it_is_reached():
+    """Defect 6: the preset's link carries its task and goal; the learner sees both at
+    the top, then a note once the test accuracy reaches the goal."""
+    from playground.core.presets import PRESETS
+    from playground.ui.escape import escape_markdown
+
+    preset = PRESETS["fewest_relus"]
+    query = preset.query()
+    assert query["task"] == preset.task and query["goal"] == "accuracy:0.95"
+    at = app(**{**query, "hidden": "4"})
+    no_exceptions(at)
+    box = infos(at)
+    assert f"**Your task:** {escape_markdown(preset.task)}" in box
+    assert "**Goal:** test accuracy of at least 95%." in box
+    assert not [s.value for s in at.success if "Goal reached" in s.value]
+    run = at.session_state["run"]
+    for _ in range(20):
+        run.train_steps(500)
+        if run.metrics.test_metric >= 0.95:
+            break
+    at.run()
+    no_exceptions(at)
+    reached = " ".join(s.value for s in at.success)
+    assert "Goal reached at epoch" in reached and "with 4 ReLUs (layers [4])" in reached
+    assert at.query_params["goal"] in ("accuracy:0.95", ["accuracy:0.95"])  # the link survives
+
+
+def test_a_links_task_is_shown_as_written():
+    from playground.ui.escape import escape_markdown
+
+    task = "**all** of x_1 <b>"
+    assert escape_markdown(task) == r"\*\*all\*\* of x\_1 \<b>"
+    at = app(task=task, goal="r2:0.9", problem="product")
+    no_exceptions(at)
+    assert escape_markdown(task) in infos(at)
+    assert "test R² of at least 0.9" in infos(at)
+
+
+@pytest.fixture
+def server_address():
+    """Set ``server.address`` / ``server.port`` for one test (AppTest runs in-process)."""
+    from streamlit import config
+
+    old = {k: config.get_option(k) for k in ("server.address", "server.port")}
+    yield lambda address, port=8655: (
+        config.set_option("server.address", address),
+        config.set_option("server.port", port),
+    )
+    for key, value in old.items():
+        config.set_option(key, value)
+
+
+def teacher_links(at: AppTest) -> list[str]:
+    return [c.value for c in at.code if "://" in c.value]
+
+
+def test_the_teacher_link_is_shown_with_the_servers_address(server_address):
+    """Defect 7: the link is on the page as text and starts with the server's address;
+    a loopback address is named as one learners cannot open."""
+    server_address("192.168.1.20")
+    at = app(learning_rate="0.003")
+    no_exceptions(at)
+    shown = teacher_links(at)
+    assert shown and shown[0].startswith("http://192.168.1.20:8655/?")
+    assert "learning_rate=0.003" in shown[0]
+    assert not [c for c in at.caption if "this computer's own address" in c.value]
+    server_address("127.0.0.1")
+    at = app()
+    assert teacher_links(at)[0].startswith("http://127.0.0.1:8655/")
+    warned = " ".join(c.value for c in at.caption if c.value.startswith(":material/warning:"))
+    assert "127.0.0.1, which is this computer's own address" in warned
+    assert "public\\_url" in warned
+
+
+def test_the_hosts_public_url_starts_every_teacher_link(tmp_path, monkeypatch, server_address):
+    from playground.ui import run_state
+
+    host = tmp_path / "host.toml"
+    host.write_text('[limits]\npublic_url = "https://class.example.org/pg/"\n')
+    monkeypatch.setenv("PLAYGROUND_HOST_CONFIG", str(host))
+    run_state.host_limits.cache_clear()
+    server_address("127.0.0.1")
+    try:
+        at = app()
+        no_exceptions(at)
+        shown = teacher_links(at)
+        assert shown and all(u.startswith("https://class.example.org/pg/") for u in shown)
+        assert shown[1].startswith("https://class.example.org/pg/?problem=product")
+        assert not [c for c in at.caption if "own address" in c.value]
+    finally:
+        monkeypatch.delenv("PLAYGROUND_HOST_CONFIG")
+        run_state.host_limits.cache_clear()
+
+
+def test_a_lessons_try_it_link_opens_the_playground_in_this_session():
+    """Defect 9: Try-it is an in-app link (same tab, same session): the code lesson's
+    brings back the very run; another lesson's brings its settings."""
+    from urllib.parse import parse_qsl
+
+    from playground.ui.links import TRY_IT
+
+    at = app()
+    for _ in range(3):
+        button(at, "Step").click().run()
+    run = at.session_state["run"]
+    at.switch_page("app_pages/lesson_code.py").run()
+    no_exceptions(at)
+    link = next(el.proto for el in at.get("page_link") if el.proto.label == TRY_IT)
+    assert not link.external and link.page_script_hash  # not a new tab, not another site
+
+    def follow(query: str) -> AppTest:
+        for key, value in parse_qsl(query):
+            at.query_params[key] = value
+        at.switch_page("app_pages/playground.py").run()
+        no_exceptions(at)
+        return at
+
+    follow(link.query_string)
+    assert at.session_state["run"] is run and metric(at, "Epoch") == "3"
+    follow("problem=circle&hidden=4")  # e.g. a lesson's own settings
+    assert at.session_state["run"].cfg.problem == "circle"
+    assert at.session_state["run"].cfg.hidden == (4,)

@@ -380,22 +380,70 @@ def from_query(params: Mapping[str, Any], base: RunConfig = DEFAULT) -> tuple[Ru
     return base.replace(**changes), notices
 
 
+class Goal(NamedTuple):
+    """A teacher's goal: the run's test score (``metric``, a key of GOAL_METRICS) at or
+    above ``at_least``. In a link: ``goal=accuracy:0.95``."""
+
+    metric: str
+    at_least: float
+
+    def text(self) -> str:
+        """As a link carries it (``accuracy:0.95``)."""
+        return f"{self.metric}:{self.at_least:g}"
+
+    def words(self) -> str:
+        """As people read it: "test accuracy of at least 95%", "test R² of at least 0.9"."""
+        label, percent = GOAL_METRICS[self.metric]
+        value = f"{100 * self.at_least:g}%" if percent else f"{self.at_least:g}"
+        return f"test {label} of at least {value}"
+
+
+# The scores a goal may name (train.metric_name's values): label, shown as a percentage.
+GOAL_METRICS = {"accuracy": ("accuracy", True), "r2": ("R²", False)}
+
+
 class Lesson(NamedTuple):
     """What a teacher's link adds to the settings: controls hidden (so their values are
-    fixed for the learner), and whether training starts as the page opens."""
+    fixed for the learner), whether training starts as the page opens, the exercise's
+    text (at most MAX_TEXT characters, shown as plain text) and its goal."""
 
     hide: frozenset[str] = frozenset()
     play: bool = False
+    task: str = ""
+    goal: Goal | None = None
 
 
-LESSON_KEYS = ("hide", "play")  # link keys beside the settings
+# Link keys beside the settings: the one table of a teacher's link, with what each says.
+LESSON_KEYS = {
+    "hide": "settings the learner cannot change, e.g. hide=learning_rate,activation",
+    "play": "start training as the page opens: play=1",
+    "task": f"the exercise, in plain text of at most {MAX_TEXT} characters",
+    "goal": "the score to reach on the test points, e.g. goal=accuracy:0.95 or goal=r2:0.9",
+}
 NO_LESSON = Lesson()
 
 
+def parse_goal(text: str) -> Goal:
+    """``accuracy:0.95`` -> Goal; raises PlaygroundError saying what a goal looks like."""
+    metric, _, value = text.partition(":")
+    metric = metric.strip().lower()
+    if metric not in GOAL_METRICS:
+        raise PlaygroundError(
+            f"{text[:40]!r} names no score; write {' or '.join(m + ':0.95' for m in GOAL_METRICS)}"
+        )
+    try:
+        at_least = float(value)
+    except ValueError:
+        raise PlaygroundError(f"{value[:40]!r} is not a number between 0 and 1") from None
+    if not 0 <= at_least <= 1:  # also refuses nan
+        raise PlaygroundError(f"{value[:40]!r} is not a number between 0 and 1")
+    return Goal(metric, at_least)
+
+
 def lesson_from_query(params: Mapping[str, Any]) -> tuple[Lesson, list[str]]:
-    """The teacher's part of a link: ``hide=learning_rate,activation`` (names of
-    settings) and ``play=1``. Unknown names are ignored, with a notice, as any bad value."""
-    notices, hide, play = [], set(), False
+    """The teacher's part of a link (the keys of LESSON_KEYS). Bad values are ignored,
+    with a notice, as any bad value of a link."""
+    notices, hide, play, task, goal = [], set(), False, "", None
     for key in LESSON_KEYS:
         raw = params.get(key)
         if raw is None:
@@ -404,19 +452,26 @@ def lesson_from_query(params: Mapping[str, Any]) -> tuple[Lesson, list[str]]:
         if len(text) > MAX_TEXT:
             notices.append(f"Ignored {key}: the value is too long ({len(text)} characters)")
             continue
-        if key == "play":
+        if key == "task":
+            task = text
+        elif key == "goal":
+            try:
+                goal = parse_goal(text)
+            except PlaygroundError as err:
+                notices.append(f"Ignored goal: {err}")
+        elif key == "play":
             low = text.lower()
             if low in ("1", "true", "yes", "on", "0", "false", "no", "off"):
                 play = low in ("1", "true", "yes", "on")
             else:
                 notices.append(f"Ignored play: {text[:40]!r} is not true or false")
-            continue
-        for name in (t.strip() for t in text.split(",") if t.strip()):
-            if name in FIELDS:
-                hide.add(name)
-            else:
-                notices.append(f"Ignored hide: there is no setting called {name[:40]!r}")
-    return Lesson(frozenset(hide), play), notices
+        else:
+            for name in (t.strip() for t in text.split(",") if t.strip()):
+                if name in FIELDS:
+                    hide.add(name)
+                else:
+                    notices.append(f"Ignored hide: there is no setting called {name[:40]!r}")
+    return Lesson(frozenset(hide), play, task, goal), notices
 
 
 def lesson_query(lesson: Lesson) -> dict[str, str]:
@@ -426,6 +481,10 @@ def lesson_query(lesson: Lesson) -> dict[str, str]:
         out["hide"] = ",".join(n for n in FIELDS if n in lesson.hide)
     if lesson.play:
         out["play"] = "1"
+    if lesson.task:
+        out["task"] = lesson.task[:MAX_TEXT]
+    if lesson.goal is not None:
+        out["goal"] = lesson.goal.text()
     return out
 
 

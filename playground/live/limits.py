@@ -12,6 +12,7 @@ import os
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from playground.core.config import UPLOAD_PROBLEM, RunConfig
 from playground.core.datasets import PROBLEMS, Dataset
@@ -39,6 +40,9 @@ class HostLimits:
     max_playing: int = 0  # runs training at once (0: PLAYING_PER_CORE a core); more wait
     workers: int = 0
     pictures_per_s: float = 25.0  # pictures of the boundary a playing run gets, at most
+    # The address learners open (e.g. https://class.example.org/playground): teachers'
+    # links start with it. "" : the server's own address (``server.address`` and port).
+    public_url: str = ""
 
     def worker_count(self) -> int:
         return self.workers or cores()
@@ -74,7 +78,11 @@ def _checked(raw: dict, source: str) -> HostLimits:
     if unknown:
         raise PlaygroundError(f"{source}: unknown settings {', '.join(unknown)}")
     values = {}
+    if "public_url" in raw:  # the one text setting; the rest are numbers
+        values["public_url"] = _checked_url(raw["public_url"], source)
     for name, value in raw.items():
+        if name == "public_url":
+            continue
         kind = int if known[name].type in (int, "int") else float
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         if not ok or (kind is int and value != int(value)) or not math.isfinite(value):
@@ -93,6 +101,19 @@ def _checked(raw: dict, source: str) -> HostLimits:
             f"{source}: the app itself allows at most {MAX_WIDTH} units and {MAX_DEPTH} layers"
         )
     return limits
+
+
+def _checked_url(value, source: str) -> str:
+    """A public address: an http(s) URL with a host, without a query or a fragment (the
+    links add their own); its trailing slash dropped."""
+    url = value.strip() if isinstance(value, str) else ""
+    parts = urlsplit(url)
+    if not (parts.scheme in ("http", "https") and parts.hostname) or parts.query or parts.fragment:
+        raise PlaygroundError(
+            f"{source}: public_url must be an http(s) address such as "
+            f"https://class.example.org/playground, not {str(value)[:80]!r}"
+        )
+    return url.rstrip("/")
 
 
 def load_limits(path: str | Path | None = None) -> HostLimits:

@@ -10,11 +10,14 @@ import streamlit as st
 from playground.core.config import (
     FIELDS,
     FORMULA_PROBLEM,
+    NO_LESSON,
     OWN_PROBLEM_LABELS,
     REGULARIZERS,
     SPEEDS,
     UPLOAD_PROBLEM,
+    Lesson,
     RunConfig,
+    number_text,
     validate,
 )
 from playground.core.datasets import PROBLEMS
@@ -38,6 +41,34 @@ LABELS = {
     "activation": {k: a.label for k, a in ACTIVATIONS.items()},
     "speed": {k: s.label for k, s in SPEEDS.items()},
 }
+
+
+def lesson() -> Lesson:
+    """What the link this session opened hides and starts (a teacher's link)."""
+    return st.session_state.get("lesson", NO_LESSON)
+
+
+def value_text(name: str, value) -> str:
+    """A setting's value as the sidebar shows it: "Your CSV file", "0.003", "8, 8"."""
+    if name in LABELS:
+        labels = LABELS[name]
+        if FIELDS[name].kind == "choices":
+            return ", ".join(labels.get(v, v) for v in value)
+        return labels.get(value, value)
+    if FIELDS[name].kind == "ints":
+        return ", ".join(str(w) for w in value) or "none (the linear model)"
+    if FIELDS[name].kind == "bool":
+        return "on" if value else "off"
+    return number_text(value) if isinstance(value, int | float) else str(value)
+
+
+def fixed_text(cfg: RunConfig) -> str:
+    """What a teacher's link fixed, in the sidebar's words: "Problem (Your CSV file),
+    Learning rate (0.003)"; "" when it fixed nothing."""
+    hidden = lesson().hide
+    return ", ".join(
+        f"{FIELDS[n].label} ({value_text(n, getattr(cfg, n))})" for n in FIELDS if n in hidden
+    )
 
 
 def _key(name: str) -> str:
@@ -184,6 +215,8 @@ def read_config(
                 values[name] = _link_widths()
             else:
                 values[name] = ss.get(_key(name), getattr(RunConfig(), name))
+            if box is not None and name in after:
+                after[name](box)  # a link fixes the problem "upload", not the file
             continue
         if name == "hidden":
             values[name] = hidden_widgets(box)

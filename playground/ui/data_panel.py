@@ -9,7 +9,7 @@ import math
 import numpy as np
 import streamlit as st
 
-from playground.core.config import UPLOAD_PROBLEM
+from playground.core.config import FIELDS, UPLOAD_PROBLEM
 from playground.core.datasets import PROBLEMS
 from playground.core.errors import PlaygroundError
 from playground.core.modelfile import load_model, save_model
@@ -149,22 +149,52 @@ def apply_model_upload(run: LiveRun) -> None:
         ss._model_offer = saved
 
 
+def _network_differs(saved, cfg) -> bool:
+    return (saved.hidden, saved.activation, tuple(saved.features)) != (
+        cfg.hidden,
+        cfg.activation,
+        tuple(cfg.features),
+    )
+
+
+def _fixed_by_link(saved) -> list[str]:
+    """The settings adopting ``saved`` would change that a teacher's link fixed (labels):
+    its network's (layers, activation, features), and the problem it names."""
+    run, hidden = st.session_state.run, controls.lesson().hide
+    changes = {
+        "problem": _file_problem(saved)[0] not in (None, run.cfg.problem),
+        "hidden": tuple(saved.hidden) != tuple(run.cfg.hidden),
+        "activation": saved.activation != run.cfg.activation,
+        "features": tuple(saved.features) != tuple(run.cfg.features),
+    }
+    return [FIELDS[n].label for n, changed in changes.items() if changed and n in hidden]
+
+
 def model_box(container) -> None:
     """The model uploader, what loading it did, and the offer to adopt its network."""
     ss = st.session_state
     for kind, text in ss.get("_model_notes", []):
         getattr(container, kind)(escape_markdown(text))  # they name the file
     saved = ss.get("_model_offer")
+    fixed = _fixed_by_link(saved) if saved is not None else []
     if saved is not None:
         problem, classes = _file_problem(saved)
         net = f"layers {list(saved.hidden)}, {saved.activation}"
-        if problem is not None and problem != ss.run.cfg.problem:
+        # A teacher's link fixed these for the whole class: a model file may not undo them.
+        if fixed:
+            what = " and ".join(f"the {label.lower()}" for label in fixed)
+            container.info(
+                f"This link fixes {what}, so the file's are not taken: the exercise is "
+                "about these settings. The file can still be opened without the link."
+            )
+        network_fixed = any(label != FIELDS["problem"].label for label in fixed)
+        if not fixed and problem is not None and problem != ss.run.cfg.problem:
             container.button(
                 f"Use the file's problem ({problem_label(problem)}) and network ({net})",
                 on_click=_adopt,
                 args=(saved, problem, classes),
             )
-        else:
+        elif not network_fixed and (not fixed or _network_differs(saved, ss.run.cfg)):
             container.button(f"Use the file's network: {net}", on_click=_adopt, args=(saved,))
     container.file_uploader(
         "Load a saved model (.npz)", type=["npz"], key="model_upload",

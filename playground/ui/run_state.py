@@ -7,13 +7,13 @@ every full rerun stops first, so nothing changes the run while it trains.
 """
 
 import functools
+import math
 import uuid
 
 import streamlit as st
 
 from playground.core.config import (
     FIELDS,
-    NO_LESSON,
     UPLOAD_PROBLEM,
     Lesson,
     RunConfig,
@@ -31,7 +31,7 @@ from playground.live.live_run import NARROW_WIDTH, UPLOAD_CHANGE, LiveRun
 from playground.live.scheduler import SessionTrainer, process_scheduler
 from playground.server import stream
 from playground.server.frames import GRID_N, THUMB_N, PictureEncoder
-from playground.ui import controls, data_panel
+from playground.ui import controls, data_panel, links
 from playground.ui.escape import escape_markdown
 
 WAITING_FOR_UPLOAD = (
@@ -43,6 +43,9 @@ WAITING_FOR_UPLOAD = (
 # Streamlit reruns only that fragment after such a callback, so ``stop_on_trouble`` then
 # redraws the whole page, whose Play / Pause button is outside the fragment.
 REDRAW_PAGE = "_redraw_page"
+# Session key: the query this page last wrote into the address bar (another one means a
+# lesson's Try-it link brought settings of its own).
+WRITTEN_QUERY = "_written_query"
 
 
 @functools.cache
@@ -149,7 +152,8 @@ def sync_run(cfg: RunConfig) -> LiveRun:
                 ss.playing = False
     for note in run.limit_notes:  # the host's limits, in plain words, as long as they bind
         st.warning(escape_markdown(note))
-    st.query_params.from_dict({**to_query(run.cfg), **lesson_query(lesson())})
+    ss[WRITTEN_QUERY] = {**to_query(run.cfg), **lesson_query(lesson())}
+    st.query_params.from_dict(ss[WRITTEN_QUERY])
     return run
 
 
@@ -178,7 +182,55 @@ def reset_run() -> None:
 
 def lesson() -> Lesson:
     """What the link this session opened hides and starts (a teacher's link)."""
-    return st.session_state.get("lesson", NO_LESSON)
+    return controls.lesson()
+
+
+def take_lesson_settings(params: dict[str, str]) -> None:
+    """A lesson's Try-it link opened the Playground in this session: its settings go
+    into the widgets (the next ``sync_run`` starts their run), except those a teacher's
+    link fixed."""
+    ss = st.session_state
+    cfg, notices = from_query(params)
+    fixed = {n: getattr(ss.run.cfg, n) for n in lesson().hide}
+    controls.init_widgets(cfg.replace(**fixed), force=True)
+    ss.link_notices = notices
+    ss.playing = False
+
+
+def lesson_box(cfg: RunConfig) -> None:
+    """A teacher's exercise at the top of the page: its task and goal, and the settings
+    the link fixed (with their values), as plain text."""
+    task, goal = lesson().task, lesson().goal
+    lines = [f"**Your task:** {escape_markdown(task)}"] if task else []
+    if goal is not None:
+        lines.append(f"**Goal:** {escape_markdown(goal.words())}.")
+    if fixed := controls.fixed_text(cfg):
+        lines.append(f"This link fixes: {escape_markdown(fixed)}.")
+    if lines:
+        st.info("\n\n".join(lines), icon=":material/school:")
+
+
+def goal_note(run: LiveRun) -> None:
+    """Say so once the run reaches the link's goal (its test score at or above it)."""
+    goal = lesson().goal
+    if goal is None:
+        return
+    if goal.metric != metric_name(run.spec.task):
+        st.caption(
+            f"The goal is a {escape_markdown(goal.words())}, but this problem is scored by "
+            f"{metric_label(run.spec.task)}."
+        )
+        return
+    score = run.metrics.test_metric
+    if math.isfinite(score) and score >= goal.at_least and run.step > 0:
+        units = sum(run.spec.hidden)
+        kind = "ReLUs" if run.cfg.activation == "relu" else "hidden units"
+        net = f"{units} {kind} (layers {list(run.spec.hidden)})" if units else "no hidden layer"
+        st.success(
+            f"Goal reached at epoch {run.epoch:,}: test {metric_label(run.spec.task)} "
+            f"{fmt_metric(score, goal.metric)}, with {net}.",
+            icon=":material/check_circle:",
+        )
 
 
 def sidebar_config() -> RunConfig:
@@ -189,6 +241,9 @@ def sidebar_config() -> RunConfig:
     hold()  # a full rerun may change the run: never while it trains
     controls.keep_values()
     if "run" in ss:
+        params = st.query_params.to_dict()
+        if links.arrived_with(params, ss.get(WRITTEN_QUERY)):
+            take_lesson_settings(params)
         controls.init_widgets(ss.run.cfg)  # any widget value still missing: the run's
     elif "link_notices" not in ss:
         params = st.query_params.to_dict()

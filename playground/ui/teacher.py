@@ -1,14 +1,26 @@
 """For teachers: a link that opens the Playground with chosen controls hidden (their
-values fixed) and, if wanted, training already playing; and the classroom presets."""
+values fixed), if wanted training already playing, and an exercise (its task and goal);
+and the classroom presets. Each link is shown as text, starting with the address
+learners can open (``links.teacher_link``), with a warning when they cannot."""
 
 import functools
 from urllib.parse import urlencode
 
 import streamlit as st
 
-from playground.core.config import FIELDS, Lesson, lesson_query, to_query
+from playground.core.config import (
+    FIELDS,
+    GOAL_METRICS,
+    MAX_TEXT,
+    Goal,
+    Lesson,
+    lesson_query,
+    to_query,
+)
 from playground.core.presets import PRESETS
 from playground.live.live_run import LiveRun
+from playground.ui import links, run_state
+from playground.ui.escape import escape_markdown
 
 # Components v2 have no clipboard of their own: the browser's, with the old copy command
 # where the page is not a secure context (http to another host) and navigator.clipboard
@@ -24,7 +36,7 @@ export default function ({ data, parentElement }) {
   }
   button.textContent = "Copy link";
   button.onclick = async () => {
-    const url = `${location.origin}${location.pathname}?${data.query}`;
+    const url = data.url;  // built on the server: the address learners can open
     try {
       await navigator.clipboard.writeText(url);
     } catch {
@@ -55,9 +67,33 @@ def _copy_button():
     )
 
 
-def copy_link(query: dict[str, str], *, key: str) -> None:
-    """A "Copy link" button: this page's address with ``query``."""
-    _copy_button()(key=key, data={"query": urlencode(query)}, height=44)
+def copy_link(query: dict[str, str], *, key: str, warn: bool = False) -> None:
+    """The Playground's link with ``query`` as text and a "Copy link" button; with
+    ``warn``, a warning when learners on other computers cannot open it (one a panel:
+    every link of the panel starts with the same address)."""
+    url, warning = links.teacher_link(query, run_state.host_limits().public_url)
+    st.code(url, language=None, wrap_lines=True)
+    _copy_button()(key=key, data={"url": url}, height=44)
+    if warn and warning:
+        # A caption, not st.warning: the panel is the teacher's, closed by default, and
+        # the page's warnings are the learner's (what stopped, what the host limits).
+        st.caption(f":material/warning: {escape_markdown(warning)}")
+
+
+def _goal_inputs() -> Goal | None:
+    """The exercise's goal: none, or a test score to reach."""
+    metric = st.selectbox(
+        "Goal",
+        [None, *GOAL_METRICS],
+        format_func=lambda m: "No goal" if m is None else f"Test {GOAL_METRICS[m][0]} of at least",
+        key="teacher_goal_metric",
+    )
+    if metric is None:
+        return None
+    at_least = st.number_input(
+        "Score to reach (0 to 1)", 0.0, 1.0, 0.95, step=0.05, key="teacher_goal_at_least"
+    )
+    return Goal(metric, float(at_least))
 
 
 def teacher_panel(run: LiveRun) -> None:
@@ -74,9 +110,19 @@ def teacher_panel(run: LiveRun) -> None:
             key="teacher_hide",
         )
         play = st.toggle("Start training when the link opens", key="teacher_play")
-        query = {**to_query(run.cfg), **lesson_query(Lesson(frozenset(hide), play))}
-        copy_link(query, key="teacher_copy")
+        task = st.text_area(
+            "Task for your learners (optional; shown at the top of their page)",
+            key="teacher_task",
+            max_chars=MAX_TEXT,
+            height=80,
+        )
+        goal = _goal_inputs()
+        lesson = Lesson(frozenset(hide), play, task.strip(), goal)
+        copy_link({**to_query(run.cfg), **lesson_query(lesson)}, key="teacher_copy", warn=True)
         st.caption("Or hand out one of these exercises (each link opens it):")
         for name, preset in PRESETS.items():
-            st.markdown(f"**[{preset.title}](?{urlencode(preset.query())})**: {preset.task}")
+            st.markdown(
+                f"**[{preset.title}](?{urlencode(preset.query())})**: "
+                f"{escape_markdown(preset.task)}"
+            )
             copy_link(preset.query(), key=f"teacher_copy_{name}")
