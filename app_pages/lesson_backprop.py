@@ -271,12 +271,13 @@ def show_cost(report, key: str) -> None:
     """Forward + backward over forward, in flops and in bytes: what the bars show."""
     m1, m2 = st.columns(2)
     m1.metric(
-        "Forward + backward ÷ forward, flops",
+        "Flops, × forward pass",
         f"{report.flop_ratio:.2f}",
-        help=f"The backward pass alone: {report.backward_flop_ratio:.2f} × the forward pass.",
+        help=f"Forward + backward over the forward pass alone; the backward pass alone: "
+        f"{report.backward_flop_ratio:.2f} × the forward pass.",
     )
     m2.metric(
-        "Forward + backward ÷ forward, bytes",
+        "Bytes, × forward pass",
         f"{report.bytes_ratio:.2f}",
         help="Bytes read and written by forward + backward, over the forward pass alone.",
     )

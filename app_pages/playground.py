@@ -18,7 +18,8 @@ def page() -> None:
     st.title("Playground")
     st.caption(
         "Pick a problem and a network (sidebar), press Play, and watch every ReLU bend "
-        "the plane. Hover over a plot to read its values; click legend entries to hide lines."
+        "the plane. Hover over (or tap) a plot to read its values; click legend entries to "
+        "hide lines."
     )
     cfg = run_state.sidebar_config()
     run_state.lesson_box(cfg)  # a teacher's task and goal, above everything they are about

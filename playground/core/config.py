@@ -30,8 +30,9 @@ class Speed(NamedTuple):
 # than anyone can watch; "normal" is about TensorFlow Playground's pace (one epoch a
 # picture at ~30 pictures a second).
 SPEEDS: dict[str, Speed] = {
-    "slow": Speed("Slow: 3 epochs a second", 3.0),
-    "normal": Speed("Normal: 30 epochs a second", 30.0),
+    # Short: the sidebar's box shows ~22 characters (a longer label was cut mid-word).
+    "slow": Speed("Slow: 3 epochs/s", 3.0),
+    "normal": Speed("Normal: 30 epochs/s", 30.0),
     "fast": Speed("As fast as possible", None),
 }
 FORMULA_PROBLEM = "formula"
