@@ -79,3 +79,12 @@ def test_readouts_stay_short():
     ]  # fmt: skip
     assert fmt_metric(-2.9e14, "r2") == "-2.9e14" and fmt_metric(-2856.4, "r2") == "-2.9e3"
     assert fmt_metric(0.8765, "accuracy") == "87.6%" and fmt(float("nan")) == "—"
+
+
+def test_many_layers_make_the_gradient_chart_taller_not_squashed():
+    from playground.figures.curves import gradient_curves_figure
+
+    x = np.arange(5.0)
+    two = gradient_curves_figure(x, np.ones((5, 2)), height=260)[0]
+    nine = gradient_curves_figure(x, np.ones((5, 9)), height=260)[0]
+    assert two.layout.height == 260 and nine.layout.height >= 260 + 2 * 20

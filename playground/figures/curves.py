@@ -4,6 +4,8 @@ Live contract: each ``*_figure`` returns ``(figure, arrays)``; the matching ``*_
 gives the arrays alone, for a refresh of the same figure with new history.
 """
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -103,6 +105,10 @@ def gradient_curves_arrays(epoch, grad_rms: np.ndarray) -> dict[str, LiveArray]:
     return arrays
 
 
+LEGEND_ROW_PX = 24
+LEGEND_PER_ROW = 2  # entries of "hidden layer 1" width in the 2/5 column (seen)
+
+
 def gradient_curves_figure(
     epoch: np.ndarray, grad_rms: np.ndarray, *, height: int = 300
 ) -> tuple[go.Figure, dict[str, LiveArray]]:
@@ -112,6 +118,11 @@ def gradient_curves_figure(
     """
     arrays = gradient_curves_arrays(epoch, grad_rms)
     n = np.atleast_2d(grad_rms).shape[1]
+    # The legend takes a row per LEGEND_PER_ROW layers below the plot: each row beyond
+    # the first makes the figure and its bottom margin taller, so 9 layers squash
+    # neither the lines nor the axis title.
+    extra = LEGEND_ROW_PX * max(0, math.ceil(n / LEGEND_PER_ROW) - 1)
+    height += extra
     fig = go.Figure()
     for i, name in enumerate(layer_names(n)):
         fig.add_trace(
@@ -124,6 +135,7 @@ def gradient_curves_figure(
             )
         )
     base_layout(fig, "Gradient size per layer", height, live=True)
+    fig.update_layout(margin={"b": fig.layout.margin.b + extra})
     epoch_axis(fig)
     fig.update_yaxes(
         title_text="RMS per weight (log)",

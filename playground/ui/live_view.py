@@ -245,7 +245,7 @@ def curves(run: LiveRun, height: int = 260) -> None:
         key, build = builders[name]
         # Built from placeholders: the key says all (the arrays go separately).
         fig = _cached_figure(name, (*key, height), build, shared=True)
-        _show(name, fig, height, encode_live(arrays[name]))
+        _show(name, fig, fig["layout"].get("height", height), encode_live(arrays[name]))
 
 
 def thumbnails_fit(run: LiveRun) -> bool:
