@@ -99,9 +99,7 @@ def sign_segments(positive: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.nd
     # First segment: the first two crossed edges (a saddle's bottom and right edges).
     order = np.argsort(~edges, axis=1, kind="stable")
     ends = [order[:, 0], order[:, 1]]
-    segs = [np.stack([origin + _MIDPOINTS[e] * (dx, dy) for e in ends], 1)]
+    first = np.stack([origin + _MIDPOINTS[e] * (dx, dy) for e in ends], 1)
     saddle = edges.all(1)
-    if saddle.any():
-        top = np.stack([origin[saddle] + _MIDPOINTS[e] * (dx, dy) for e in (2, 3)], 1)
-        segs.append(top)
-    return np.concatenate(segs) if segs else np.zeros((0, 2, 2))
+    second = np.stack([origin[saddle] + _MIDPOINTS[e] * (dx, dy) for e in (2, 3)], 1)
+    return np.concatenate([first, second]).reshape(-1, 2, 2)

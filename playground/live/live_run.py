@@ -148,7 +148,6 @@ class LiveRun:
         self.message = ""  # why training paused, in plain words; "" when all is well
         self.bends_note = ""  # why the exact bends are not drawn; "" when they are
         self._bends = None  # (params, box, bends) of the last computation
-        self._dead = None  # (params, dead units per layer) of the last check
         self.dead_layer: DeadLayer | None = None  # set once a layer is dead for good
         self._dead_seen: DeadLayer | None = None  # a dead layer not yet confirmed
         self.early_stop: EarlyStop | None = None  # set when the early stop paused
@@ -393,12 +392,10 @@ class LiveRun:
     def dead_units(self) -> list[np.ndarray]:
         """Per hidden layer, (width,) bools: units off at every training point (always
         False where the activation cannot die)."""
-        if self.run.dead is not None:  # measured with the metrics, for these weights
-            return list(self.run.dead)
-        params = self.state.params
-        if self._dead is None or self._dead[0] is not params:
-            self._dead = (params, R.dead_units_of(self.run))
-        return self._dead[1]
+        run = self.run  # once: the trainer may replace it meanwhile (never written here)
+        if run.dead is None:  # weights trained since the last measurement
+            run = R.measured(run)
+        return list(run.dead)
 
     def _record(self, log: R.TrainLog) -> None:
         loss, grads = log.loss, log.grad_rms

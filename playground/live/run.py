@@ -363,16 +363,6 @@ def _grid(n: int, box: tuple) -> tuple[np.ndarray, np.ndarray, jax.Array]:
     return xs, ys, jnp.asarray(grid_points(xs, ys))
 
 
-@functools.partial(jax.jit, static_argnames=("spec",))
-def _dead_units(params, x, spec: ModelSpec):
-    return dead_units(params, feature_map(x, spec.features, jnp), spec.activation)
-
-
-def dead_units_of(run: Run) -> list[np.ndarray]:
-    """Per hidden layer, (width,) bools: units off at every training point (ReLU)."""
-    return [np.asarray(d) for d in _dead_units(run.state.params, run.arrays[0], run.spec)]
-
-
 def predict_points(run: Run, x: np.ndarray) -> np.ndarray:
     return np.asarray(_predict(run.state.params, jnp.asarray(x, jnp.float32), run.spec))
 

@@ -85,7 +85,6 @@ function traceSigns(bits, offset, n, box, x, y) {
       const k = [k0, at(r, c + 1), at(r + 1, c + 1), at(r + 1, c)];
       const crossed = [];
       for (let e = 0; e < 4; e++) if (k[e] !== k[(e + 1) % 4]) crossed.push(e);
-      if (!crossed.length) continue;
       add(edge(r, c, crossed[0]), edge(r, c, crossed[1]));
       if (crossed.length === 4) add(edge(r, c, 2), edge(r, c, 3));
     }
