@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run class test lint format bench browser-deps nginx-deps
+.PHONY: run class test lint format bench browser-deps nginx-deps redis-deps
 
 $(STAMP): requirements.lock pyproject.toml
 	python3 -m venv $(VENV)
@@ -29,6 +29,15 @@ nginx-deps:
 	      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null) \
 	  || echo "nginx could not be installed: apt-get install nginx"
 
+# Debian's redis-server for the class store's tests (a class spanning replicas); installed
+# as root with apt, else those tests skip with the reason.
+redis-deps:
+	@command -v redis-server >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] \
+	  || ! command -v apt-get >/dev/null \
+	  || (apt-get update -qq \
+	      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null) \
+	  || echo "redis-server could not be installed: apt-get install redis-server"
+
 # Debian's chromium drives the browser tests; without root or apt they skip with a reason.
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null \
@@ -43,7 +52,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: $(STAMP) browser-deps lint
+test: $(STAMP) browser-deps redis-deps lint
 	$(PY) -m pytest
 
 bench: $(STAMP)

@@ -27,12 +27,19 @@ PAGES = [
     ),
     ("app_pages/lesson_finetune.py", "Saving, restoring and fine-tuning", ":material/save:"),
     ("app_pages/lesson_code.py", "From the playground to code", ":material/code:"),
+    ("app_pages/class_page.py", "Class", ":material/groups:"),
 ]
+URL_PATHS = {"app_pages/class_page.py": "class"}  # a short address for the teacher's link
 
 
 def run() -> None:
     st.set_page_config(page_title="playground: see what each ReLU does", layout="wide")
-    nav = st.navigation([st.Page(path, title=title, icon=icon) for path, title, icon in PAGES])
+    nav = st.navigation(
+        [
+            st.Page(path, title=title, icon=icon, url_path=URL_PATHS.get(path))
+            for path, title, icon in PAGES
+        ]
+    )
     nav.run()
 
 

@@ -7,7 +7,15 @@ apply to the running one. The whole configuration lives in the URL (the share li
 
 import streamlit as st
 
-from playground.ui import challenge_panel, code_panel, data_panel, live_view, run_state, teacher
+from playground.ui import (
+    challenge_panel,
+    classroom,
+    code_panel,
+    data_panel,
+    live_view,
+    run_state,
+    teacher,
+)
 
 # While playing the page refreshes this often; the boundary plays back the ~20 snapshots
 # a second the trainer takes, so refreshes can be rare (each costs the browser a rerender).
@@ -35,6 +43,8 @@ def page() -> None:
     playing = run_state.play_controls()
     bg = run_state.trainer()
     streams = run_state.streaming()
+    waiting = bg.scheduler.ahead(bg.key) > 0
+    classroom.class_box(run, playing=playing, waiting=waiting, streamed=playing and streams)
     bends = live_view.bend_layers_shown(run, show_bends) > 0
 
     # With the frames stream the server pushes pictures, plots and readouts while the
@@ -61,6 +71,7 @@ def page() -> None:
                     playing=playing,
                     stream=spec,
                     on_stopped=run_state.on_stream_stopped if streams else None,
+                    on_attention=run_state.on_class_attention if streams else None,
                 )
                 note = run.geometry_note() or run.bends_note
                 if show_bends and note:

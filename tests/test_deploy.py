@@ -86,7 +86,7 @@ def test_image_runs_as_a_non_root_user() -> None:
     assert users[-1] not in {"root", "0"} and not users[-1].startswith("0:")
     # A numeric user, so Kubernetes can check runAsNonRoot; the same one the pods ask for.
     assert users[-1].isdigit()
-    pod = _docs_of_kind("Deployment")[0]["spec"]["template"]["spec"]["securityContext"]
+    pod = _one("Deployment")["spec"]["template"]["spec"]["securityContext"]
     assert pod["runAsNonRoot"] is True and str(pod["runAsUser"]) == users[-1]
 
 
@@ -262,8 +262,14 @@ def _docs_of_kind(kind: str, under: Path = K8S / "base") -> list[dict]:
     return [d for d in _docs() if d["kind"] == kind and under in d["_path"].parents]
 
 
-def _one(kind: str) -> dict:
-    (doc,) = _docs_of_kind(kind)
+def _one(kind: str, app: str = "playground") -> dict:
+    """The one document of ``kind`` in base of the app (or of "playground-redis"), by
+    its app.kubernetes.io/name label."""
+    (doc,) = [
+        d
+        for d in _docs_of_kind(kind)
+        if d["metadata"].get("labels", {}).get("app.kubernetes.io/name") == app
+    ]
     return doc
 
 
@@ -281,6 +287,7 @@ def test_every_k8s_document_parses_and_has_its_fields() -> None:
         "HorizontalPodAutoscaler": ["spec.scaleTargetRef", "spec.maxReplicas", "spec.metrics"],
         "ConfigMap": ["data"],
         "Secret": ["stringData"],
+        "PersistentVolumeClaim": ["spec.accessModes", "spec.resources.requests.storage"],
     }
     docs = _docs()
     assert {d["kind"] for d in docs} == set(required)
@@ -379,6 +386,40 @@ def test_ingress_has_cookie_affinity_and_long_timeouts() -> None:
     assert backend["port"]["name"] in {p["name"] for p in service["spec"]["ports"]}
 
 
+def test_redis_class_store_service_and_the_app_points_at_it() -> None:
+    """One Redis with append-only persistence on its volume, a Service in front, and the
+    app pods' PLAYGROUND_CLASS_STORE naming that Service: a class spans the pods."""
+    redis, service = _one("Deployment", "playground-redis"), _one("Service", "playground-redis")
+    pod = redis["spec"]["template"]
+    assert redis["spec"]["replicas"] == 1 and redis["spec"]["strategy"]["type"] == "Recreate"
+    assert redis["spec"]["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+    container = _container(redis)
+    args = container["args"]
+    assert args[0] == "redis-server"
+    flags = dict(zip(args[1::2], args[2::2], strict=True))
+    assert flags["--appendonly"] == "yes"
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    (data,) = [n for n, path in mounts.items() if path == flags["--dir"]]
+    (volume,) = [v for v in pod["spec"]["volumes"] if v["name"] == data]
+    claim = _one("PersistentVolumeClaim", "playground-redis")
+    assert volume["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+
+    (port,) = container["ports"]
+    (service_port,) = service["spec"]["ports"]
+    assert port["containerPort"] == service_port["port"] == 6379
+    assert service_port["targetPort"] in (port["containerPort"], port["name"])
+    assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
+    # Each Service reaches its own pods only: no visitor is sent to Redis.
+    app = _one("Deployment")["spec"]["template"]["metadata"]["labels"]
+    assert not _one("Service")["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
+    assert not service["spec"]["selector"].items() <= app.items()
+
+    env = {e["name"]: e.get("value") for e in _container(_one("Deployment"))["env"]}
+    name = service["metadata"]["name"]
+    assert env["PLAYGROUND_CLASS_STORE"] == f"redis://{name}:{service_port['port']}/0"
+
+
 def test_autoscaler_targets_the_deployment_on_cpu() -> None:
     hpa, deployment = _one("HorizontalPodAutoscaler"), _one("Deployment")
     assert hpa["apiVersion"] == "autoscaling/v2"
@@ -418,8 +459,7 @@ def test_kustomize_builds(overlay: str) -> None:
     )
     assert out.returncode == 0, out.stderr
     kinds = sorted(d["kind"] for d in yaml.safe_load_all(out.stdout))
-    assert kinds == sorted(
-        ["ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Ingress", "Service"]
-    )
+    app = ["ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Ingress", "Service"]
+    assert kinds == sorted([*app, "Deployment", "Service", "PersistentVolumeClaim"])  # + Redis
     if overlay == "gpu":
         assert "nvidia.com/gpu: 1" in out.stdout and "-gpu" in out.stdout

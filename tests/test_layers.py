@@ -23,7 +23,19 @@ ALLOWED = {
     "live": {"core", "userdata", "analysis", "live"},
     "lessons": {"core", "userdata", "analysis", "live", "lessons"},
     "figures": {"core", "analysis", "figures"},
-    "ui": {"core", "userdata", "analysis", "live", "lessons", "figures", "ui", "server"},
+    "ui": {
+        "core",
+        "userdata",
+        "analysis",
+        "live",
+        "lessons",
+        "figures",
+        "ui",
+        "server",
+        "classroom",
+    },
+    # A class: its store, and the learners' tiles this server publishes to it.
+    "classroom": {"core", "analysis", "live", "figures", "classroom"},
     "server": {"core", "userdata", "analysis", "live", "figures", "server"},
     # A client of a running app, from outside: it imports none of it.
     "loadtest": {"loadtest"},

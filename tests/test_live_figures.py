@@ -87,4 +87,6 @@ def test_many_layers_make_the_gradient_chart_taller_not_squashed():
     x = np.arange(5.0)
     two = gradient_curves_figure(x, np.ones((5, 2)), height=260)[0]
     nine = gradient_curves_figure(x, np.ones((5, 9)), height=260)[0]
-    assert two.layout.height == 260 and nine.layout.height >= 260 + 2 * 20
+    loss = loss_curves_figure(x, x, x, height=260)[0]  # one legend row, as two layers
+    assert two.layout.height == loss.layout.height
+    assert nine.layout.height >= two.layout.height + 2 * 20

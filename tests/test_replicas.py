@@ -144,13 +144,14 @@ class Cluster:
     nginx: subprocess.Popen[bytes] | None = None
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+@contextmanager
+def running_cluster(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Cluster]:
+    """Two replicas (with ``extra_env``) behind nginx, stopped on the way out."""
     nginx = _nginx()
-    tmp = tmp_path_factory.mktemp("replicas")
     # One secret shared by every replica, as a host would set it (never the default:
     # each replica would otherwise make up its own).
     env = {**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32)}
+    env.update(extra_env or {})
     replicas = []
     for i in range(2):
         port = _free_port()
@@ -210,6 +211,12 @@ http {{
             _stop(lb.nginx)
         for replica in replicas:
             replica.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    with running_cluster(tmp_path_factory.mktemp("replicas")) as lb:
+        yield lb
 
 
 def _cookies(resp) -> dict[str, str]:

@@ -8,7 +8,7 @@ from playground.core.config import RunConfig
 from playground.core.errors import PlaygroundError
 from playground.live.limits import HostLimits, load_limits, step_gflop
 from playground.live.live_run import LiveRun
-from playground.live.scheduler import MAX_SLICE_S, MIN_SLICE_S, Scheduler, TrainTask
+from playground.live.scheduler import FIRST_STREAM_S, MAX_SLICE_S, MIN_SLICE_S, Scheduler, TrainTask
 
 
 class Clock:
@@ -118,6 +118,25 @@ def test_a_closed_session_stops_after_the_idle_time_and_an_open_stream_keeps_it(
     clock.now += 1.5
     assert not s.work_once()
     assert s.job("watched") is None
+
+
+def test_a_streaming_page_gets_time_to_open_its_first_stream():
+    clock = Clock()
+    s = scheduler(clock)
+    s.idle_stop = 3.0
+    s.play("slow page", FakeTask(clock), streamed=True)
+    clock.now += 3.5  # a busy browser has not opened the socket yet
+    run(s, 1)
+    assert s.job("slow page") is not None
+    s.watch("slow page", +1)  # it connects: from now on the usual idle time
+    s.watch("slow page", -1)
+    clock.now += 3.5
+    assert not s.work_once()
+    assert s.job("slow page") is None
+    s.play("never", FakeTask(clock), streamed=True)
+    clock.now += FIRST_STREAM_S + 0.5  # a tab closed before its stream ever came
+    assert not s.work_once()
+    assert s.job("never") is None
 
 
 def test_a_page_heartbeat_keeps_a_run_without_a_stream():

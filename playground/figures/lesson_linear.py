@@ -38,7 +38,7 @@ def prediction_map(
     for trace in lines:
         fig.add_trace(trace)
     bottom = 95 if legend else 50
-    fig.update_layout(margin={"l": 55, "r": 10, "t": 45, "b": bottom}, showlegend=legend)
+    fig.update_layout(margin={"l": 55, "r": 10, "b": bottom}, showlegend=legend)
     fig.update_yaxes(constrain="domain")  # shrink the plot to a square, never widen the range
     return fig
 

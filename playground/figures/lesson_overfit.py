@@ -75,7 +75,7 @@ def gap_figure(train: Mapping[str, float], test: Mapping[str, float], *, height:
             )
         )
     base_layout(fig, "Training vs test loss", height, **LESSON_LAYOUT)
-    fig.update_layout(barmode="group", margin={"l": 130, "r": 30, "t": 45, "b": 60})
+    fig.update_layout(barmode="group", margin={"l": 130, "r": 30, "b": 60})
     top = max(max(train.values()), max(test.values()))
     fig.update_xaxes(title_text="cross-entropy loss", range=[0, top * 1.25])
     fig.update_yaxes(title_text="method", autorange="reversed")

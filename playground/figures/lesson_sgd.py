@@ -127,7 +127,7 @@ def slice_figure(
         )
     )
     base_layout(fig, title, height, **LESSON_LAYOUT)
-    fig.update_layout(margin={"l": 65, "r": 15, "t": 45, "b": 60})
+    fig.update_layout(margin={"l": 65, "r": 15, "b": 60})
     fig.update_xaxes(
         title_text=names[0], range=[sl.a[0], sl.a[-1]], constrain="domain", showgrid=False
     )

@@ -65,6 +65,12 @@ DEAD_COLOUR = "#555555"  # the mark of a dead unit: grey, as nothing flows throu
 
 
 MODEBAR_REMOVE = ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"]
+TOOLBAR_PX = 30  # the height of Plotly's toolbar row at the top of a figure
+# A figure's title sits under that row, not beside it (on a phone a title ran under the
+# icons). Plotly puts a top-anchored title's cap height at the pad; its letters reach ~5 px
+# higher and ~15 px lower. A titled figure's top margin holds the row, the title and a gap.
+TITLE_PAD_PX = TOOLBAR_PX + 6
+TITLED_TOP_PX = TITLE_PAD_PX + 20
 
 
 # A line trace with nothing to draw now, yet still drawn (a trace with no points at all
@@ -138,12 +144,18 @@ def layout_dict(
     legend: str = "bottom",
     live: bool = False,
 ) -> dict:
-    """The shared layout: title at the top left, white plot, the legend below the axes
+    """The shared layout: title at the top left under the toolbar's row (a top margin of
+    at least ``TITLED_TOP_PX``: the figure grows by what that adds, so the plot area
+    keeps its height), white plot, the legend below the axes
     (``"bottom"`` of the whole figure, ``"below"`` the plot area, or ``"side"``: Plotly's
     own place); ``live`` keeps zoom and legend choices across data updates."""
+    margin = dict(margin or {"l": 60, "r": 15, "t": 40, "b": 95})
+    if title and margin.get("t", 0) < TITLED_TOP_PX:
+        height += TITLED_TOP_PX - margin.get("t", 0)
+        margin["t"] = TITLED_TOP_PX
     layout = {
         "height": height,
-        "margin": margin or {"l": 60, "r": 15, "t": 40, "b": 95},
+        "margin": margin,
         "font": FONT,
         "plot_bgcolor": "white",
         "legend": _LEGENDS[legend],
@@ -151,7 +163,16 @@ def layout_dict(
         "modebar": {"remove": MODEBAR_REMOVE},
     }
     if title:
-        layout["title"] = {"text": title, "x": 0.01, "font": {"size": 15}}
+        layout["title"] = {
+            "text": title,
+            "x": 0.01,
+            "xanchor": "left",
+            "yref": "container",
+            "y": 1,
+            "yanchor": "top",
+            "pad": {"t": TITLE_PAD_PX},
+            "font": {"size": 15},
+        }
     if live:
         layout["uirevision"] = "keep"
     return layout

@@ -7,10 +7,15 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from playground.figures.style import DEAD_COLOUR, DIVERGING, MODEBAR_REMOVE, NO_LINE, LiveArray
+from playground.figures.style import (
+    DEAD_COLOUR,
+    DIVERGING,
+    MODEBAR_REMOVE,
+    NO_LINE,
+    TOOLBAR_PX,
+    LiveArray,
+)
 from playground.figures.traces import bend_traces, polylines_xy
-
-TOOLBAR_PX = 30  # the height of Plotly's toolbar row at the top of a figure
 
 
 def scaled_unit(a: np.ndarray) -> np.ndarray:

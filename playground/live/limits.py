@@ -40,6 +40,8 @@ class HostLimits:
     max_playing: int = 0  # runs training at once (0: PLAYING_PER_CORE a core); more wait
     workers: int = 0
     pictures_per_s: float = 25.0  # pictures of the boundary a playing run gets, at most
+    max_class_size: int = 40  # learners in one class
+    class_idle_minutes: float = 180.0  # a class nobody touched this long ends by itself
     # The address learners open (e.g. https://class.example.org/playground): teachers'
     # links start with it. "" : the server's own address (``server.address`` and port).
     public_url: str = ""
@@ -89,7 +91,14 @@ def _checked(raw: dict, source: str) -> HostLimits:
             raise PlaygroundError(f"{source}: {name} must be a {kind.__name__} number")
         values[name] = kind(value)
     limits = HostLimits(**values)
-    for name in ("max_width", "max_depth", "max_points", "max_step_gflop"):
+    for name in (
+        "max_width",
+        "max_depth",
+        "max_points",
+        "max_step_gflop",
+        "max_class_size",
+        "class_idle_minutes",
+    ):
         if getattr(limits, name) <= 0:
             raise PlaygroundError(f"{source}: {name} must be above 0")
     if limits.workers < 0 or limits.max_playing < 0 or limits.pictures_per_s <= 0:

@@ -30,6 +30,9 @@ from playground.live.live_run import LiveRun
 MIN_SLICE_S = 0.005  # shorter slices would spend more on switching than on training
 MAX_SLICE_S = 0.06  # a lone run: long enough for 256+ step chunks between pictures
 IDLE_STOP_S = 3.0  # no page and no stream for this long: the tab is gone
+# A page that streams, before its stream first connects: a busy browser took over 3 s to
+# open the socket after Play, and the run was stopped as if its tab had closed.
+FIRST_STREAM_S = 20.0
 WORKER_IDLE_EXIT_S = 2.0
 # A picture (or the bends) that cost c seconds waits at least this many times c of
 # training before the next: pictures never take more than a quarter of a run's time.
@@ -60,6 +63,7 @@ class Job:
     stopped: str = ""  # why it ended on its own ("" while it plays)
     slices: int = 0
     ready_at: float = -float("inf")  # the task's own word on when it next has work
+    awaits_stream: bool = False  # its page streams, and no stream has connected yet
 
 
 @dataclass(eq=False)
@@ -99,8 +103,9 @@ class Scheduler:
             t.join(timeout=timeout)
 
     # -- what pages call -------------------------------------------------------------
-    def play(self, key: Hashable, task: Task) -> Job:
-        """Start (or keep) training ``task`` for ``key``; a new task replaces the old."""
+    def play(self, key: Hashable, task: Task, *, streamed: bool = False) -> Job:
+        """Start (or keep) training ``task`` for ``key``; a new task replaces the old.
+        ``streamed``: its page watches through a stream (see FIRST_STREAM_S)."""
         with self._cv:
             job = self._jobs.get(key)
             if job is not None and job.task is task and not job.removed and not job.stopped:
@@ -109,6 +114,7 @@ class Scheduler:
         self.stop(key)
         with self._cv:
             job = Job(key=key, task=task, seen=self.clock())
+            job.awaits_stream = streamed and not self._watchers.get(key)
             self._jobs[key] = job
             self._line.append(job)
             self._admit()
@@ -144,6 +150,7 @@ class Scheduler:
                 self._watchers.pop(key, None)
             if (job := self._jobs.get(key)) is not None:
                 job.seen = self.clock()
+                job.awaits_stream = False
 
     def watchers(self, key: Hashable) -> int:
         with self._cv:
@@ -261,7 +268,8 @@ class Scheduler:
     def _reap(self) -> None:
         now = self.clock()
         for job in list(self._line):
-            if not self._watchers.get(job.key) and now - job.seen > self.idle_stop:
+            idle = max(self.idle_stop, FIRST_STREAM_S) if job.awaits_stream else self.idle_stop
+            if not self._watchers.get(job.key) and now - job.seen > idle:
                 job.stopped = "nobody is watching"
                 self._jobs.pop(job.key, None)
                 job.removed = True
@@ -436,7 +444,7 @@ class SessionTrainer:
                 **self.task_options,
             )
             self._options = options
-        return self.scheduler.play(self.key, self._task)
+        return self.scheduler.play(self.key, self._task, streamed=encode is not None)
 
     def stop(self) -> None:
         self.scheduler.stop(self.key)

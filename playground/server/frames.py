@@ -53,8 +53,13 @@ class PictureEncoder:
         return dataclasses.replace(snap, arrays=self.arrays(snap))
 
 
+def epoch_label(epoch) -> str:
+    """The caption a picture of the boundary carries (played frames and still pictures)."""
+    return f"epoch {int(epoch):,}"
+
+
 def frame(snap, arrays: dict[str, CompactArray]) -> LiveFrame:
-    return {"seq": snap.seq, "t": snap.t, "label": f"epoch {int(snap.epoch):,}", "arrays": arrays}
+    return {"seq": snap.seq, "t": snap.t, "label": epoch_label(snap.epoch), "arrays": arrays}
 
 
 def thin(frames: list[LiveFrame], before: dict[str, CompactArray]) -> list[LiveFrame]:

@@ -68,6 +68,11 @@ class StreamLink:
         self.curves = True
         self.frames_key = "boundary"  # the page's chart that plays the pictures
         self.resume: Callable[[], object] | None = None
+        # A class's learner: what should rerun the page (a new exercise, the spotlight),
+        # and a note for the picture; read from memory (the class publisher's), never
+        # from the store.
+        self.attention: Callable[[], str] | None = None
+        self.note: Callable[[], str] | None = None
         LINKS[self.token] = self
 
     def status(self) -> dict:
@@ -84,6 +89,10 @@ class StreamLink:
             out["readouts"] = readouts(live.run)
             out["message"] = live.message
             out["compiling"] = state == "playing" and live.compile_pending()
+        if self.attention is not None:
+            out["attention"] = self.attention()
+        if self.note is not None:
+            out["note"] = self.note()
         return out
 
 

@@ -618,6 +618,16 @@ function playback(chart, now) {
   }
 }
 
+// Shows the newest queued frame at once, dropping the lag before it (nothing follows).
+function showNewestFrame(chart) {
+  const frame = chart.queue[chart.queue.length - 1];
+  if (!frame) return;
+  chart.queue.length = 0;
+  chart.shown = frame.values;
+  chart.label = frame.label;
+  schedulePaint(chart);
+}
+
 // ---- the frames stream ------------------------------------------------------------
 // While a run plays, the server pushes its pictures, side plots and readouts over a
 // WebSocket of the app's own (live/stream.py) instead of rerunning the page. One socket
@@ -675,11 +685,22 @@ function onStreamMessage(stream, msg) {
     let note = "";
     if (status.state === "waiting") note = `the server is full: your run waits (${status.ahead} ahead)`;
     else if (status.compiling) note = "compiling the network (first time only)…";
+    else if (status.note) note = status.note;
     if (note !== (chart.note ?? "")) {
       chart.note = note;
       schedulePaint(chart);
     }
     chart.root.dataset.state = status.state;
+    // Paused: training stopped and the readouts show its last numbers; so does the picture.
+    if (status.state === "paused") showNewestFrame(chart);
+  }
+  // The class asks something of this page (a new exercise, the spotlight): it reruns
+  // to say so. The first value only sets what later ones are compared with.
+  if (status.attention !== undefined) {
+    if (stream.attention !== undefined && stream.attention !== status.attention) {
+      stream.trigger?.("attention", status.attention);
+    }
+    stream.attention = status.attention;
   }
   // Training stopped by itself (diverged, a dead network, ...): the page says why.
   if (status.state === "stopped" && stream.told !== status.why) {
@@ -694,6 +715,9 @@ function connectStream(stream) {
   const ws = new WebSocket(url);
   stream.ws = ws;
   ws.onmessage = (event) => {
+    // No longer wanted (paused, another run): what is still in flight is older than the
+    // still picture and the readouts the page drew since.
+    if (!stream.wanted || stream.ws !== ws) return;
     if (!charts.get(stream.key)?.root.isConnected) {
       // The page that wanted it is gone (another page is shown): stop streaming.
       stream.wanted = false;
@@ -793,17 +817,20 @@ export default function liveplot(component) {
   for (const [path, enc] of incoming) {
     chart.arrays.set(path, { digest: data.paths[path], value: decodeArray(enc) });
   }
-  const still = !frames.length && incoming.some(([path]) => onCanvas(path));
+  // A still picture's caption (its epoch) may change while its arrays do not.
+  const relabel = !frames.length && typeof data.label === "string" && data.label !== chart.label;
+  const still = relabel || (!frames.length && incoming.some(([path]) => onCanvas(path)));
   if (frames.length) {
     // What the frames brought is the state the digests name.
     for (const [path, value] of enqueueFrames(chart, frames, base)) {
       if (value !== base.get(path)) chart.arrays.set(path, { digest: data.paths[path], value });
     }
   } else if (still) {
-    // A still picture (a step, a reset): show it now, whatever was queued.
+    // A still picture (a step, a reset, a pause): show it now, whatever was queued, with
+    // its own caption: it is the run now, as the readouts are.
     chart.queue.length = 0;
     chart.shown = null;
-    chart.label = "";
+    chart.label = data.label ?? "";
   }
   const complete =
     chart.spec === data.spec &&

@@ -30,6 +30,8 @@ Two additions keep a training view smooth where Plotly's own drawing is too slow
   a path, the last of them must hold the call's own ``arrays[path]``, which is then not
   sent again; an array equal to the one before it is not sent either (the browser
   carries it over), e.g. bends that are recomputed less often than the heatmap.
+- ``label``: the caption of a still picture of the canvas traces (e.g. its epoch), shown
+  with it at once instead of the last played frame's; frames carry their own.
 - ``stream`` (with ``on_stopped``, on the one chart that plays the pictures):
   ``{url, token, key}`` of the page's frames stream (``server/stream.py``). While it is
   given, the browser keeps one WebSocket open and the server pushes frames to chart
@@ -248,8 +250,10 @@ def live_plot(
     arrays: dict[str, CompactArray] | None = None,
     canvas: tuple[int, ...] | list[int] = (),
     frames: list[LiveFrame] | None = None,
+    label: str | None = None,
     stream: dict | None = None,
     on_stopped=None,
+    on_attention=None,
 ) -> None:
     """Show ``figure`` under ``key``, updating the chart in place on later calls.
 
@@ -294,6 +298,8 @@ def live_plot(
         data["arrays"] = changed
     if frames:
         data["frames"] = frames
+    if label is not None:
+        data["label"] = label
     if on_stopped is not None:  # this chart decides whether the page streams
         data["owns_stream"] = True
         if stream is not None:
@@ -301,4 +307,6 @@ def live_plot(
     callbacks = {"on_resync_change": functools.partial(_forget, key)}
     if on_stopped is not None:
         callbacks["on_stopped_change"] = on_stopped
+    if on_attention is not None:  # the stream says the class asks something of the page
+        callbacks["on_attention_change"] = on_attention
     _component()(key=f"live_plot:{key}", data=data, height=height, **callbacks)

@@ -37,6 +37,7 @@ from playground.server.frames import (
     THUMB_N,
     BoundaryView,
     PictureEncoder,
+    epoch_label,
     frame,
 )
 from playground.server.frames import (
@@ -182,6 +183,7 @@ def boundary_plot(
     height: int = 520,
     stream: dict | None = None,
     on_stopped=None,
+    on_attention=None,
 ) -> None:
     """The output over the plane with points and bends. While playing (without a
     ``stream``) it plays back the trainer's snapshots taken since the last refresh;
@@ -213,8 +215,11 @@ def boundary_plot(
         arrays=arrays,
         canvas=canvas,
         frames=frames,
+        # A still picture is the run now: it says the same epoch as the readouts above.
+        label=None if playback else epoch_label(snaps[-1].epoch),
         stream=stream,
         on_stopped=on_stopped,
+        on_attention=on_attention,
     )
 
 

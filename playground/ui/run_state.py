@@ -31,7 +31,7 @@ from playground.live.live_run import NARROW_WIDTH, UPLOAD_CHANGE, LiveRun
 from playground.live.scheduler import SessionTrainer, process_scheduler
 from playground.server import stream
 from playground.server.frames import GRID_N, THUMB_N, PictureEncoder
-from playground.ui import controls, data_panel, links
+from playground.ui import classroom, controls, data_panel, links
 from playground.ui.escape import escape_markdown
 
 WAITING_FOR_UPLOAD = (
@@ -105,6 +105,12 @@ def on_stream_stopped() -> None:
     pause_from_fragment()
 
 
+def on_class_attention() -> None:
+    """The stream says the class asks something of this learner (a new exercise, the
+    spotlight on or off): the whole page runs again to show it; training goes on."""
+    st.session_state[REDRAW_PAGE] = True
+
+
 def go_back_to_best() -> None:
     """The "Go back to the best weights" button: pause, then restore them."""
     pause_from_fragment()
@@ -152,7 +158,7 @@ def sync_run(cfg: RunConfig) -> LiveRun:
                 ss.playing = False
     for note in run.limit_notes:  # the host's limits, in plain words, as long as they bind
         st.warning(escape_markdown(note))
-    ss[WRITTEN_QUERY] = {**to_query(run.cfg), **lesson_query(lesson())}
+    ss[WRITTEN_QUERY] = {**to_query(run.cfg), **lesson_query(lesson()), **classroom.query()}
     st.query_params.from_dict(ss[WRITTEN_QUERY])
     return run
 
@@ -242,7 +248,10 @@ def sidebar_config() -> RunConfig:
     controls.keep_values()
     if "run" in ss:
         params = st.query_params.to_dict()
+        classroom.apply_pending()
         if links.arrived_with(params, ss.get(WRITTEN_QUERY)):
+            if held := classroom.fixed_settings_hold(params):
+                st.info(held)
             take_lesson_settings(params)
         controls.init_widgets(ss.run.cfg)  # any widget value still missing: the run's
     elif "link_notices" not in ss:
@@ -252,8 +261,15 @@ def sidebar_config() -> RunConfig:
         controls.init_widgets(cfg)
         ss.link_notices = notices + lesson_notices
         ss.playing = ss.lesson.play  # a teacher's link may start training at once
+        # A class's join link: the class's exercise, not the address's, from here on.
+        class_notices = classroom.join_from_link(params, host_limits().max_class_size)
+        if classroom.member() is not None:
+            ss.link_notices = []
+        ss.class_notices = class_notices
     for notice in ss.pop("link_notices", []):
         st.warning(f"Share link: {escape_markdown(notice)}")
+    for notice in ss.pop("class_notices", []):
+        st.warning(escape_markdown(notice))
     sb = st.sidebar
     sections = {
         "data": sb.expander("Data", expanded=True),
@@ -322,6 +338,8 @@ def stream_training(run: LiveRun, view, *, bends: bool) -> dict | None:
         return trainer().start(run, snapshot_grid=GRID_N, snapshot_bends=bends, encode=encode)
 
     link.resume, link.playing = resume, True
+    if (m := classroom.member()) is not None:  # the stream tells the page what the class asks
+        link.attention, link.note = m.attention, m.note
     resume()
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     url = f"/{base}{stream.PATH}" if base else stream.PATH

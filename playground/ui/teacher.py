@@ -67,33 +67,54 @@ def _copy_button():
     )
 
 
+def copy_url(url: str, *, key: str) -> None:
+    """``url`` as text and a "Copy link" button."""
+    st.code(url, language=None, wrap_lines=True)
+    _copy_button()(key=key, data={"url": url}, height=44)
+
+
 def copy_link(query: dict[str, str], *, key: str, warn: bool = False) -> None:
     """The Playground's link with ``query`` as text and a "Copy link" button; with
     ``warn``, a warning when learners on other computers cannot open it (one a panel:
     every link of the panel starts with the same address)."""
     url, warning = links.teacher_link(query, run_state.host_limits().public_url)
-    st.code(url, language=None, wrap_lines=True)
-    _copy_button()(key=key, data={"url": url}, height=44)
+    copy_url(url, key=key)
     if warn and warning:
         # A caption, not st.warning: the panel is the teacher's, closed by default, and
         # the page's warnings are the learner's (what stopped, what the host limits).
         st.caption(f":material/warning: {escape_markdown(warning)}")
 
 
-def _goal_inputs() -> Goal | None:
+def _goal_inputs(prefix: str) -> Goal | None:
     """The exercise's goal: none, or a test score to reach."""
     metric = st.selectbox(
         "Goal",
         [None, *GOAL_METRICS],
         format_func=lambda m: "No goal" if m is None else f"Test {GOAL_METRICS[m][0]} of at least",
-        key="teacher_goal_metric",
+        key=f"{prefix}_goal_metric",
     )
     if metric is None:
         return None
     at_least = st.number_input(
-        "Score to reach (0 to 1)", 0.0, 1.0, 0.95, step=0.05, key="teacher_goal_at_least"
+        "Score to reach (0 to 1)", 0.0, 1.0, 0.95, step=0.05, key=f"{prefix}_goal_at_least"
     )
     return Goal(metric, float(at_least))
+
+
+def exercise_inputs(prefix: str, *, fixed_word: str = "Hide these controls") -> Lesson:
+    """An exercise's controls to fix, whether training starts at once, its task and its
+    goal (widget keys start with ``prefix``)."""
+    hide = st.multiselect(
+        fixed_word, list(FIELDS), format_func=lambda n: FIELDS[n].label, key=f"{prefix}_hide"
+    )
+    play = st.toggle("Start training when the link opens", key=f"{prefix}_play")
+    task = st.text_area(
+        "Task for your learners (optional; shown at the top of their page)",
+        key=f"{prefix}_task",
+        max_chars=MAX_TEXT,
+        height=80,
+    )
+    return Lesson(frozenset(hide), play, task.strip(), _goal_inputs(prefix))
 
 
 def teacher_panel(run: LiveRun) -> None:
@@ -103,21 +124,12 @@ def teacher_panel(run: LiveRun) -> None:
             "The link opens this page with the current settings. Controls you hide here "
             "are not shown to your learners, so their values stay as they are now."
         )
-        hide = st.multiselect(
-            "Hide these controls",
-            list(FIELDS),
-            format_func=lambda n: FIELDS[n].label,
-            key="teacher_hide",
+        st.page_link(
+            "app_pages/class_page.py",
+            label="To watch every learner live on one wall, create a class",
+            icon=":material/groups:",
         )
-        play = st.toggle("Start training when the link opens", key="teacher_play")
-        task = st.text_area(
-            "Task for your learners (optional; shown at the top of their page)",
-            key="teacher_task",
-            max_chars=MAX_TEXT,
-            height=80,
-        )
-        goal = _goal_inputs()
-        lesson = Lesson(frozenset(hide), play, task.strip(), goal)
+        lesson = exercise_inputs("teacher")
         copy_link({**to_query(run.cfg), **lesson_query(lesson)}, key="teacher_copy", warn=True)
         st.caption("Or hand out one of these exercises (each link opens it):")
         for name, preset in PRESETS.items():
