@@ -142,7 +142,7 @@ def test_a_sent_exercise_applies_by_itself_where_it_fixes_controls():
 
 
 def test_a_sent_exercise_without_fixed_controls_is_offered_then_taken():
-    teacher, code, _ = create_class()
+    _, code, _ = create_class()
     learner = session(**{"class": code, "name": "Eve"}).run()
     assert learner.session_state["run"].cfg.problem == "xor"
     # The product exercise without fixed controls: an offer, not an order.
