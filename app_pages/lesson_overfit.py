@@ -11,6 +11,7 @@ from playground.figures import lesson_linear as lf
 from playground.figures import lesson_overfit as of
 from playground.lessons import overfit
 from playground.live.compile_cache import enable_compile_cache
+from playground.ui import links
 from playground.ui.links import try_it
 
 TITLE = "When networks overfit: regularisation"
@@ -227,6 +228,11 @@ def page() -> None:
         "data*, then add L2 or dropout and watch the boundary calm down."
     )
     try_it(overfit.playground_config("l2", rates["l2"]))
+    links.class_experiment(
+        "reg_rate",
+        "each learner trains with another L2 strength, and the wall plots the whole "
+        "class's test loss against it: too weak overfits, too strong underfits.",
+    )
 
 
 page()

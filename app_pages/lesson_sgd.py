@@ -10,6 +10,7 @@ import streamlit as st
 from playground.figures import lesson_sgd as gf
 from playground.lessons import sgd
 from playground.live.compile_cache import enable_compile_cache
+from playground.ui import links
 from playground.ui.links import try_it
 
 TITLE = "SGD, minibatches and the learning rate"
@@ -257,6 +258,11 @@ def page() -> None:
     st.divider()
     st.markdown("Train the same network live, with SGD and minibatches of 10:")
     try_it(sgd.playground_config(10, sgd.SGD_CFG.learning_rate))
+    links.class_experiment(
+        "learning_rate",
+        "each learner trains with another learning rate, and the wall plots the whole "
+        "class's test loss against it: too small is slow, too large diverges.",
+    )
 
 
 page()

@@ -186,3 +186,19 @@ def test_end_class_deletes_it_and_the_learner_is_told():
     learner = learner.run()
     assert any("Your class has ended" in i.value for i in learner.info)
     assert "class_member" not in learner.session_state
+
+
+def test_projector_view_shows_only_the_learner_on_screen():
+    teacher, code, _ = create_class()
+    session(**{"class": code, "name": "Pat"}).run()
+    teacher = wait_for(teacher, lambda at: "Pat" in [t.value for t in at.text])
+    teacher.toggle(key="projector").set_value(True)
+    teacher = teacher.run()
+    no_exceptions(teacher)
+    shown = everything_shown(teacher)
+    assert "No learner is on screen" in shown and "Pat" not in shown  # no wall, no links
+    assert not teacher.code  # the links are hidden too
+    member = next(iter(class_store().roster(code)))
+    class_store().set_spotlight(code, member)
+    teacher = teacher.run()
+    assert any("On screen: Pat" in s.value for s in teacher.subheader)

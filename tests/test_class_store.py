@@ -263,6 +263,107 @@ def test_end_deletes_everything(store: ClassStore) -> None:
         assert redis_keys(store, code) == []
 
 
+def an_entry(member: str, challenge: str = "xor-4", **fields) -> dict:
+    base = dict(name=f"Learner {member}", relus=4, parameters=17, steps=300, score=0.97)
+    return {"member": member, "challenge": challenge, "time": 1000.0, **base, **fields}
+
+
+def test_the_leaderboard_keeps_each_learners_best_in_order(store: ClassStore) -> None:
+    code = a_class(store).code
+    for m in ("m1", "m2", "m3"):
+        store.join(code, m, m.upper(), max_size=30)
+    store.submit(code, an_entry("m1", relus=4, steps=900, time=1.0))
+    store.submit(code, an_entry("m2", relus=4, steps=200, time=2.0))
+    store.submit(code, an_entry("m3", relus=8, steps=10, time=0.5))
+    assert [e["member"] for e in store.leaderboard(code, "xor-4")] == ["m2", "m1", "m3"]
+    # m3's better try replaces theirs; m1's worse and equal tries do not.
+    store.submit(code, an_entry("m3", relus=3, parameters=13, steps=5000, time=9.0))
+    store.submit(code, an_entry("m1", relus=5, steps=1, time=3.0))
+    store.submit(code, an_entry("m1", relus=4, steps=900, time=4.0))
+    board = store.leaderboard(code, "xor-4")
+    assert [(e["member"], e["relus"], e["time"]) for e in board] == [
+        ("m3", 3, 9.0),
+        ("m2", 4, 2.0),
+        ("m1", 4, 1.0),
+    ]
+    assert board[0] == an_entry("m3", relus=3, parameters=13, steps=5000, time=9.0)
+    # Another challenge is its own board; a stranger and a gone class are ignored.
+    store.submit(code, an_entry("m1", challenge="spiral-3", relus=40, steps=None))
+    store.submit(code, an_entry("stranger", relus=1))
+    store.submit(new_code(), an_entry("m1", relus=1))
+    assert [e["member"] for e in store.leaderboard(code, "spiral-3")] == ["m1"]
+    assert store.leaderboard(code, "spiral-3")[0]["steps"] is None
+    assert list(store.leaderboards(code)) == ["spiral-3", "xor-4"]
+    assert len(store.entries(code)) == 4
+    assert store.leaderboard(code, "product") == []
+    store.end(code)
+    assert store.entries(code) == []
+
+
+def test_a_tie_keeps_the_earlier_entry_and_the_time_breaks_ties(store: ClassStore) -> None:
+    code = a_class(store).code
+    for m in ("a", "b"):
+        store.join(code, m, m, max_size=30)
+    store.submit(code, an_entry("b", time=5.0))
+    store.submit(code, an_entry("a", time=6.0))
+    store.submit(code, an_entry("b", time=7.0))  # the same numbers later: not better
+    board = store.leaderboard(code, "xor-4")
+    assert [(e["member"], e["time"]) for e in board] == [("b", 5.0), ("a", 6.0)]
+
+
+def test_an_experiment_assigns_places_in_order_once_each(store: ClassStore) -> None:
+    info = a_class(store)
+    code = info.code
+    for m in ("m1", "m2", "m3"):
+        store.join(code, m, m, max_size=30)
+    assert store.assign(code, "m1") is None  # no experiment yet
+    exp = {"knob": "learning_rate", "start": 0.001, "stop": 0.1, "count": 3, "log": True}
+    assert store.start_experiment(code, exp) == info.version + 1
+    assert store.info(code).experiment == exp
+    assert [store.assign(code, m) for m in ("m2", "m1", "m2", "m3")] == [0, 1, 0, 2]
+    assert store.assign(code, "stranger") is None
+    assert store.assign(new_code(), "m1") is None
+    assert store.start_experiment(new_code(), exp) == 0
+    # A new experiment starts the places again; ending it leaves none.
+    assert store.start_experiment(code, {**exp, "knob": "seed"}) == info.version + 2
+    assert store.assign(code, "m3") == 0
+    assert store.start_experiment(code, None) == info.version + 3
+    assert store.info(code).experiment is None and store.assign(code, "m3") is None
+
+
+def test_a_class_created_with_an_experiment_has_it(store: ClassStore) -> None:
+    exp = {"knob": "seed", "start": 0, "stop": 9, "count": 10, "log": False, "id": "ab12"}
+    info = ClassInfo(code=new_code(), teacher_hash=secret_hash("s"), exercise={}, experiment=exp)
+    store.create(info, 600)
+    assert store.info(info.code) == info
+    store.join(info.code, "m1", "Ada", max_size=30)
+    assert store.assign(info.code, "m1") == 0
+
+
+def test_concurrent_assignments_give_distinct_places(store: ClassStore) -> None:
+    """Sixteen learners take their place at once (through two app processes' stores, for
+    Redis): sixteen different places, 0 to 15."""
+    code = a_class(store).code
+    for i in range(16):
+        store.join(code, f"m{i}", f"Learner {i}", max_size=30)
+    store.start_experiment(code, {"knob": "seed", "start": 0, "stop": 15, "count": 16})
+    stores = [store, RedisStore(url_of(store)) if isinstance(store, RedisStore) else store]
+    start = threading.Barrier(16)
+    got: dict[str, int | None] = {}
+
+    def assign(i: int) -> None:
+        start.wait()
+        got[f"m{i}"] = stores[i % 2].assign(code, f"m{i}")
+
+    threads = [threading.Thread(target=assign, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(got.values()) == list(range(16))
+    assert all(store.assign(code, m) == place for m, place in got.items())  # kept
+
+
 # --- Redis only ----------------------------------------------------------------------------
 
 

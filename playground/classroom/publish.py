@@ -42,6 +42,10 @@ class Member:
     playing: bool = False
     waiting: bool = False
     touched: float = field(default_factory=time.monotonic)  # the learner's last control
+    # In a class experiment: its id, the knob and this learner's value of it.
+    experiment: str = ""
+    knob: str = ""
+    value: float = math.nan
     # Brought back by the publisher:
     class_version: int = 0  # the class's exercise version now (0: the class is gone)
     on_screen: bool = False
@@ -86,7 +90,15 @@ def tile_of(m: Member, now: float | None = None) -> Tile:
     """The learner's tile as of now."""
     run = m.live()
     if run is None:
-        return Tile(member=m.member, name=m.name, status="left", version=m.version)
+        return Tile(
+            member=m.member,
+            name=m.name,
+            status="left",
+            version=m.version,
+            experiment=m.experiment,
+            knob=m.knob,
+            value=m.value,
+        )
     history = run.history.copy()  # one consistent copy: the trainer appends meanwhile
     epochs = history.array("epoch")[-400:] if len(history) else np.zeros(0)
     losses = history.array("test_loss")[-400:] if len(history) else np.zeros(0)
@@ -113,6 +125,9 @@ def tile_of(m: Member, now: float | None = None) -> Tile:
         shape=shape_text(run.spec.sizes),
         picture=_picture(m, run),
         version=m.version,
+        experiment=m.experiment,
+        knob=m.knob,
+        value=m.value,
     )
 
 

@@ -2,15 +2,20 @@
 behind the balancer reads and writes the same classes, so a teacher on one replica sees the
 learners on another. Same meaning as ``MemoryStore``; only the keeping differs.
 
-A class is five keys, ``playground:class:{CODE}:<part>`` (the braces put them in one
-Redis Cluster slot, so one script may touch all five):
+A class is seven keys, ``playground:class:{CODE}:<part>`` (the braces put them in one
+Redis Cluster slot, so one script may touch all of them):
 
-- ``info``: a hash: ``info`` (the ClassInfo as JSON, without its exercise and version),
-  ``exercise`` (JSON), ``version`` (counted up by HINCRBY) and ``idle_ms``;
+- ``info``: a hash: ``info`` (the ClassInfo as JSON, without its exercise, version and
+  experiment), ``exercise`` (JSON), ``version`` (counted up by HINCRBY), ``idle_ms``,
+  and while a class experiment runs ``experiment`` (JSON) and ``next`` (the next place,
+  counted up by HINCRBY);
 - ``roster``: a hash, member -> name;
 - ``tiles``: a hash, member -> Tile JSON;
 - ``spotlight``: the spotlit member;
-- ``view``: the spotlit learner's picture, JSON, expiring after SPOTLIGHT_VIEW_S.
+- ``view``: the spotlit learner's picture, JSON, expiring after SPOTLIGHT_VIEW_S;
+- ``board``: a hash, "challenge NUL member" -> {"key": the four ranking numbers,
+  "entry": the entry}, each learner's best of each challenge;
+- ``places``: a hash, member -> place in the class experiment.
 
 Every write runs as one Lua script: it checks the class exists, changes it, and sets the
 expiry of all of the class's keys to its idle time, so a class nobody touched expires
@@ -37,11 +42,11 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
-from playground.classroom.model import ClassInfo, Tile
+from playground.classroom.model import ClassInfo, Tile, entry_key
 from playground.classroom.store import SPOTLIGHT_VIEW_S, ClassStore, StoreUnavailable
 
 PREFIX = "playground:class:"
-PARTS = ("info", "roster", "tiles", "spotlight", "view")
+PARTS = ("info", "roster", "tiles", "spotlight", "view", "board", "places")
 # Short: a page waiting on a dead Redis is a page that does not draw.
 CONNECT_TIMEOUT_S = 2.0
 OP_TIMEOUT_S = 2.0
@@ -53,7 +58,7 @@ HEALTH_CHECK_S = 5
 _PRELUDE = """
 local function touch()
   local ms = redis.call('HGET', KEYS[1], 'idle_ms')
-  for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ms) end
+  for _, i in ipairs({1, 2, 3, 4, 6, 7}) do redis.call('PEXPIRE', KEYS[i], ms) end
 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 """
@@ -64,6 +69,56 @@ redis.call('HSET', KEYS[1], 'exercise', ARGV[1])
 local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
 touch()
 return version
+"""
+
+# ARGV: experiment JSON, or "" to end it. The places start again from 0.
+_START_EXPERIMENT = """
+if ARGV[1] == '' then
+  redis.call('HDEL', KEYS[1], 'experiment', 'next')
+else
+  redis.call('HSET', KEYS[1], 'experiment', ARGV[1], 'next', 0)
+end
+redis.call('DEL', KEYS[7])
+local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
+touch()
+return version
+"""
+
+# ARGV: member. Returns the member's place + 1 (0 is the prelude's "no class"); -1 for
+# no experiment or not a learner. HINCRBY in the script: two replicas never hand out
+# the same place.
+_ASSIGN = """
+if redis.call('HEXISTS', KEYS[1], 'experiment') == 0
+   or redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then
+  return -1
+end
+local place = redis.call('HGET', KEYS[7], ARGV[1])
+if not place then
+  place = redis.call('HINCRBY', KEYS[1], 'next', 1) - 1
+  redis.call('HSET', KEYS[7], ARGV[1], place)
+end
+touch()
+return tonumber(place) + 1
+"""
+
+# ARGV: member, board field, stored JSON, then the entry's four ranking numbers
+# (model.entry_key). Kept only when better than the learner's best (a tie keeps it).
+_SUBMIT = """
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
+local old = redis.call('HGET', KEYS[6], ARGV[2])
+if old then
+  local key = cjson.decode(old)['key']
+  local better = false
+  for i = 1, 4 do
+    local new, was = tonumber(ARGV[3 + i]), tonumber(key[i])
+    if new < was then better = true break end
+    if new > was then break end
+  end
+  if not better then touch() return 1 end
+end
+redis.call('HSET', KEYS[6], ARGV[2], ARGV[3])
+touch()
+return 1
 """
 
 # ARGV: member, name, max size. Checked and added in one step: two joins at once cannot
@@ -151,6 +206,9 @@ class RedisStore(ClassStore):
                 ("put_tile", _PUT_TILE),
                 ("set_spotlight", _SET_SPOTLIGHT),
                 ("put_view", _PUT_VIEW),
+                ("start_experiment", _START_EXPERIMENT),
+                ("assign", _ASSIGN),
+                ("submit", _SUBMIT),
             ]
         }
 
@@ -174,6 +232,7 @@ class RedisStore(ClassStore):
     def create(self, info: ClassInfo, idle_s: float) -> None:
         raw = info.to_json()
         exercise, version = raw.pop("exercise"), raw.pop("version")
+        experiment = raw.pop("experiment")
         k = keys(info.code)
         fields = {
             "info": json.dumps(raw),
@@ -181,6 +240,8 @@ class RedisStore(ClassStore):
             "version": int(version),
             "idle_ms": max(1, round(idle_s * 1000)),
         }
+        if experiment is not None:
+            fields.update(experiment=json.dumps(experiment), next=0)
         with self._reach():
             pipe = self._redis.pipeline(transaction=True)  # MULTI: a fresh class, whole
             pipe.delete(*k)
@@ -196,6 +257,7 @@ class RedisStore(ClassStore):
         raw = json.loads(fields["info"])
         raw["exercise"] = json.loads(fields["exercise"])
         raw["version"] = int(fields["version"])
+        raw["experiment"] = json.loads(fields["experiment"]) if "experiment" in fields else None
         return ClassInfo.from_json(raw)
 
     def send_exercise(self, code: str, exercise: dict[str, str]) -> int:
@@ -242,3 +304,24 @@ class RedisStore(ClassStore):
             return None
         held = json.loads(text)
         return held["view"] if held.get("member") == member else None
+
+    def start_experiment(self, code: str, experiment: dict | None) -> int:
+        text = "" if experiment is None else json.dumps(dict(experiment))
+        return self._run("start_experiment", code, text)
+
+    def assign(self, code: str, member: str) -> int | None:
+        got = self._run("assign", code, member)
+        return got - 1 if got > 0 else None
+
+    def submit(self, code: str, entry: dict) -> None:
+        entry = dict(entry)
+        key = entry_key(entry)
+        held = json.dumps({"key": key, "entry": entry})
+        field = f"{entry['challenge']}\0{entry['member']}"
+        # repr: every float goes to Lua exactly (tonumber reads it back bit for bit).
+        self._run("submit", code, entry["member"], field, held, *(repr(k) for k in key))
+
+    def entries(self, code: str) -> list[dict]:
+        with self._reach():
+            raw = self._redis.hvals(keys(code)[5])
+        return [json.loads(text)["entry"] for text in raw]

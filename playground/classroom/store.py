@@ -1,5 +1,6 @@
 """The class store: one interface for every class's state (the class and its exercise,
-the roster, the learners' tiles, the spotlight), kept in this process's memory by default
+the roster, the learners' tiles, the spotlight, the leaderboard, the class experiment's
+places), kept in this process's memory by default
 and in Redis when ``PLAYGROUND_CLASS_STORE=redis://host:6379/0`` (a class spanning the
 replicas behind a balancer). A class nobody touched for its idle time is gone, with all
 of its data; so is an ended one."""
@@ -10,7 +11,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 
-from playground.classroom.model import ClassInfo, Tile
+from playground.classroom.model import ClassInfo, Tile, better_entry, rank_entries
 from playground.core.errors import PlaygroundError
 
 STORE_ENV = "PLAYGROUND_CLASS_STORE"
@@ -71,6 +72,37 @@ class ClassStore(ABC):
     def spotlight_view(self, code: str) -> dict | None:
         """The current spotlight's picture, when fresh; None otherwise."""
 
+    @abstractmethod
+    def submit(self, code: str, entry: dict) -> None:
+        """A passed challenge (``model.ENTRY_KEYS``): kept when it is the learner's best
+        for that challenge (``model.better_entry``); ignored for non-members."""
+
+    @abstractmethod
+    def entries(self, code: str) -> list[dict]:
+        """Every learner's best entry of every challenge, in no order."""
+
+    def leaderboard(self, code: str, challenge: str) -> list[dict]:
+        """Those who passed ``challenge``, best first (``model.rank_entries``)."""
+        return rank_entries([e for e in self.entries(code) if e["challenge"] == challenge])
+
+    def leaderboards(self, code: str) -> dict[str, list[dict]]:
+        """challenge -> its leaderboard, for every challenge someone passed (by name)."""
+        entries = self.entries(code)
+        names = sorted({e["challenge"] for e in entries})
+        return {n: rank_entries([e for e in entries if e["challenge"] == n]) for n in names}
+
+    @abstractmethod
+    def start_experiment(self, code: str, experiment: dict | None) -> int:
+        """Start a class experiment (``model.Experiment.to_json``), or end it (None): the
+        places start again from 0, and the exercise's version is counted up so every
+        learner takes it. Returns the new version (0 when the class is gone)."""
+
+    @abstractmethod
+    def assign(self, code: str, member: str) -> int | None:
+        """The learner's place in the class experiment: 0 for the first to ask, 1 for
+        the next, ..., the same on every later call; one counter for the class, however
+        many replicas ask at once. None without an experiment, class or membership."""
+
 
 class _Class:
     def __init__(self, info: ClassInfo, idle_s: float):
@@ -79,6 +111,8 @@ class _Class:
         self.tiles: dict[str, Tile] = {}
         self.spotlight: str | None = None
         self.view: tuple[float, str, dict] | None = None
+        self.board: dict[tuple[str, str], dict] = {}  # (challenge, member) -> best entry
+        self.places: dict[str, int] = {}  # member -> place in the class experiment
         self.touched = time.monotonic()
 
 
@@ -120,6 +154,37 @@ class MemoryStore(ClassStore):
             c.info.exercise = dict(exercise)
             c.info.version += 1
             return c.info.version
+
+    def start_experiment(self, code: str, experiment: dict | None) -> int:
+        with self._lock:
+            c = self._get(code, touch=True)
+            if c is None:
+                return 0
+            c.info.experiment = None if experiment is None else dict(experiment)
+            c.places = {}
+            c.info.version += 1
+            return c.info.version
+
+    def assign(self, code: str, member: str) -> int | None:
+        with self._lock:  # the next place is taken under the lock: no two alike
+            c = self._get(code, touch=True)
+            if c is None or c.info.experiment is None or member not in c.roster:
+                return None
+            return c.places.setdefault(member, len(c.places))
+
+    def submit(self, code: str, entry: dict) -> None:
+        with self._lock:
+            c = self._get(code, touch=True)
+            if c is None or entry["member"] not in c.roster:
+                return
+            key = (str(entry["challenge"]), str(entry["member"]))
+            if better_entry(entry, c.board.get(key)):
+                c.board[key] = dict(entry)
+
+    def entries(self, code: str) -> list[dict]:
+        with self._lock:
+            c = self._get(code)
+            return [] if c is None else [dict(e) for e in c.board.values()]
 
     def end(self, code: str) -> None:
         with self._lock:

@@ -2,16 +2,25 @@
 network's current weights on the challenge's own test points (``core.challenges``).
 
 The grade comes from the weights the server holds, never from a number the browser
-sends, and the challenge's points never leave the server.
+sends, and the challenge's points never leave the server. A learner in a class who
+passes goes on the class's leaderboard (the class store), and sees it here: names and
+scores only.
 """
 
+import time
+
+import pandas as pd
 import streamlit as st
 
+from playground.classroom.store import StoreUnavailable
 from playground.core.challenges import CHALLENGES, Grade, grade
+from playground.figures.readouts import fmt_metric
 from playground.live.live_run import LiveRun
-from playground.ui import controls
+from playground.ui import classroom, controls
+from playground.ui.escape import escape_markdown
 
 GRADE_KEY = "challenge_grade"  # the last grade, kept across reruns
+BOARD_NOTE = "challenge_board_note"  # what became of the last grade on the leaderboard
 
 
 def load_problem(name: str) -> None:
@@ -21,9 +30,29 @@ def load_problem(name: str) -> None:
 
 
 def submit(name: str) -> None:
-    """Grade the session's run as it is now."""
+    """Grade the session's run as it is now; in a class, a pass goes on its leaderboard."""
     run: LiveRun = st.session_state.run
-    st.session_state[GRADE_KEY] = grade(CHALLENGES[name], run.saved_model())
+    result = grade(CHALLENGES[name], run.saved_model())
+    st.session_state[GRADE_KEY] = result
+    st.session_state.pop(BOARD_NOTE, None)
+    m = classroom.member()
+    if m is None or not result.passed:
+        return
+    entry = {
+        "name": m.name,
+        "member": m.member,
+        "challenge": result.challenge,
+        "relus": result.relus,
+        "parameters": result.parameters,
+        "steps": result.steps,
+        "score": result.score,
+        "time": time.time(),
+    }
+    try:
+        m.store.submit(m.code, entry)
+        st.session_state[BOARD_NOTE] = "On your class's leaderboard (your best entry counts)."
+    except StoreUnavailable as err:
+        st.session_state[BOARD_NOTE] = f"Not on the leaderboard for now: {err}."
 
 
 def grade_text(result: Grade) -> str:
@@ -31,6 +60,51 @@ def grade_text(result: Grade) -> str:
     head = "Passed" if result.passed else "Not passed"
     step = "" if result.steps is None else f" (the weights of step {result.steps:,})"
     return f"{head}: {result.reason}{step}."
+
+
+def challenge_title(name: str) -> str:
+    c = CHALLENGES.get(name)
+    return f"{name}: {c.title}" if c is not None else name
+
+
+def leaderboard_table(entries: list[dict], *, full: bool = False) -> pd.DataFrame:
+    """A ranked leaderboard as a table of plain text and numbers: rank, name and the
+    scores that rank it (``full``, the teacher's: the time too)."""
+    rows = []
+    for rank, e in enumerate(entries, 1):
+        c = CHALLENGES.get(e["challenge"])
+        score = e.get("score")
+        row = {
+            "Rank": rank,
+            "Name": str(e["name"]),
+            "ReLUs": int(e["relus"]),
+            "Parameters": int(e["parameters"]),
+            "Steps": "–" if e.get("steps") is None else f"{int(e['steps']):,}",
+            "Score": "–"
+            if score is None
+            else (fmt_metric(score, c.metric) if c is not None else f"{score:.4g}"),
+        }
+        if full:
+            row["Submitted"] = time.strftime("%H:%M:%S", time.localtime(float(e["time"])))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def class_leaderboard(name: str) -> None:
+    """In a class: the challenge's leaderboard of the class (names and scores only)."""
+    m = classroom.member()
+    if m is None:
+        return
+    try:
+        entries = m.store.leaderboard(m.code, name)
+    except StoreUnavailable as err:
+        st.caption(escape_markdown(err))
+        return
+    st.markdown("**Your class's leaderboard**")
+    if not entries:
+        st.caption("No one in your class has passed this challenge yet.")
+        return
+    st.dataframe(leaderboard_table(entries), hide_index=True, key="challenge_board")
 
 
 def challenge_panel(run: LiveRun) -> None:
@@ -68,3 +142,6 @@ def challenge_panel(run: LiveRun) -> None:
         result: Grade | None = st.session_state.get(GRADE_KEY)
         if result is not None and result.challenge == name:
             (st.success if result.passed else st.error)(grade_text(result))
+            if note := st.session_state.get(BOARD_NOTE):
+                st.caption(escape_markdown(note))
+        class_leaderboard(name)

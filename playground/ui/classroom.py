@@ -1,19 +1,28 @@
 """A learner in a class, on the Playground: joining from the join link (``?class=CODE``),
 the name others see, the class's exercise (its fixed settings are the class's, whatever
 the address bar or a loaded model says), the note when the teacher shows this run on the
-class's screen, and the offer of a new exercise when the teacher sends one."""
+class's screen, the offer of a new exercise when the teacher sends one, and the learner's
+value of the knob in a class experiment (fixed like any of the class's settings)."""
 
 import contextlib
+import math
 import secrets
 import time
 import weakref
 
 import streamlit as st
 
-from playground.classroom.model import clean_name, normal_code
+from playground.classroom.model import (
+    KNOBS,
+    ClassInfo,
+    Experiment,
+    clean_name,
+    knob_exercise,
+    normal_code,
+)
 from playground.classroom.publish import PUBLISHER, Member
 from playground.classroom.store import ClassStore, StoreUnavailable, class_store
-from playground.core.config import FIELDS, from_query, lesson_from_query
+from playground.core.config import FIELDS, from_query, lesson_from_query, number_text
 from playground.core.errors import PlaygroundError
 from playground.live.live_run import LiveRun
 from playground.ui import controls
@@ -55,6 +64,32 @@ def _apply_exercise(m: Member, exercise: dict[str, str], version: int) -> None:
     m.version = m.class_version = version
 
 
+def member_exercise(m: Member, info: ClassInfo) -> dict[str, str]:
+    """The class's exercise for this learner: in a class experiment, with their value of
+    the knob, fixed. Their place comes from the store (one counter for the class, so
+    learners on every replica get the values in order). May raise StoreUnavailable."""
+    m.experiment, m.knob, m.value = "", "", math.nan
+    if info.experiment is None:
+        return info.exercise
+    try:
+        experiment = Experiment.from_json(info.experiment)
+    except (PlaygroundError, KeyError, TypeError, ValueError):
+        return info.exercise  # one this server cannot read (a newer replica's)
+    place = m.store.assign(m.code, m.member)
+    if place is None:
+        return info.exercise
+    value = experiment.value(place)
+    m.experiment, m.knob, m.value = experiment.id, experiment.knob, value
+    return knob_exercise(info.exercise, experiment.knob, value)
+
+
+def experiment_text(m: Member) -> str:
+    """ "Your value in the class experiment: learning rate 0.003" (or "")."""
+    if not m.knob or not math.isfinite(m.value):
+        return ""
+    return f"Your value in the class experiment: {KNOBS[m.knob].label} {number_text(m.value)}"
+
+
 def join_from_link(params: dict[str, str], max_size: int) -> list[str]:
     """On a session's first run: join the class the link names (if any) and take its
     exercise. Returns notices for the page (plain text)."""
@@ -74,11 +109,12 @@ def join_from_link(params: dict[str, str], max_size: int) -> list[str]:
         name = name or f"Learner {len(roster) + 1}"
         if not s.join(code, ident, name, max_size):
             return [f"This class is full ({max_size} learners): you are on your own."]
+        m = Member(store=s, code=code, member=ident, name=name, version=info.version)
+        exercise = member_exercise(m, info)
     except StoreUnavailable as err:
         return [f"{err}. You are on your own for now."]
-    m = Member(store=s, code=code, member=ident, name=name, version=info.version)
     st.session_state[MEMBER] = m
-    _apply_exercise(m, info.exercise, info.version)
+    _apply_exercise(m, exercise, info.version)
     PUBLISHER.add(m)
     return [f"Your name was cut to {len(name)} characters."] if cut else []
 
@@ -130,11 +166,12 @@ def _take_new_exercise() -> None:
         return
     try:
         info = m.store.info(m.code)
+        exercise = None if info is None else member_exercise(m, info)
     except StoreUnavailable as err:
         st.toast(escape_markdown(err))
         return
     if info is not None:
-        _apply_exercise(m, info.exercise, info.version)
+        _apply_exercise(m, exercise, info.version)
 
 
 def _watch(m: Member, *, streamed: bool) -> None:
@@ -174,6 +211,8 @@ def class_box(run: LiveRun, *, playing: bool, waiting: bool, streamed: bool) -> 
             return
     with st.container(border=True):
         st.text(f"Class {m.code} · you appear as: {m.name}")
+        if text := experiment_text(m):
+            st.text(text)
         st.text_input(
             "Your name",
             value=m.name,
@@ -199,7 +238,8 @@ def _new_exercise(m: Member) -> None:
     if info is None:
         return
     lesson, _ = lesson_from_query(info.exercise)
-    if lesson.hide:
+    # An experiment fixes its knob; one that ended frees it: both apply by themselves.
+    if lesson.hide or info.experiment is not None or m.knob:
         # Widgets take new values only before they are drawn: on the next run.
         st.session_state[APPLY] = True
         st.toast("Your teacher changed the exercise: it applies now.")

@@ -20,7 +20,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from playground.core.config import RunConfig, to_query
 
 PLAYGROUND_PAGE = "app_pages/playground.py"  # relative to the entry script
+CLASS_PAGE = "app_pages/class_page.py"
 TRY_IT = "Try it in the Playground"
+CLASS_EXPERIMENT = "Run this as a class experiment"
 # A server bound to these listens on every interface: its own address says nothing.
 ANY_ADDRESS = ("", "0.0.0.0", "::")
 
@@ -53,6 +55,19 @@ def try_it(cfg: RunConfig, label: str = TRY_IT) -> None:
     st.page_link(
         PLAYGROUND_PAGE, label=label, icon=":material/science:", query_params=to_query(cfg)
     )
+
+
+def class_experiment(knob: str, why: str) -> None:
+    """For teachers, at a lesson's end: the Class page with a class experiment on
+    ``knob`` preselected (``?experiment=KNOB``, read by its create form)."""
+    st.page_link(
+        CLASS_PAGE,
+        label=CLASS_EXPERIMENT,
+        icon=":material/groups:",
+        query_params={"experiment": knob},
+        help="For teachers: every learner of a class gets another value of this knob.",
+    )
+    st.caption(f"For teachers: {why}")
 
 
 def arrived_with(params: dict[str, str], last_written: dict[str, str] | None) -> bool:
