@@ -71,7 +71,7 @@ def test_a_class_spans_two_replicas_and_survives_a_redis_restart(
     response = teacher.goto(class_cluster.url + "/class")
     assert response.headers[UPSTREAM_HEADER.lower()] == teacher_replica
     teacher.get_by_role("button", name="Create a class").click()
-    teacher.get_by_text("Join link").first.wait_for(timeout=WAIT_MS)
+    teacher.wait_for_url("**teacher=**", timeout=WAIT_MS)  # the class's page
     join = teacher.locator('[data-testid="stCode"]').first.inner_text().strip()
     code = re.search(r"class=(\w+)", join).group(1)
 

@@ -9,6 +9,8 @@ from plotly.subplots import make_subplots
 
 from playground.figures.style import BLUE, ORANGE, base_layout, log_ticks, spans_decades
 
+MAX_LABELS = 12  # more names than this overlap: they go to the hover text
+
 
 def class_experiment_figure(
     names: list[str],
@@ -36,8 +38,7 @@ def class_experiment_figure(
     fig = make_subplots(
         rows=1,
         cols=2,
-        subplot_titles=("test loss", f"test {metric_label}"),
-        horizontal_spacing=0.1,
+        horizontal_spacing=0.12,
     )
     for col, ys, colour, what in (
         (1, finite(losses), ORANGE, "test loss"),
@@ -47,7 +48,8 @@ def class_experiment_figure(
             go.Scatter(
                 x=xs,
                 y=ys,
-                mode="markers+text",
+                # Names beside the points while they fit; beyond, on hover only.
+                mode="markers+text" if len(xs) <= MAX_LABELS else "markers",
                 text=shown,
                 textposition="top center",
                 textfont={"size": 11},
@@ -69,5 +71,12 @@ def class_experiment_figure(
     fig.update_xaxes(**axis)
     # Across a learning-rate sweep the loss may span decades (a diverging one far above).
     loss_log = spans_decades(losses)
-    fig.update_yaxes(type="log" if loss_log else "linear", row=1, col=1)
+    # Each panel says what it plots on its own axis (subplot titles sat on the title).
+    fig.update_yaxes(
+        title_text="test loss" + (" (log scale)" if loss_log else ""),
+        type="log" if loss_log else "linear",
+        row=1,
+        col=1,
+    )
+    fig.update_yaxes(title_text=f"test {metric_label}", row=1, col=2)
     return fig

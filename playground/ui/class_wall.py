@@ -358,7 +358,7 @@ def spotlight(store: ClassStore, code: str, *, projector: bool = False) -> None:
         if view is None:
             st.caption("Waiting for the learner's picture…")
             return
-        height = 820 if projector else 620
+        height = 700 if projector else 620  # a 1080-high projector shows it whole
         boundary, arrays, losses = spotlight_figures(view, _spot_data(view), height=height)
         left, right = st.columns([3, 2])
         # The Playground's own live chart, the output painted on its canvas: it updates

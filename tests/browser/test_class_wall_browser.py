@@ -23,7 +23,7 @@ SETUP = "hidden=4&batch_size=10&n_points=200&speed=fast"
 def create_class(page: Page, url: str) -> str:
     page.goto(url + "/class")
     page.get_by_role("button", name="Create a class").click()
-    page.get_by_text("Join link", exact=False).first.wait_for(timeout=WAIT_MS)
+    page.wait_for_url("**teacher=**", timeout=WAIT_MS)  # the class's page
     join = page.locator('[data-testid="stCode"]').first.inner_text().strip()
     assert "class=" in join and "teacher=" not in join
     assert "teacher=" in page.url  # the teacher's own link is the page's address
