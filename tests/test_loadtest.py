@@ -8,13 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 
 import pytest
 from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from playground.loadtest.drive import SessionResult, drive_session, run_sessions
-from playground.loadtest.protocol import StreamSession, epoch_of, picture_stream, widget_state
+from playground.loadtest.drive import (
+    SessionResult,
+    WallResult,
+    _drive,
+    class_query,
+    drive_session,
+    percentile,
+    run_sessions,
+)
+from playground.loadtest.protocol import (
+    StreamSession,
+    WallRefresh,
+    epoch_of,
+    picture_stream,
+    widget_state,
+)
 from playground.loadtest.report import main, summarize
 from playground.loadtest.server import Server, ServerMonitor, free_port
 
@@ -35,6 +50,14 @@ KEYS = {
     "min_p10_pictures_per_s",
     "max_gap_s",
     "max_first_picture_s",
+}
+WALL_KEYS = {
+    "class",
+    "class_code",
+    "wall_refreshes",
+    "wall_tiles_last",
+    "wall_tile_age_p95_s",
+    "wall_tile_age_max_s",
 }
 
 
@@ -97,6 +120,51 @@ def test_json_line_of_the_command(server, capsys):
     assert data["per_session"][0]["pictures"] > 0
     # A server it did not start: nothing to say about its CPU and memory.
     assert data["server_cpu_cores"] is None and data["server_rss_mb"] is None
+
+
+def test_a_class_with_the_teachers_wall(server, capsys):
+    """``--class``: a teacher creates a class on the Class page, both learners join it
+    and play, and the teacher's wall shows both tiles, with their ages."""
+    argv = ["--url", server.url, "--sessions", "2", "--seconds", "8", "--class", "--json"]
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert data.keys() >= KEYS | WALL_KEYS
+    assert data["errors"] == 0, data["error_messages"]
+    assert data["class"] is True and data["class_code"]
+    assert data["wall_tiles_last"] == 2
+    assert data["wall_refreshes"] > 0
+    for key in ("wall_tile_age_p95_s", "wall_tile_age_max_s"):
+        assert math.isfinite(data[key]) and data[key] >= 0, (key, data[key])
+    assert data["wall_tile_age_max_s"] >= data["wall_tile_age_p95_s"]
+    assert all(s["pictures"] > 0 for s in data["per_session"])
+
+
+def test_a_learner_not_in_the_class_is_an_error(server):
+    """A join link whose class the server does not know: the learner is on their own,
+    which the load test counts as an error (its numbers would not be a class's)."""
+    result = asyncio.run(
+        _drive(server.url, 1, index=0, query="class=ZZZZZZ&name=Ann", class_code="ZZZZZZ")
+    )
+    assert result.pictures == 0 and len(result.errors) == 1, result.errors
+    assert result.errors[0].startswith("RuntimeError: not in class ZZZZZZ: This class has ended")
+
+
+def test_join_links_and_the_walls_numbers():
+    assert class_query("AB12CD", 0) == "class=AB12CD&name=Learner%201"
+    assert class_query("AB12CD", 4, "?speed=fast") == "class=AB12CD&name=Learner%205&speed=fast"
+    assert percentile([], 95) is None
+    assert percentile([float(k) for k in range(1, 101)], 95) == 95.0
+    assert percentile([0.3, 0.1, 0.2], 95) == 0.3
+    wall = WallResult(code="AB12CD")
+    assert wall.summary()["wall_refreshes"] == 0 and wall.summary()["wall_tiles_last"] is None
+    wall.refreshes = [WallRefresh(10.0, [0.2, 0.9]), WallRefresh(11.5, [0.4, 0.1, 0.3])]
+    got = wall.summary()
+    assert got["wall_refreshes"] == 2 and got["wall_tiles_last"] == 3
+    assert got["wall_tile_age_max_s"] == 0.9 and got["wall_tile_age_p95_s"] == 0.9
+    assert got["wall_refresh_gap_max_s"] == 1.5
+    # Without a class the wall's entries are there, empty.
+    summary = summarize([SessionResult(index=0)], seconds=1)
+    assert summary["class"] is False and summary["wall_refreshes"] == 0
 
 
 def test_no_server_is_an_error_not_a_crash():
@@ -188,6 +256,68 @@ def test_page_errors_are_recorded():
     ]
     result = SessionResult(index=0, errors=["a", "b", "a"])
     assert result.small()["errors"] == ["a (x2)", "b"]
+
+
+def test_the_walls_refreshes_and_the_pages_address():
+    """The Class page's wall: its head opens a refresh, each tile's caption adds its
+    age, and a run that finished adds the refresh (a run cut short adds none)."""
+    session = StreamSession("http://127.0.0.1:1/app", page="class", query="a=1")
+    assert session.page_url == "http://127.0.0.1:1/app/class?a=1"
+
+    def markdown(body: str) -> bytes:
+        el = Element()
+        el.markdown.body = body
+        return _delta(el).SerializeToString()
+
+    def run(*bodies: str, status=ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY) -> None:
+        start, end = ForwardMsg(), ForwardMsg()
+        start.new_session.page_script_hash = "main"
+        end.script_finished = status
+        for msg in (start, end):
+            msg.metadata.run.fragment_ids.append("wall")
+        session.handle(start.SerializeToString())
+        for body in bodies:
+            session.handle(markdown(body))
+        session.handle(end.SerializeToString())
+
+    tile = "epoch 1,200 · test loss 0.1 · test accuracy 98%  \n2 → 8 → 1 · seen {} s ago"
+    run("**2 learners**: 2 playing", tile.format("0.4"), tile.format("1.3"))
+    run("**1 learner**: 1 playing", tile.format("0.2"), status=ForwardMsg.FINISHED_EARLY_FOR_RERUN)
+    run(tile.format("9.9"))  # no head: not a wall
+    run("**0 learners**")
+    assert [r.ages for r in session.wall_refreshes] == [[0.4, 1.3], []]
+
+    # A learner's page says which class it is in.
+    el = Element()
+    el.text.body = "Class AB12CD · you appear as: Ann"
+    session.handle(_delta(el).SerializeToString())
+    assert session.in_class == "AB12CD"
+
+    # st.navigation names the page it ran: the next rerun asks for it by its hash.
+    nav = ForwardMsg()
+    nav.navigation.page_script_hash = "class-page"
+    session.handle(nav.SerializeToString())
+    assert session.page_script_hash == "class-page"
+
+
+def test_a_full_run_whose_end_never_came():
+    """Streamlit drops the last events of a run when a fragment's rerun starts a new
+    ScriptRunner before they were sent: the fragment's run tells the full run is over."""
+    session = StreamSession("http://127.0.0.1:1")
+    start = ForwardMsg()
+    start.new_session.page_script_hash = "page"
+    start.metadata.run.script_run_id = "full"
+    session.handle(start.SerializeToString())
+    play = Element()
+    play.button.id, play.button.label = "play-id", "Play"
+    session.handle(_delta(play).SerializeToString())
+    assert session.full_runs_finished == 0
+    _finished(session, fragment="watch")  # no script_finished of the full run came
+    assert session.full_runs_finished == 1 and session.full_runs_unfinished == 1
+    assert session.play_id == "play-id"
+    _finished(session, fragment="watch")
+    _finished(session)
+    assert session.full_runs_finished == 2 and session.full_runs_unfinished == 1
 
 
 def test_play_button_and_widget_values():

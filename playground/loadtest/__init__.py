@@ -1,6 +1,7 @@
 """Load test: many learners playing at once, without a browser per learner.
 
-``python -m playground.loadtest --sessions N --seconds S [--json] [--url URL] [--query QS]``
+``python -m playground.loadtest --sessions N --seconds S [--json] [--url URL] [--query QS]
+[--class]``
 
 Each simulated learner is a real Streamlit session driven over Streamlit's own
 websocket protocol (``/_stcore/stream``, Streamlit's protobuf classes), doing what the
@@ -18,6 +19,14 @@ port and measures the server's CPU (cores used over the window in which every se
 plays) and memory; with ``--url`` (for instance replicas behind nginx) it only drives
 sessions, and records the ``X-Playground-Upstream`` header that tells which replica
 served each one.
+
+With ``--class``, a teacher's session first opens the Class page (``/class``), presses
+**Create a class** and reads the class's code and secret from the query string the
+server gives the page; every learner opens the join link (``class=CODE&name=...``), and
+the teacher's wall (``/class?class=CODE&teacher=SECRET``) stays open, answering its
+fragment's reruns, while they play. Each tile's caption says how old it is ("seen 0.4 s
+ago", by the server's clock); the summary gives those ages over the measured window
+(p95, max), the wall's refreshes and the tiles in the last one.
 
 This package speaks the wire protocol, so it imports Streamlit's protobuf classes
 (``streamlit.proto``); it never imports the app or Streamlit's runtime API.

@@ -1,5 +1,7 @@
 """Learners at work: each session loads the page, presses Play and counts the
-pictures and epochs that arrive (``SessionResult``); many run at once on one event loop."""
+pictures and epochs that arrive (``SessionResult``); many run at once on one event loop.
+With a class, a teacher first creates it on the Class page, the learners join it, and
+the teacher's wall is watched while they play (``WallResult``)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,9 @@ import asyncio
 import contextlib
 import gc
 import itertools
+import math
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,12 +20,14 @@ from typing import Any
 import requests
 import websockets
 
-from playground.loadtest.protocol import StreamSession, picture_stream
+from playground.loadtest.protocol import StreamSession, WallRefresh, picture_stream
 from playground.loadtest.server import ServerMonitor
 
 # A session that has not pressed Play this long after connecting counts as failed
 # (a class of 30 arriving at once waits for 30 first runs on one server).
 PLAY_TIMEOUT_S = 120.0
+CLASS_PAGE = "class"  # the Class page's URL path (streamlit_app.py)
+CREATE_LABEL = "Create a class"  # its button (ui/class_wall.py create_form)
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -48,6 +54,9 @@ class SessionResult:
     # (ForwardMsgQueue.clear). Many dropped runs: the server cannot keep up.
     fragment_runs: int = 0
     fragment_runs_dropped: int = 0
+    # Full runs whose end Streamlit never sent (a fragment's rerun came in between:
+    # StreamSession.handle); the next run tells they are over.
+    full_runs_unfinished: int = 0
 
     @property
     def pictures_per_s(self) -> float:
@@ -122,9 +131,52 @@ class SessionResult:
             "seconds": round(self.seconds, 2),
             "fragment_runs": self.fragment_runs,
             "fragment_runs_dropped": self.fragment_runs_dropped,
+            "full_runs_unfinished": self.full_runs_unfinished,
             "cached_refs": self.cached_refs,
             "errors": _counted(self.errors)[:3],
         }
+
+
+@dataclass
+class WallResult:
+    """What the teacher's wall showed while every learner played: the refreshes that
+    arrived in the measured window, each with its tiles' ages as the server wrote them
+    ("seen 0.4 s ago": the server's clock, so a slow client does not make them older)."""
+
+    code: str | None = None  # the class's code
+    upstream: str | None = None
+    refreshes: list[WallRefresh] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ages(self) -> list[float]:
+        return sorted(a for r in self.refreshes for a in r.ages)
+
+    def summary(self) -> dict[str, Any]:
+        """The wall's entries of the JSON summary."""
+        ages = self.ages
+        arrived = [r.arrived for r in self.refreshes]
+        gaps = [b - a for a, b in itertools.pairwise(arrived)]
+        return {
+            "class_code": self.code,
+            "wall_upstream": self.upstream,
+            "wall_refreshes": len(self.refreshes),
+            # Tiles in the last refresh: one per learner when every learner is on the wall.
+            "wall_tiles_last": len(self.refreshes[-1].ages) if self.refreshes else None,
+            "wall_tile_age_p95_s": _round(percentile(ages, 95), 2),
+            "wall_tile_age_max_s": _round(max(ages, default=None), 2),
+            # The longest wait between two refreshes arriving (the page asks every 1 s).
+            "wall_refresh_gap_max_s": _round(max(gaps, default=None), 2),
+            "wall_errors": _counted(self.errors)[:3],
+        }
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The nearest-rank ``q``-th percentile (None for no values)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 def _round(v: float | None, digits: int) -> float | None:
@@ -171,10 +223,12 @@ async def _drive(
     playing: Callable[[float | None], None] | None = None,
     end: Awaitable[None] | None = None,
     play_timeout: float = PLAY_TIMEOUT_S,
+    class_code: str | None = None,
 ) -> SessionResult:
     """One learner: load, connect, first run, Play, watch. ``playing(t)`` is called once
     with the time Play was pressed (None if it never was); the session then ends when
-    ``end`` completes, or ``seconds`` after Play without one."""
+    ``end`` completes, or ``seconds`` after Play without one. With ``class_code``, the
+    first run must say the learner is in that class."""
     result = SessionResult(index=index)
     session = StreamSession(url, query=query, index=index)
     tasks: list[asyncio.Task] = []
@@ -207,6 +261,9 @@ async def _drive(
         tasks.append(asyncio.create_task(count_pictures()))
         await session.rerun()
         await _wait_for(session, lambda: session.full_runs_finished > 0, play_timeout, "first run")
+        if class_code is not None and session.in_class != class_code:
+            said = "; ".join(session.warnings) or "the page does not say so"
+            raise RuntimeError(f"not in class {class_code}: {said}")
         if session.play_id is None:
             raise RuntimeError("no button labelled 'Play' on the page")
         before = session.full_runs_finished
@@ -245,7 +302,54 @@ async def _drive(
         result.cached_refs = session.cache_hits
         result.fragment_runs = session.fragment_runs
         result.fragment_runs_dropped = session.fragment_runs_dropped
+        result.full_runs_unfinished = session.full_runs_unfinished
     return result
+
+
+async def _create_class(session: StreamSession, timeout: float) -> asyncio.Task:
+    """The teacher: open the Class page, press "Create a class", and read the class's
+    code and secret from the query string the server gives the page
+    (``class=CODE&teacher=SECRET``). Returns the task reading the session's stream; the
+    session stays on the teacher's wall."""
+    await asyncio.to_thread(session.load_page)
+    await session.open_stream()
+    reader = asyncio.create_task(session.run())
+    before = 0
+
+    def created() -> bool:
+        return bool(session.errors) or (
+            session.full_runs_finished > before and "teacher" in _query(session)
+        )
+
+    try:
+        await session.rerun()
+        first = lambda: bool(session.errors) or session.full_runs_finished > 0  # noqa: E731
+        await _wait_for(session, first, timeout, "first run of the Class page")
+        if session.errors:
+            raise RuntimeError(f"on the Class page: {session.errors[0]}")
+        button = session.buttons.get(CREATE_LABEL)
+        if button is None:
+            raise RuntimeError(f"no button labelled {CREATE_LABEL!r} on the Class page")
+        before = session.full_runs_finished
+        await session.rerun(trigger=button)  # the click
+        await _wait_for(session, created, 60, "class code and teacher link")
+        if session.errors:
+            raise RuntimeError(f"creating a class: {session.errors[0]}")
+    except BaseException:
+        reader.cancel()
+        raise
+    return reader
+
+
+def _query(session: StreamSession) -> dict[str, str]:
+    return dict(urllib.parse.parse_qsl(session.query))
+
+
+def class_query(code: str, index: int, query: str = "") -> str:
+    """A learner's join link: the class, a name, then the given settings."""
+    name = urllib.parse.quote(f"Learner {index + 1}")
+    own = query.lstrip("?")
+    return f"class={urllib.parse.quote(code)}&name={name}" + (f"&{own}" if own else "")
 
 
 async def drive_session(
@@ -256,15 +360,26 @@ async def drive_session(
 
 
 async def _run_all(
-    url: str, n: int, seconds: float, *, query: str, stagger: float, monitor: ServerMonitor | None
+    url: str,
+    n: int,
+    seconds: float,
+    *,
+    query: str,
+    stagger: float,
+    monitor: ServerMonitor | None,
+    wall: WallResult | None = None,
 ) -> list[SessionResult]:
     """All sessions, staggered; the measured window opens once every session plays (or
-    gave up) and lasts ``seconds``; every session ends with it."""
+    gave up) and lasts ``seconds``; every session ends with it. With ``wall``, a
+    teacher creates a class first, every learner joins it, and the teacher's wall
+    refreshes that arrive in the window go into ``wall``."""
     loop = asyncio.get_running_loop()
     end = loop.create_future()
     waiting = n
+    window: list[float] = []  # when it opened, when it closed
 
     def close_window() -> None:
+        window.append(time.monotonic())
         if monitor is not None:
             monitor.stop()
         if not end.done():
@@ -274,19 +389,56 @@ async def _run_all(
         nonlocal waiting
         waiting -= 1
         if waiting == 0:
+            window.append(time.monotonic())
             if monitor is not None:
                 monitor.start()
             loop.call_later(seconds, close_window)
 
+    queries = [query] * n
+    teacher, reader = None, None
+    if wall is not None:
+        teacher = StreamSession(url, page=CLASS_PAGE, index=-1)
+        try:
+            reader = await _create_class(teacher, PLAY_TIMEOUT_S)
+            wall.code = _query(teacher).get("class")
+            queries = [class_query(wall.code or "", i, query) for i in range(n)]
+        except Exception as err:
+            wall.errors.append(_record(err))
+        wall.upstream = teacher.upstream
+        if wall.errors:  # no class to join: the learners would measure something else
+            await teacher.close()
+            why = f"no class to join: {wall.errors[-1]}"
+            return [SessionResult(index=i, errors=[why]) for i in range(n)]
+
     async def one(i: int) -> SessionResult:
         await asyncio.sleep(i * stagger)
-        return await _drive(url, seconds, index=i, query=query, playing=playing, end=end)
+        return await _drive(
+            url,
+            seconds,
+            index=i,
+            query=queries[i],
+            playing=playing,
+            end=end,
+            class_code=wall.code if wall is not None else None,
+        )
 
     try:
         results = await asyncio.gather(*(one(i) for i in range(n)))
     finally:
         if monitor is not None:
             monitor.stop()
+        if teacher is not None and wall is not None:
+            opened = window[0] if window else math.inf
+            closed = window[1] if len(window) > 1 else math.inf
+            wall.refreshes = [r for r in teacher.wall_refreshes if opened <= r.arrived <= closed]
+            if teacher.closed:
+                wall.errors.append(f"the teacher's websocket closed early ({teacher.closed})")
+            await teacher.close()
+            if reader is not None:
+                reader.cancel()
+                with contextlib.suppress(BaseException):
+                    await reader
+            wall.errors[:0] = [e for e in teacher.errors if e not in wall.errors]
     return list(results)
 
 
@@ -320,3 +472,23 @@ def run_sessions(
     ``monitor`` (if given) measures the server over it."""
     with _steady_client():
         return asyncio.run(_run_all(url, n, seconds, query=query, stagger=stagger, monitor=monitor))
+
+
+def run_class(
+    url: str,
+    n: int,
+    seconds: float,
+    *,
+    query: str = "",
+    stagger: float = 0.1,
+    monitor: ServerMonitor | None = None,
+) -> tuple[list[SessionResult], WallResult]:
+    """``run_sessions`` in a class: a teacher creates it on the Class page before the
+    learners arrive, each learner joins it (``class=CODE&name=Learner i``, then
+    ``query``), and the teacher's wall stays open through the measured window."""
+    wall = WallResult()
+    with _steady_client():
+        results = asyncio.run(
+            _run_all(url, n, seconds, query=query, stagger=stagger, monitor=monitor, wall=wall)
+        )
+    return results, wall

@@ -28,6 +28,20 @@ UPSTREAM_HEADER = "X-Playground-Upstream"
 XSRF_COOKIE = "_streamlit_xsrf"
 PLAY_LABEL, PAUSE_LABEL, EPOCH_LABEL = "Play", "Pause", "Epoch"
 BOUNDARY_KEY = "boundary"  # the live_plot key of the decision boundary (ui/live_view.py)
+# The Class page's wall (ui/class_wall.py): its head "**N learners**: ..." opens each
+# refresh, and each tile's caption ends "... · seen 0.4 s ago" (the server's clock).
+WALL_HEAD = re.compile(r"\*\*(\d+) learners?\*\*")
+TILE_AGE = re.compile(r"\bseen (\d+(?:\.\d+)?) s ago")
+# A learner in a class sees "Class CODE · you appear as: NAME" (ui/classroom.py class_box).
+IN_CLASS = re.compile(r"Class (\S+) · you appear as: ")
+
+
+class WallRefresh(NamedTuple):
+    """One refresh of a Class page's wall as it arrived: when (this client's
+    ``time.monotonic()``) and each tile's age as the server said it (seconds)."""
+
+    arrived: float
+    ages: list[float]
 
 
 def _where(stack_trace: list[str]) -> str:
@@ -166,8 +180,9 @@ class StreamSession:
     payloads, and calls ``rerun()``.
     """
 
-    def __init__(self, url: str, *, query: str = "", index: int = 0):
+    def __init__(self, url: str, *, query: str = "", index: int = 0, page: str = ""):
         self.base = url if url.endswith("/") else url + "/"
+        self.page = page.strip("/")  # the page's URL path: "" the Playground, "class"
         self.query = query.lstrip("?")
         self.index = index
         self.http = requests.Session()  # this learner's cookie jar
@@ -186,17 +201,30 @@ class StreamSession:
         self.auto_reruns: dict[str, tuple[float, asyncio.Task]] = {}
         # What the driver watches.
         self.play_id: str | None = None
+        self.buttons: dict[str, str] = {}  # label -> widget id, of every button seen
+        self.in_class: str | None = None  # the class the page says this learner is in
+        self.warnings: list[str] = []  # the page's warnings (st.warning), as they came
         self.playing: bool | None = None  # None until a Play/Pause button was seen
         self.epoch: float | None = None
         self.full_runs_finished = 0
+        # Full runs whose end never came (see handle): counted as finished.
+        self.full_runs_unfinished = 0
+        self._full_run_open = False
         self.fragment_runs = self.fragment_runs_dropped = 0
+        # The Class page's wall: its refreshes, and the one whose messages are arriving.
+        self.wall_refreshes: list[WallRefresh] = []
+        self._wall_ages: list[float] | None = None
         self.changed = asyncio.Event()
         self._payloads: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
 
+    @property
+    def page_url(self) -> str:
+        """The address bar: the page's URL with its query string."""
+        return self.base + self.page + (f"?{self.query}" if self.query else "")
+
     # The page, like a browser: index.html, then the two endpoints the frontend polls.
     def load_page(self) -> None:
-        page = self.base + (f"?{self.query}" if self.query else "")
-        resp = self.http.get(page, timeout=30)
+        resp = self.http.get(self.page_url, timeout=30)
         resp.raise_for_status()
         self.upstream = resp.headers.get(UPSTREAM_HEADER) or self.upstream
         for path in ("_stcore/health", "_stcore/host-config"):
@@ -257,9 +285,10 @@ class StreamSession:
         state = ClientState(
             query_string=self.query,
             page_script_hash=self.page_script_hash,
-            # The page's URL path under the app: "" is the default page (the Playground).
-            # Once the server has named the page by its hash, the frontend sends "" too.
-            page_name="",
+            # The page's URL path under the app ("" is the default page, the Playground;
+            # "class" the Class page): the server finds the page by it. Once the server
+            # has named the page by its hash, the frontend sends "".
+            page_name="" if self.page_script_hash else self.page,
             fragment_id=fragment_id,
             is_auto_rerun=is_auto_rerun,
             cached_message_hashes=list(self.cache),
@@ -267,7 +296,7 @@ class StreamSession:
                 timezone="UTC",
                 timezone_offset=0,
                 locale="en-US",
-                url=self.base + (f"?{self.query}" if self.query else ""),
+                url=self.page_url,
                 is_embedded=False,
                 color_scheme="light",
             ),
@@ -367,10 +396,21 @@ class StreamSession:
             ns = msg.new_session
             self.new_session_seen = True
             self.max_cache_age = ns.config.max_cached_message_age or self.max_cache_age
+            self._wall_ages = None  # a run begins: no wall in it yet
+            if msg.metadata.run.fragment_ids and self._full_run_open:
+                # A fragment's run began, but the full run before it never said it
+                # ended. Streamlit drops a run's last events when a fragment's rerun
+                # arrives after that ScriptRunner stopped but before the server sent
+                # its end: the rerun starts a new ScriptRunner, and events of the old
+                # one are ignored (AppSession.request_rerun says so). The full run is
+                # over all the same; a browser goes on with the page it has.
+                self.full_runs_unfinished += 1
+                self._full_run_finished()
             if not msg.metadata.run.fragment_ids:  # a full run: timers restart from it
                 self.stop_timers()
                 self.page_script_hash = ns.page_script_hash
                 self.widgets_this_run = set()
+                self._full_run_open = True
         elif kind == "delta":
             if msg.delta.WhichOneof("type") == "new_element":
                 self._element(msg.delta.new_element)
@@ -385,16 +425,25 @@ class StreamSession:
                 and self.new_session_seen
             ):
                 self._age_cache(fragment_ids)
+            if self._wall_ages is not None and status in (
+                ForwardMsg.FINISHED_SUCCESSFULLY,
+                ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+            ):  # a whole wall arrived (a run cut short for the next sent only part of it)
+                self.wall_refreshes.append(WallRefresh(time.monotonic(), self._wall_ages))
+            self._wall_ages = None
             if fragment_ids and status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
                 self.fragment_runs += 1
             elif fragment_ids and status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 self.fragment_runs_dropped += 1
+            if not fragment_ids:
+                self._full_run_open = False
             if status == ForwardMsg.FINISHED_SUCCESSFULLY and not fragment_ids:
-                # Widgets no longer on the page drop out of the state sent back.
-                for wid in set(self.widgets) - self.widgets_this_run:
-                    del self.widgets[wid]
-                self.full_runs_finished += 1
-                self.changed.set()
+                self._full_run_finished()
+        elif kind == "navigation":
+            # st.navigation runs the main script for every page and names the page it
+            # ran here (new_session names the main script): the frontend sends this hash
+            # with each rerun, so the next run stays on this page.
+            self.page_script_hash = msg.navigation.page_script_hash or self.page_script_hash
         elif kind == "page_info_changed":
             self.query = msg.page_info_changed.query_string
         elif kind == "auto_rerun":
@@ -412,14 +461,26 @@ class StreamSession:
             exc = msg.session_event.script_compilation_exception
             self.error(f"compile error: {exc.type}: {exc.message}")
 
+    def _full_run_finished(self) -> None:
+        self._full_run_open = False
+        # Widgets no longer on the page drop out of the state sent back.
+        for wid in set(self.widgets) - self.widgets_this_run:
+            del self.widgets[wid]
+        self.full_runs_finished += 1
+        self.changed.set()
+
     def _element(self, el: Element) -> None:
         kind = el.WhichOneof("type")
+        if kind == "button":
+            self.buttons[el.button.label] = el.button.id
         if kind == "button" and el.button.label in (PLAY_LABEL, PAUSE_LABEL):
             self.playing = el.button.label == PAUSE_LABEL
             self.play_id = el.button.id if not self.playing else self.play_id
             self.changed.set()
         elif kind == "metric" and el.metric.label == EPOCH_LABEL:
             self.epoch = epoch_of(el.metric.body)
+        elif kind == "markdown" and ("learner" in el.markdown.body or " s ago" in el.markdown.body):
+            self._wall_text(el.markdown.body)  # (a cheap test first: most text is no wall)
         elif kind == "bidi_component":
             bc = el.bidi_component
             text = bc.json or (bc.mixed.json if bc.HasField("mixed") else "")
@@ -430,6 +491,10 @@ class StreamSession:
             self.error(f"exception in the page: {exc.type}: {exc.message}{_where(exc.stack_trace)}")
         elif kind == "alert" and el.alert.format == el.alert.ERROR:
             self.error(f"error in the page: {el.alert.body}")
+        elif kind == "alert" and el.alert.format == el.alert.WARNING:
+            self.warnings.append(el.alert.body)
+        elif kind == "text" and (m := IN_CLASS.match(el.text.body)):
+            self.in_class = m.group(1)
         state = widget_state(el) if kind else None
         if state is not None:
             self.widgets_this_run.add(state.id)
@@ -437,6 +502,13 @@ class StreamSession:
             # The frontend keeps a widget's own value unless the server sets it.
             if state.id not in self.widgets or getattr(w, "set_value", False):
                 self.widgets[state.id] = state
+
+    def _wall_text(self, body: str) -> None:
+        """The wall's head starts a refresh; each tile's caption adds its age."""
+        if WALL_HEAD.match(body):
+            self._wall_ages = []
+        elif self._wall_ages is not None and (m := TILE_AGE.search(body)):
+            self._wall_ages.append(float(m.group(1)))
 
     async def close(self) -> None:
         self.stop_timers()

@@ -1,5 +1,5 @@
 """The load test's summary (slowest and median learner, the server's CPU and memory,
-errors), its table, and the command line."""
+the teacher's wall with ``--class``, errors), its table, and the command line."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 from collections import Counter
 
 import playground.loadtest
-from playground.loadtest.drive import SessionResult, run_sessions
+from playground.loadtest.drive import SessionResult, WallResult, run_class, run_sessions
 from playground.loadtest.server import Server, ServerMonitor, rss_mb
 
 MAX_ERROR_MESSAGES = 5
@@ -31,10 +31,13 @@ def summarize(
     seconds: float,
     server_pid: int | None = None,
     cpu: dict | None = None,
+    wall: WallResult | None = None,
 ) -> dict:
     """The JSON summary: per-session rates (min and median), errors, upstreams and the
     server's CPU and memory (``cpu`` from ``ServerMonitor.result()``; with only
-    ``server_pid``, its memory now; null when neither, e.g. a remote server)."""
+    ``server_pid``, its memory now; null when neither, e.g. a remote server); in a
+    class (``wall``), the teacher's wall: its refreshes and its tiles' ages (null
+    without a class)."""
     pics = [r.pictures_per_s for r in results]
     epochs = [r.epochs_per_s for r in results]
     firsts = [r.first_picture_s for r in results if r.first_picture_s is not None]
@@ -45,7 +48,8 @@ def summarize(
     if not cpu and server_pid is not None:
         rss = rss_mb(server_pid)
         cpu = {"server_rss_mb": rss, "server_rss_max_mb": rss}
-    messages = list(dict.fromkeys(e for r in results for e in r.errors))
+    wall_errors = [f"teacher: {e}" for e in (wall.errors if wall is not None else [])]
+    messages = list(dict.fromkeys([*wall_errors, *(e for r in results for e in r.errors)]))
     upstreams = Counter(r.upstream or "(none)" for r in results)
     rnd = lambda v, d=2: None if v is None else round(v, d)  # noqa: E731
     return {
@@ -70,7 +74,11 @@ def summarize(
         "server_rss_slope_mb_per_min": rnd(cpu.get("server_rss_slope_mb_per_min"), 2),
         "client_cpu_cores": rnd(cpu.get("client_cpu_cores")),
         "window_s": rnd(cpu.get("window_s")),
-        "errors": sum(len(r.errors) for r in results),
+        # Full runs whose end Streamlit never sent, as a fragment's rerun came between.
+        "full_runs_unfinished": sum(r.full_runs_unfinished for r in results),
+        "class": wall is not None,
+        **(wall or WallResult()).summary(),
+        "errors": sum(len(r.errors) for r in results) + len(wall_errors),
         "error_messages": messages[:MAX_ERROR_MESSAGES],
         "upstreams": dict(upstreams),
         "per_session": [r.small() for r in results],
@@ -106,9 +114,33 @@ def _table(summary: dict) -> str:
         f"server: {fmt(summary['server_cpu_cores'], ' cores')}, "
         f"RSS {fmt(summary['server_rss_mb'], ' MB')} (max {fmt(summary['server_rss_max_mb'])}); "
         f"this client: {fmt(summary['client_cpu_cores'], ' cores')}",
+        *_wall_lines(summary),
+        *(
+            [
+                f"full runs whose end never came: {summary['full_runs_unfinished']} (a "
+                "fragment's rerun came between; counted as finished)"
+            ]
+            if summary.get("full_runs_unfinished")
+            else []
+        ),
         f"errors: {summary['errors']}" + "".join(f"\n  {m}" for m in summary["error_messages"]),
     ]
     return "\n".join(lines)
+
+
+def _wall_lines(summary: dict) -> list[str]:
+    """The teacher's wall, in a class."""
+    if not summary.get("class"):
+        return []
+    fmt = lambda v, unit="": "n/a" if v is None else f"{v}{unit}"  # noqa: E731
+    return [
+        f"class {fmt(summary['class_code'])}, the teacher's wall: "
+        f"{summary['wall_refreshes']} refreshes (longest wait "
+        f"{fmt(summary['wall_refresh_gap_max_s'], ' s')}), "
+        f"{fmt(summary['wall_tiles_last'])} tiles in the last; "
+        f"tile age p95 {fmt(summary['wall_tile_age_p95_s'], ' s')}, "
+        f"max {fmt(summary['wall_tile_age_max_s'], ' s')}"
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,6 +169,13 @@ def main(argv: list[str] | None = None) -> int:
         help="start the class server (python -m playground.serve: that many app processes "
         "behind nginx) instead of one app process",
     )
+    parser.add_argument(
+        "--class",
+        dest="classroom",
+        action="store_true",
+        help="a teacher creates a class on the Class page first, every learner joins it, "
+        "and the teacher's wall stays open: reports how old its tiles are",
+    )
     args = parser.parse_args(argv)
     try:
         sizes = [int(n) for n in args.sessions.split(",")]
@@ -147,11 +186,11 @@ def main(argv: list[str] | None = None) -> int:
 
     def go(url: str, pid: int | None, n: int) -> None:
         monitor = ServerMonitor(pid) if pid is not None else None
-        results = run_sessions(
-            url, n, args.seconds, query=args.query, stagger=args.stagger, monitor=monitor
-        )
+        run = run_class if args.classroom else run_sessions
+        out = run(url, n, args.seconds, query=args.query, stagger=args.stagger, monitor=monitor)
+        results, wall = out if args.classroom else (out, None)
         cpu = monitor.result() if monitor is not None else None
-        summary = summarize(results, seconds=args.seconds, server_pid=pid, cpu=cpu)
+        summary = summarize(results, seconds=args.seconds, server_pid=pid, cpu=cpu, wall=wall)
         print(json.dumps(summary) if args.json else _table(summary) + "\n", flush=True)
 
     if args.url:

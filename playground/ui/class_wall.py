@@ -46,6 +46,7 @@ from playground.ui.live_plot import live_plot
 
 WALL_S = 1.0  # the wall's refresh: tiles are made once a second (classroom.publish)
 SPOT_S = 1.0
+SPOT_DRAWN = "_class_spot_drawn"  # session key: the spotlight the page was drawn with
 BOARD_S = 2.0  # the leaderboard changes only when someone passes
 NOT_TEACHER = "This link is not a teacher's link."
 CURRENT = "The Playground's current settings"
@@ -288,6 +289,10 @@ def wall(store: ClassStore, code: str, experiment: Experiment | None = None) -> 
         except StoreUnavailable as err:
             st.error(escape_markdown(err))
             return
+        if spot != st.session_state.get(SPOT_DRAWN):
+            # The spotlight (its own fragment, ticking only while someone is on screen)
+            # came or went: draw the page again around it.
+            st.rerun(scope="app")
         now = time.time()
         counts = status_counts(all_tiles, now)
         shown = [f"{n} {s}" for s, n in counts.items() if n]
@@ -333,9 +338,16 @@ def _spot_data(view: dict) -> Dataset:
 
 
 def spotlight(store: ClassStore, code: str, *, projector: bool = False) -> None:
-    """The spotlit learner's boundary, bends and loss, large and live."""
+    """The spotlit learner's boundary, bends and loss, large and live. Its fragment ticks
+    only while someone is on screen: two fragments ticking together each second lost
+    one of their redraws now and then (the load test's wall_refresh_gap_max_s)."""
+    try:
+        on = store.spotlight(code)
+    except StoreUnavailable:
+        on = None
+    st.session_state[SPOT_DRAWN] = on
 
-    @st.fragment(run_every=SPOT_S)
+    @st.fragment(run_every=SPOT_S if on else None)
     def show() -> None:
         try:
             member = store.spotlight(code)

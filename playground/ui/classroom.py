@@ -29,7 +29,10 @@ from playground.ui import controls
 from playground.ui.escape import escape_markdown
 
 MEMBER = "class_member"  # session key: this session's Member, while in a class
-WATCH_S = 2.0
+# A paused learner's page looks this often for the class's news. Not shorter: a fragment
+# ticking during a slow first run lost that run's last messages (Streamlit replaces the
+# script runner; seen in the load test with 10 learners arriving).
+WATCH_S = 5.0
 APPLY = "_class_apply"  # session key: take the class's new exercise on the next run
 
 
