@@ -202,3 +202,26 @@ def test_projector_view_shows_only_the_learner_on_screen():
     class_store().set_spotlight(code, member)
     teacher = teacher.run()
     assert any("On screen: Pat" in s.value for s in teacher.subheader)
+
+
+def test_a_model_file_cannot_undo_what_the_class_fixed():
+    """A model trained on spiral, loaded in a class that fixes XOR: the problem stays."""
+    from playground.core.config import RunConfig
+    from playground.core.modelfile import save_model
+    from playground.live.live_run import LiveRun
+
+    _, code, _ = create_class(class_start="fewest_relus")  # fixes problem, features, ...
+    learner = session(**{"class": code, "name": "Mo"}).run()
+    spiral = LiveRun(RunConfig(problem="spiral"))
+    spiral.train_steps(8)
+    learner.file_uploader(key="model_upload").set_value(
+        ("spiral.npz", save_model(spiral.saved_model()), "application/octet-stream")
+    )
+    learner = learner.run()
+    no_exceptions(learner)
+    offers = [b.label for b in learner.button if b.label.startswith("Use the file's")]
+    assert not [o for o in offers if "problem" in o]  # its layers are free, its problem not
+    for offer in offers:
+        learner = button(learner, offer).click().run()
+        no_exceptions(learner)
+    assert learner.session_state["run"].cfg.problem == "xor"
