@@ -36,6 +36,7 @@ from playground.core.config import from_query, lesson_from_query
 from playground.core.errors import PlaygroundError
 from playground.core.modelfile import SavedModel
 from playground.figures.class_experiment import class_experiment_figure
+from playground.ui.escape import escape_markdown
 
 TIMEOUT = 240
 ROOT = Path(__file__).resolve().parents[1]
@@ -382,8 +383,9 @@ def test_two_learners_pass_and_the_leaderboards_order_them():
     assert any(s.value.startswith("Passed: ") for s in first.success)
     assert any("On your class's leaderboard" in c.value for c in first.caption)
     second = submit_xor4(second)
-    (board,) = [d.value for d in second.dataframe]
-    assert list(board["Name"]) == ["Second", "<b>First</b>"]
+    (board,) = [d.value for d in second.table]
+    # Table cells are Markdown: the name is escaped, so it shows as typed.
+    assert list(board["Name"]) == ["Second", escape_markdown("<b>First</b>")]
     assert list(board["Steps"]) == ["200", "800"]
     assert list(board.columns) == ["Rank", "Name", "ReLUs", "Parameters", "Steps", "Score"]
     # A learner who fails is not on it.
@@ -398,8 +400,8 @@ def test_two_learners_pass_and_the_leaderboards_order_them():
     teacher = class_page(**{"class": info.code, "teacher": secret})
     no_exceptions(teacher)
     assert any(s.value == "Leaderboard" for s in teacher.subheader)
-    (wall_board,) = [d.value for d in teacher.dataframe]
-    assert list(wall_board["Name"]) == ["Second", "<b>First</b>"]
+    (wall_board,) = [d.value for d in teacher.table]
+    assert list(wall_board["Name"]) == ["Second", escape_markdown("<b>First</b>")]
     assert list(wall_board["Rank"]) == [1, 2]
     assert "Submitted" in wall_board.columns
 
@@ -409,7 +411,7 @@ def test_outside_a_class_grading_works_as_before_without_a_leaderboard():
     at.session_state["run"].load(xor_net(steps=50))
     at = submit_xor4(at)
     assert any(s.value.startswith("Passed: ") for s in at.success)
-    assert not at.dataframe and not any("leaderboard" in c.value for c in at.caption)
+    assert not at.table and not any("leaderboard" in c.value for c in at.caption)
 
 
 # -- the lessons' links ------------------------------------------------------------------------

@@ -417,11 +417,7 @@ def leaderboard(store: ClassStore, code: str) -> None:
             return
         for name, entries in all_boards.items():
             st.markdown(f"**{escape_markdown(challenge_panel.challenge_title(name))}**")
-            st.dataframe(
-                challenge_panel.leaderboard_table(entries, full=True),
-                hide_index=True,
-                key=f"board_{name}",
-            )
+            challenge_panel.show_leaderboard(entries, full=True)
 
     boards()
 
