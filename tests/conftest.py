@@ -2,6 +2,7 @@
 ``redis_server`` / ``redis_url``, a throwaway Debian ``redis-server`` for the class store
 (skipped, with the reason, where it is not installed)."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -85,19 +86,27 @@ class RedisServer:
         return path.read_text(errors="replace")[-2000:] if path.exists() else ""
 
 
-@pytest.fixture
-def redis_server(tmp_path_factory: pytest.TempPathFactory):
-    """A started RedisServer (``.url``, ``.port``, ``.restart()``, ``.stop()``, ``.start()``),
-    stopped after the test."""
+@contextlib.contextmanager
+def started_redis(folder: Path):
+    """A started RedisServer with its data in ``folder``, stopped on the way out; the
+    test skips, saying why, where redis-server is not installed."""
     binary = redis_server_path()
     if binary is None:
         pytest.skip(NO_REDIS)
-    server = RedisServer(binary, tmp_path_factory.mktemp("redis"))
+    server = RedisServer(binary, folder)
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory: pytest.TempPathFactory):
+    """A started RedisServer (``.url``, ``.port``, ``.restart()``, ``.stop()``, ``.start()``),
+    stopped after the test."""
+    with started_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,11 +36,7 @@ from playground.core.errors import PlaygroundError
 from playground.core.modelfile import SavedModel
 from playground.figures.class_experiment import class_experiment_figure
 from playground.ui.escape import escape_markdown
-
-TIMEOUT = 240
-ROOT = Path(__file__).resolve().parents[1]
-CLASS_PAGE = "app_pages/class_page.py"
-
+from tests.test_class_page import class_page, session
 
 # -- the leaderboard's order -----------------------------------------------------------------
 
@@ -213,21 +208,6 @@ def test_the_experiment_figure_names_every_point():
 
 
 # -- through the pages --------------------------------------------------------------------------
-
-
-def session(**query) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
-    for k, v in query.items():
-        at.query_params[k] = v
-    return at
-
-
-def class_page(**query) -> AppTest:
-    at = session().run()
-    at.switch_page(CLASS_PAGE)
-    for k, v in query.items():
-        at.query_params[k] = v
-    return at.run()
 
 
 def no_exceptions(at: AppTest) -> None:
@@ -422,7 +402,7 @@ def test_outside_a_class_grading_works_as_before_without_a_leaderboard():
     [("app_pages/lesson_sgd.py", "learning_rate"), ("app_pages/lesson_overfit.py", "reg_rate")],
 )
 def test_the_lessons_end_with_a_class_experiment_link(page, knob):
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
+    at = session()
     at.switch_page(page)
     at = at.run()
     no_exceptions(at)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import NO_REDIS, RedisServer, redis_server_path
+from tests.conftest import RedisServer, started_redis
 from tests.test_replicas import UPSTREAM_HEADER, Cluster, _route_cookies, running_cluster
 
 pytestmark = pytest.mark.replicas
@@ -23,15 +23,8 @@ WAIT_MS = 240_000
 
 @pytest.fixture(scope="module")
 def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    binary = redis_server_path()
-    if binary is None:
-        pytest.skip(NO_REDIS)
-    server = RedisServer(binary, tmp_path_factory.mktemp("class-redis"))
-    server.start()
-    try:
+    with started_redis(tmp_path_factory.mktemp("class-redis")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
