@@ -72,7 +72,7 @@ def test_a_teacher_watches_three_learners_spotlights_one_and_sends_an_exercise(
     first = tile_epochs(teacher)
     wait_until(
         teacher,
-        lambda: all(tile_epochs(teacher)[n] > max(first[n], 0) for n in NAMES),
+        lambda: all(tile_epochs(teacher).get(n, -1) > max(first[n], 0) for n in NAMES),
         "every tile's epoch to move",
     )
     assert teacher.locator('[class*="st-key-tile_"] img[alt$="decision boundary"]').count() == 3
