@@ -8,6 +8,7 @@ import subprocess
 import sys
 from itertools import pairwise
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from playground.cli import main
 from playground.core import challenges as C
-from playground.core.config import FIELDS, RunConfig
+from playground.core.config import FIELDS, RunConfig, lesson_from_query, lesson_query
 from playground.core.datasets import make_dataset
 from playground.core.errors import PlaygroundError
 from playground.core.modelfile import SavedModel, load_model, save_model
@@ -215,6 +216,67 @@ def test_a_custom_challenge_from_settings_grades_like_a_built_in():
     assert not got.passed and "< 0.80 on the challenge's points" in got.reason
 
 
+# A teacher's own challenge: a link's (or class exercise's) goal with a budget.
+
+
+def teacher_lesson(**query):
+    return lesson_from_query({"problem": "xor", "hidden": "4", **query})
+
+
+def test_a_links_goal_and_budget_make_a_challenge_on_the_links_problem():
+    lesson, notices = teacher_lesson(goal="accuracy:0.9", budget="relus:4,steps:3000")
+    assert notices == []
+    assert lesson_query(lesson)["budget"] == "relus:4,steps:3000"  # round trip
+    assert lesson_from_query({"problem": "xor", **lesson_query(lesson)})[0] == lesson
+    challenge = C.lesson_challenge(lesson)
+    assert challenge.name.startswith(C.TEACHER_CHALLENGE) and challenge.name not in C.CHALLENGES
+    assert (challenge.problem, challenge.goal, challenge.max_relus) == ("xor", 0.9, 4)
+    assert (challenge.max_parameters, challenge.max_steps) == (None, 3000)
+    assert challenge.test_seed > FIELDS["seed"].hi  # points no run trains on
+    # The grade against NumPy on the challenge's own points.
+    x, y = C.challenge_points(challenge)
+    model = SavedModel(xor_net().params, "relu", meta={"step": 2000})
+    got = C.grade(challenge, model)
+    assert got.passed and got.score == pytest.approx(
+        numpy_score(save_model(model), x, y, "binary"), abs=1e-6
+    )
+    # Each goal and budget is a challenge of its own (its own leaderboard in a class).
+    other, _ = teacher_lesson(goal="accuracy:0.9", budget="relus:5")
+    assert C.lesson_challenge(other).name != challenge.name
+
+
+def test_a_teachers_budget_fails_models_over_it_naming_the_numbers():
+    lesson, _ = teacher_lesson(goal="accuracy:0.9", budget="relus:3,parameters:100,steps:50")
+    model = SavedModel(xor_net().params, "relu", meta={"step": 800})
+    got = C.grade(C.lesson_challenge(lesson), model)
+    assert not got.passed and "4 ReLUs over the 3 allowed" in got.reason, got.reason
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ({"budget": "relus:4"}, "needs a goal too"),
+        ({"goal": "accuracy:0.9", "budget": "steps:100"}, "names its ReLUs"),
+        ({"goal": "accuracy:0.9", "budget": "relus:four"}, "'four' is not a whole number"),
+        ({"goal": "accuracy:0.9", "budget": "relus:-1"}, "between 0 and"),
+        ({"goal": "accuracy:0.9", "budget": "neurons:4"}, "'neurons' is no limit"),
+        ({"goal": "accuracy:0.9", "budget": "relus:4", "problem": "formula"}, "built-in"),
+    ],
+)
+def test_a_bad_budget_in_a_link_is_ignored_with_a_notice(query, words):
+    lesson, notices = teacher_lesson(**query)
+    assert lesson.budget is None and C.lesson_challenge(lesson) is None
+    assert any(n.startswith("Ignored budget: ") and words in n for n in notices), notices
+
+
+def test_a_goal_that_is_not_how_the_problem_is_scored_makes_no_challenge():
+    lesson, _ = lesson_from_query(
+        {"problem": "product", "goal": "accuracy:0.9", "budget": "relus:8"}
+    )
+    with pytest.raises(PlaygroundError, match="scored by R²"):
+        C.lesson_challenge(lesson)
+
+
 # The command line (DESIGN.md, "Contracts"): in-process, and once as a real process.
 
 
@@ -300,3 +362,29 @@ def test_submit_on_the_playground_page_shows_the_grade():
     at.button(key="challenge_load").click().run()
     run = at.session_state["run"]
     assert (run.cfg.problem, run.cfg.classes, run.cfg.hidden) == ("spiral", 3, (8, 8))
+
+
+def test_a_teacher_makes_a_challenge_in_the_panel_and_a_learner_submits_to_it():
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=240)
+    at.query_params.update(problem="xor", hidden="4")
+    at = at.run()
+    at.selectbox(key="teacher_goal_metric").set_value("accuracy").run()
+    at.toggle(key="teacher_challenge").set_value(True).run()
+    at.number_input(key="teacher_max_relus").set_value(4).run()
+    assert not at.exception, [e.value for e in at.exception]
+    (link,) = [c.value for c in at.code if "budget=" in c.value]
+    query = dict(parse_qsl(urlsplit(link).query))
+    assert (query["goal"], query["budget"]) == ("accuracy:0.95", "relus:4")
+    # The learner opens the link: the teacher's challenge comes first; Submit grades it.
+    learner = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=240)
+    learner.query_params.update(query)
+    learner = learner.run()
+    picked = learner.selectbox(key="challenge_name")
+    assert picked.value.startswith(C.TEACHER_CHALLENGE) and len(picked.options) == 4
+    assert any("at most 4 ReLUs" in m.value for m in learner.markdown)
+    learner.session_state["run"].load(xor_net())
+    learner = learner.button(key="challenge_submit").click().run()
+    assert not learner.exception, [e.value for e in learner.exception]
+    assert any(s.value.startswith("Passed: ") for s in learner.success), [
+        e.value for e in learner.error
+    ]

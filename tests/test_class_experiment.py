@@ -35,8 +35,9 @@ from playground.core.config import from_query, lesson_from_query
 from playground.core.errors import PlaygroundError
 from playground.core.modelfile import SavedModel
 from playground.figures.class_experiment import class_experiment_figure
+from playground.ui import challenge_panel
 from playground.ui.escape import escape_markdown
-from tests.test_class_page import class_page, session
+from tests.test_class_page import CLASS_PAGE, button, class_page, no_exceptions, session
 
 # -- the leaderboard's order -----------------------------------------------------------------
 
@@ -210,14 +211,6 @@ def test_the_experiment_figure_names_every_point():
 # -- through the pages --------------------------------------------------------------------------
 
 
-def no_exceptions(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def button(at: AppTest, label: str):
-    return next(b for b in at.button if b.label == label)
-
-
 def experiment_figure(at: AppTest) -> dict | None:
     """The figure the wall's experiment plot sent in this run (None: none sent)."""
     for el in at.get("bidi_component"):
@@ -384,6 +377,40 @@ def test_two_learners_pass_and_the_leaderboards_order_them():
     assert list(wall_board["Name"]) == ["Second", escape_markdown("<b>First</b>")]
     assert list(wall_board["Rank"]) == [1, 2]
     assert "Submitted" in wall_board.columns
+
+
+def test_the_teachers_own_challenge_reaches_the_class_and_its_leaderboard():
+    # The teacher's Playground has 4 ReLUs; the class starts from it, the network fixed.
+    teacher = session(hidden="4").run()
+    teacher.switch_page(CLASS_PAGE)
+    teacher = teacher.run()
+    choices = {"class_hide": ["hidden"], "class_goal_metric": "accuracy"}
+    choices |= {"class_challenge": True, "class_max_relus": 4, "class_max_steps": 1000}
+    for key, value in choices.items():
+        teacher.session_state[key] = value
+    teacher = button(teacher.run(), "Create a class").click().run()
+    no_exceptions(teacher)
+    code, secret = teacher.query_params["class"], teacher.query_params["teacher"]
+    learner = session(**{"class": code, "name": "Ada"}).run()
+    no_exceptions(learner)
+    picked = learner.selectbox(key="challenge_name")
+    assert challenge_panel.challenge_title(picked.value) == "Your teacher's challenge"
+    assert any("at most 4 ReLUs, 1,000 training steps" in m.value for m in learner.markdown)
+    learner.session_state["run"].load(xor_net(steps=2000))
+    learner = learner.button(key="challenge_submit").click().run()
+    assert any("2,000 training steps over the 1,000 allowed" in e.value for e in learner.error), [
+        e.value for e in learner.error
+    ]
+    learner.session_state["run"].load(xor_net(steps=500))
+    learner = learner.button(key="challenge_submit").click().run()
+    assert any(s.value.startswith("Passed: ") for s in learner.success)
+    wall = class_page(**{"class": code, "teacher": secret})
+    no_exceptions(wall)
+    assert any(m.value == "**Your teacher's challenge**" for m in wall.markdown)
+    assert any("at most 4 ReLUs" in c.value for c in wall.caption)
+    (board,) = [d.value for d in wall.table]
+    assert list(board["Name"]) == ["Ada"] and list(board["Steps"]) == ["500"]
+    assert list(board["Score"]) == ["100.0%"]
 
 
 def test_outside_a_class_grading_works_as_before_without_a_leaderboard():

@@ -7,12 +7,14 @@ the server. ``grade`` judges the weights of a model file (``modelfile.SavedModel
 never a number someone sends, and says in plain words why a model fails.
 """
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
-from playground.core.config import FIELDS, OWN_PROBLEM_LABELS, RunConfig
+from playground.core.config import FIELDS, OWN_PROBLEM_LABELS, Lesson, RunConfig
 from playground.core.datasets import MAX_CLASSES, MAX_POINTS, PROBLEMS, make_dataset, problem_task
 from playground.core.errors import PlaygroundError
 from playground.core.features import FEATURES, RAW_FEATURES
@@ -229,6 +231,39 @@ def custom_challenge(
         noise=float(noise),
         **budgets,
     )
+
+
+TEACHER_CHALLENGE = "teacher"  # the start of the name of a link's (or class's) own
+TEACHER_TITLE = "Your teacher's challenge"
+
+
+def lesson_challenge(lesson: Lesson) -> Challenge | None:
+    """A teacher's link (or class exercise) with a goal and a budget as a challenge: the
+    link's problem, graded on points of its own. None when the lesson sets no budget; a
+    PlaygroundError when its goal's score is not how that problem is scored."""
+    if lesson.budget is None or lesson.goal is None:
+        return None
+    b = lesson.budget
+    # A name per goal and budget: a class's leaderboard never ranks two of them together.
+    terms = json.dumps([lesson.goal, b]).encode()
+    challenge = custom_challenge(
+        b.problem,
+        goal=lesson.goal.at_least,
+        max_relus=b.relus,
+        classes=b.classes,
+        max_parameters=b.parameters,
+        max_steps=b.steps,
+        features=b.features,
+        noise=b.noise,
+        name=f"{TEACHER_CHALLENGE}-{hashlib.sha256(terms).hexdigest()[:8]}",
+        title=TEACHER_TITLE,
+    )
+    if challenge.metric != lesson.goal.metric:
+        raise PlaygroundError(
+            f"the goal names {lesson.goal.words()}, but {challenge.problem_label} is "
+            f"scored by {challenge.metric_label}"
+        )
+    return challenge
 
 
 def challenge_points(challenge: Challenge) -> tuple[np.ndarray, np.ndarray]:

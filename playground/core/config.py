@@ -403,15 +403,65 @@ class Goal(NamedTuple):
 GOAL_METRICS = {"accuracy": ("accuracy", True), "r2": ("R²", False)}
 
 
+# The limits of a teacher's own challenge, as a link writes them (budget=relus:16,...).
+BUDGET_KEYS = {"relus": "ReLUs", "parameters": "parameters", "steps": "training steps"}
+
+
+class Budget(NamedTuple):
+    """A teacher's own challenge: the link's problem (name, classes, noise, inputs), graded
+    by the server on points of its own against the link's goal, within these limits
+    (None: no limit). In a link: ``budget=relus:16,parameters:300,steps:5000`` beside
+    ``goal=``; the problem is the link's."""
+
+    problem: str
+    classes: int
+    noise: float
+    features: tuple[str, ...]
+    relus: int
+    parameters: int | None = None
+    steps: int | None = None
+
+    def text(self) -> str:
+        """As a link carries it (``relus:16,steps:5000``)."""
+        limits = {"relus": self.relus, "parameters": self.parameters, "steps": self.steps}
+        return ",".join(f"{k}:{v}" for k, v in limits.items() if v is not None)
+
+
+def parse_budget(text: str, cfg: RunConfig) -> Budget:
+    """``relus:16,steps:5000`` on the problem of ``cfg`` -> Budget; raises PlaygroundError
+    saying what a budget looks like."""
+    if cfg.problem not in PROBLEMS:
+        raise PlaygroundError("a challenge needs one of the built-in problems")
+    limits: dict[str, int] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        key, _, value = part.partition(":")
+        key = key.strip().lower()
+        if key not in BUDGET_KEYS:
+            raise PlaygroundError(
+                f"{key[:40]!r} is no limit; write e.g. relus:16,parameters:300,steps:5000"
+            )
+        try:
+            limits[key] = int(value)
+        except ValueError:
+            raise PlaygroundError(f"{value[:40]!r} is not a whole number") from None
+        if not 0 <= limits[key] <= 10**9:
+            raise PlaygroundError(f"the {BUDGET_KEYS[key]} limit must lie between 0 and 10⁹")
+    if "relus" not in limits:
+        raise PlaygroundError("a challenge's budget names its ReLUs, e.g. relus:16")
+    return Budget(cfg.problem, cfg.classes, cfg.noise, tuple(cfg.features), **limits)
+
+
 class Lesson(NamedTuple):
     """What a teacher's link adds to the settings: controls hidden (so their values are
     fixed for the learner), whether training starts as the page opens, the exercise's
-    text (at most MAX_TEXT characters, shown as plain text) and its goal."""
+    text (at most MAX_TEXT characters, shown as plain text), its goal and, with a goal,
+    the budget that makes it a challenge the server grades."""
 
     hide: frozenset[str] = frozenset()
     play: bool = False
     task: str = ""
     goal: Goal | None = None
+    budget: Budget | None = None
 
 
 # Link keys beside the settings: the one table of a teacher's link, with what each says.
@@ -420,6 +470,8 @@ LESSON_KEYS = {
     "play": "start training as the page opens: play=1",
     "task": f"the exercise, in plain text of at most {MAX_TEXT} characters",
     "goal": "the score to reach on the test points, e.g. goal=accuracy:0.95 or goal=r2:0.9",
+    "budget": "with a goal, a challenge the server grades: budget=relus:16,parameters:300,"
+    "steps:5000 (ReLUs required)",
 }
 NO_LESSON = Lesson()
 
@@ -444,7 +496,7 @@ def parse_goal(text: str) -> Goal:
 def lesson_from_query(params: Mapping[str, Any]) -> tuple[Lesson, list[str]]:
     """The teacher's part of a link (the keys of LESSON_KEYS). Bad values are ignored,
     with a notice, as any bad value of a link."""
-    notices, hide, play, task, goal = [], set(), False, "", None
+    notices, hide, play, task, goal, budget = [], set(), False, "", None, None
     for key in LESSON_KEYS:
         raw = params.get(key)
         if raw is None:
@@ -460,6 +512,11 @@ def lesson_from_query(params: Mapping[str, Any]) -> tuple[Lesson, list[str]]:
                 goal = parse_goal(text)
             except PlaygroundError as err:
                 notices.append(f"Ignored goal: {err}")
+        elif key == "budget":
+            try:
+                budget = parse_budget(text, from_query(params)[0])
+            except PlaygroundError as err:
+                notices.append(f"Ignored budget: {err}")
         elif key == "play":
             low = text.lower()
             if low in ("1", "true", "yes", "on", "0", "false", "no", "off"):
@@ -472,7 +529,10 @@ def lesson_from_query(params: Mapping[str, Any]) -> tuple[Lesson, list[str]]:
                     hide.add(name)
                 else:
                     notices.append(f"Ignored hide: there is no setting called {name[:40]!r}")
-    return Lesson(frozenset(hide), play, task, goal), notices
+    if budget is not None and goal is None:
+        notices.append("Ignored budget: a challenge needs a goal too, e.g. goal=accuracy:0.95")
+        budget = None
+    return Lesson(frozenset(hide), play, task, goal, budget), notices
 
 
 def lesson_query(lesson: Lesson) -> dict[str, str]:
@@ -486,6 +546,8 @@ def lesson_query(lesson: Lesson) -> dict[str, str]:
         out["task"] = lesson.task[:MAX_TEXT]
     if lesson.goal is not None:
         out["goal"] = lesson.goal.text()
+        if lesson.budget is not None:
+            out["budget"] = lesson.budget.text()
     return out
 
 

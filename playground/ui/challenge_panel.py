@@ -13,7 +13,16 @@ import pandas as pd
 import streamlit as st
 
 from playground.classroom.store import StoreUnavailable
-from playground.core.challenges import CHALLENGES, Grade, grade
+from playground.core.challenges import (
+    CHALLENGES,
+    TEACHER_CHALLENGE,
+    TEACHER_TITLE,
+    Challenge,
+    Grade,
+    grade,
+    lesson_challenge,
+)
+from playground.core.errors import PlaygroundError
 from playground.figures.readouts import fmt_metric
 from playground.live.live_run import LiveRun
 from playground.ui import classroom, controls
@@ -23,16 +32,26 @@ GRADE_KEY = "challenge_grade"  # the last grade, kept across reruns
 BOARD_NOTE = "challenge_board_note"  # what became of the last grade on the leaderboard
 
 
-def load_problem(name: str) -> None:
+def challenges_here() -> dict[str, Challenge]:
+    """The built-in challenges, and the one of the teacher's link or class exercise
+    (a goal with a budget) when there is one."""
+    try:
+        own = lesson_challenge(controls.lesson())
+    except PlaygroundError:
+        own = None  # the teacher's form said why; a link's bad budget gave a notice
+    return CHALLENGES if own is None else {own.name: own, **CHALLENGES}
+
+
+def load_problem(challenge: Challenge) -> None:
     """Set the sidebar to the challenge's problem (the network stays the learner's)."""
     run: LiveRun = st.session_state.run
-    controls.init_widgets(CHALLENGES[name].run_config(run.cfg), force=True)
+    controls.init_widgets(challenge.run_config(run.cfg), force=True)
 
 
-def submit(name: str) -> None:
+def submit(challenge: Challenge) -> None:
     """Grade the session's run as it is now; in a class, a pass goes on its leaderboard."""
     run: LiveRun = st.session_state.run
-    result = grade(CHALLENGES[name], run.saved_model())
+    result = grade(challenge, run.saved_model())
     st.session_state[GRADE_KEY] = result
     st.session_state.pop(BOARD_NOTE, None)
     m = classroom.member()
@@ -46,6 +65,8 @@ def submit(name: str) -> None:
         "parameters": result.parameters,
         "steps": result.steps,
         "score": result.score,
+        "metric": challenge.metric,
+        "about": challenge.describe(),
         "time": time.time(),
     }
     try:
@@ -63,6 +84,8 @@ def grade_text(result: Grade) -> str:
 
 
 def challenge_title(name: str) -> str:
+    if name.startswith(TEACHER_CHALLENGE):
+        return TEACHER_TITLE
     c = CHALLENGES.get(name)
     return f"{name}: {c.title}" if c is not None else name
 
@@ -72,7 +95,7 @@ def leaderboard_table(entries: list[dict], *, full: bool = False) -> pd.DataFram
     scores that rank it (``full``, the teacher's: the time too)."""
     rows = []
     for rank, e in enumerate(entries, 1):
-        c = CHALLENGES.get(e["challenge"])
+        metric = e.get("metric") or getattr(CHALLENGES.get(e["challenge"]), "metric", "")
         score = e.get("score")
         row = {
             "Rank": rank,
@@ -82,7 +105,7 @@ def leaderboard_table(entries: list[dict], *, full: bool = False) -> pd.DataFram
             "Steps": "–" if e.get("steps") is None else f"{int(e['steps']):,}",
             "Score": "–"
             if score is None
-            else (fmt_metric(score, c.metric) if c is not None else f"{score:.4g}"),
+            else (fmt_metric(score, metric) if metric else f"{score:.4g}"),
         }
         if full:
             row["Submitted"] = time.strftime("%H:%M:%S", time.localtime(float(e["time"])))
@@ -122,20 +145,20 @@ def challenge_panel(run: LiveRun) -> None:
             "Solve a problem within a budget of ReLUs. Submit grades your network's current "
             "weights on test points of the challenge's own, which no run trains on."
         )
+        here = challenges_here()
+        if st.session_state.get("challenge_name") not in here:
+            st.session_state.pop("challenge_name", None)  # the teacher's is gone
         name = st.selectbox(
-            "Challenge",
-            list(CHALLENGES),
-            format_func=lambda n: f"{n}: {CHALLENGES[n].title}",
-            key="challenge_name",
+            "Challenge", list(here), format_func=challenge_title, key="challenge_name"
         )
-        challenge = CHALLENGES[name]
+        challenge = here[name]
         st.markdown(challenge.describe())
         with st.container(horizontal=True, gap="small"):
             st.button(
                 "Submit",
                 key="challenge_submit",
                 on_click=submit,
-                args=(name,),
+                args=(challenge,),
                 type="primary",
                 help="Grade the network as it is now.",
             )
@@ -144,7 +167,7 @@ def challenge_panel(run: LiveRun) -> None:
                     "Load this problem",
                     key="challenge_load",
                     on_click=load_problem,
-                    args=(name,),
+                    args=(challenge,),
                     help="Set the sidebar to the challenge's problem; your network stays.",
                 )
         result: Grade | None = st.session_state.get(GRADE_KEY)

@@ -89,7 +89,7 @@ def _exercise_choice() -> dict[str, str]:
     run = st.session_state.get("run")
     cfg = run.cfg if run is not None else RunConfig()
     lesson = teacher.exercise_inputs(
-        "class", fixed_word="Fix these controls (learners cannot change them)"
+        "class", cfg, fixed_word="Fix these controls (learners cannot change them)"
     )
     return {**to_query(cfg), **lesson_query(lesson)}
 
@@ -417,6 +417,8 @@ def leaderboard(store: ClassStore, code: str) -> None:
             return
         for name, entries in all_boards.items():
             st.markdown(f"**{escape_markdown(challenge_panel.challenge_title(name))}**")
+            if about := entries[0].get("about"):  # a teacher's own: its terms
+                st.caption(escape_markdown(about))
             challenge_panel.show_leaderboard(entries, full=True)
 
     boards()

@@ -8,15 +8,20 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from playground.core.challenges import lesson_challenge
 from playground.core.config import (
     FIELDS,
     GOAL_METRICS,
     MAX_TEXT,
+    Budget,
     Goal,
     Lesson,
+    RunConfig,
     lesson_query,
     to_query,
 )
+from playground.core.datasets import PROBLEMS
+from playground.core.errors import PlaygroundError
 from playground.core.presets import PRESETS
 from playground.live.live_run import LiveRun
 from playground.ui import links, run_state
@@ -101,9 +106,54 @@ def _goal_inputs(prefix: str) -> Goal | None:
     return Goal(metric, float(at_least))
 
 
-def exercise_inputs(prefix: str, *, fixed_word: str = "Hide these controls") -> Lesson:
-    """An exercise's controls to fix, whether training starts at once, its task and its
-    goal (widget keys start with ``prefix``)."""
+def _budget_inputs(prefix: str, cfg: RunConfig, goal: Goal | None) -> Budget | None:
+    """With a goal on a built-in problem, the limits that make the exercise a challenge
+    the server grades (on points of its own, as the built-in challenges)."""
+    if goal is None:
+        return None
+    if cfg.problem not in PROBLEMS:
+        st.caption("A challenge the server grades needs one of the built-in problems.")
+        return None
+    if not st.toggle(
+        "Make it a challenge the server grades",
+        key=f"{prefix}_challenge",
+        help="Learners press Submit under Challenges: the server grades their network on "
+        "test points of the challenge's own, within your limits; in a class, those who "
+        "pass go on the leaderboard.",
+    ):
+        return None
+    left, mid, right = st.columns(3)
+    relus = left.number_input(
+        "At most ReLUs", 0, 100_000, max(sum(cfg.hidden), 1), key=f"{prefix}_max_relus"
+    )
+    parameters = mid.number_input(
+        "At most parameters (0: any)", 0, 10**9, 0, key=f"{prefix}_max_parameters"
+    )
+    steps = right.number_input("At most steps (0: any)", 0, 10**9, 0, key=f"{prefix}_max_steps")
+    budget = Budget(
+        cfg.problem,
+        cfg.classes,
+        cfg.noise,
+        tuple(cfg.features),
+        int(relus),
+        int(parameters) or None,
+        int(steps) or None,
+    )
+    try:
+        challenge = lesson_challenge(Lesson(goal=goal, budget=budget))
+    except PlaygroundError as err:
+        st.warning(f"No challenge: {escape_markdown(err)}.")
+        return None
+    st.caption(f"The challenge: {escape_markdown(challenge.describe())}")
+    return budget
+
+
+def exercise_inputs(
+    prefix: str, cfg: RunConfig, *, fixed_word: str = "Hide these controls"
+) -> Lesson:
+    """An exercise's controls to fix, whether training starts at once, its task, its
+    goal and, with a goal, a budget that makes it a challenge (widget keys start with
+    ``prefix``); on the problem of ``cfg``."""
     hide = st.multiselect(
         fixed_word, list(FIELDS), format_func=lambda n: FIELDS[n].label, key=f"{prefix}_hide"
     )
@@ -114,7 +164,8 @@ def exercise_inputs(prefix: str, *, fixed_word: str = "Hide these controls") -> 
         max_chars=MAX_TEXT,
         height=80,
     )
-    return Lesson(frozenset(hide), play, task.strip(), _goal_inputs(prefix))
+    goal = _goal_inputs(prefix)
+    return Lesson(frozenset(hide), play, task.strip(), goal, _budget_inputs(prefix, cfg, goal))
 
 
 def teacher_panel(run: LiveRun) -> None:
@@ -129,7 +180,7 @@ def teacher_panel(run: LiveRun) -> None:
             label="To watch every learner live on one wall, create a class",
             icon=":material/groups:",
         )
-        lesson = exercise_inputs("teacher")
+        lesson = exercise_inputs("teacher", run.cfg)
         copy_link({**to_query(run.cfg), **lesson_query(lesson)}, key="teacher_copy", warn=True)
         st.caption("Or hand out one of these exercises (each link opens it):")
         for name, preset in PRESETS.items():
