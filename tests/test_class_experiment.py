@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from playground.classroom.host_store import class_store
 from playground.classroom.model import (
     ClassInfo,
     Experiment,
@@ -30,7 +31,6 @@ from playground.classroom.model import (
     secret_hash,
 )
 from playground.classroom.publish import PUBLISHER
-from playground.classroom.store import class_store
 from playground.core.config import from_query, lesson_from_query
 from playground.core.errors import PlaygroundError
 from playground.core.modelfile import SavedModel

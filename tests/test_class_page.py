@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from playground.classroom.host_store import class_store
 from playground.classroom.model import MAX_NAME
 from playground.classroom.publish import PUBLISHER
-from playground.classroom.store import class_store
 from playground.core.presets import PRESETS
 from playground.ui import run_state
 

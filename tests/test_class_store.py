@@ -16,15 +16,14 @@ import time
 import pytest
 import redis
 
+from playground.classroom.host_store import STORE_ENV, class_store
 from playground.classroom.model import ClassInfo, Tile, new_code, secret_hash
 from playground.classroom.redis_store import PREFIX, RedisStore
 from playground.classroom.store import (
     SPOTLIGHT_VIEW_S,
-    STORE_ENV,
     ClassStore,
     MemoryStore,
     StoreUnavailable,
-    class_store,
 )
 from playground.core.errors import PlaygroundError
 

@@ -695,15 +695,17 @@ def link():
     yield stream.StreamLink("learner", scheduler)
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        f"token={new_code()}",  # a class's code is on the projector, not a session's token
-        f"token={new_secret()}",  # nor is the teacher's secret
-        "token=",
-        "",
-    ],
-)
+# Made once per test run, outside the parameter ids: pytest-xdist's workers must collect
+# the same tests.
+NOT_TOKENS = {
+    "class-code": f"token={new_code()}",  # a class's code is on the projector, not a token
+    "teacher-secret": f"token={new_secret()}",  # nor is the teacher's secret
+    "empty": "token=",
+    "none": "",
+}
+
+
+@pytest.mark.parametrize("query", list(NOT_TOKENS.values()), ids=list(NOT_TOKENS))
 def test_the_stream_refuses_what_is_not_a_sessions_token(link, query):
     sent = knock(query)
     # Closed before the handshake, with the policy code: never accepted.

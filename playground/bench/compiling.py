@@ -18,7 +18,8 @@ import json, sys, time
 t0 = time.perf_counter()
 from playground.core.config import RunConfig
 from playground.live import run as R
-from playground.live.compile_cache import enable_compile_cache, precompile
+from playground.live.compile_cache import enable_compile_cache
+from playground.live.precompile import precompile
 from playground.live.live_run import LiveRun
 enable_compile_cache(sys.argv[1])
 cfg = RunConfig(**json.loads(sys.argv[2]))

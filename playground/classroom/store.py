@@ -1,12 +1,9 @@
 """The class store: one interface for every class's state (the class and its exercise,
 the roster, the learners' tiles, the spotlight, the leaderboard, the class experiment's
-places), kept in this process's memory by default
-and in Redis when ``PLAYGROUND_CLASS_STORE=redis://host:6379/0`` (a class spanning the
-replicas behind a balancer). A class nobody touched for its idle time is gone, with all
-of its data; so is an ended one."""
+places), kept in this process's memory (``MemoryStore``) or in Redis (``redis_store``);
+``host_store`` picks one from the host's setting. A class nobody touched for its idle
+time is gone, with all of its data; so is an ended one."""
 
-import functools
-import os
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -14,7 +11,6 @@ from abc import ABC, abstractmethod
 from playground.classroom.model import ClassInfo, Tile, better_entry, rank_entries
 from playground.core.errors import PlaygroundError
 
-STORE_ENV = "PLAYGROUND_CLASS_STORE"
 SPOTLIGHT_VIEW_S = 5.0  # a spotlight picture older than this is not shown
 
 
@@ -249,19 +245,3 @@ class MemoryStore(ClassStore):
             t, member, view = c.view
             fresh = member == c.spotlight and self.clock() - t <= SPOTLIGHT_VIEW_S
             return view if fresh else None
-
-
-@functools.cache
-def class_store(url: str | None = None) -> ClassStore:
-    """This process's store: ``url`` or ``$PLAYGROUND_CLASS_STORE`` (redis://...), else
-    memory. A bad address is the host's to fix: a PlaygroundError saying so."""
-    url = (os.environ.get(STORE_ENV, "") if url is None else url).strip()
-    if url in ("", "memory"):
-        return MemoryStore()
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        from playground.classroom.redis_store import RedisStore
-
-        return RedisStore(url)
-    raise PlaygroundError(
-        f"{STORE_ENV} must be a redis:// address such as redis://localhost:6379/0, not {url[:80]!r}"
-    )

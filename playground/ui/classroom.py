@@ -12,6 +12,7 @@ import weakref
 
 import streamlit as st
 
+from playground.classroom.host_store import class_store
 from playground.classroom.model import (
     KNOBS,
     ClassInfo,
@@ -21,7 +22,7 @@ from playground.classroom.model import (
     normal_code,
 )
 from playground.classroom.publish import PUBLISHER, Member
-from playground.classroom.store import ClassStore, StoreUnavailable, class_store
+from playground.classroom.store import ClassStore, StoreUnavailable
 from playground.core.config import FIELDS, from_query, lesson_from_query, number_text
 from playground.core.errors import PlaygroundError
 from playground.live.live_run import LiveRun

@@ -25,9 +25,10 @@ from playground.core.config import (
 from playground.core.errors import PlaygroundError
 from playground.core.train import metric_label, metric_name
 from playground.figures.readouts import fmt_metric
-from playground.live.compile_cache import enable_compile_cache, precompile_in_background
+from playground.live.compile_cache import enable_compile_cache
 from playground.live.limits import HostLimits, load_limits
 from playground.live.live_run import NARROW_WIDTH, UPLOAD_CHANGE, LiveRun
+from playground.live.precompile import precompile_in_background
 from playground.live.scheduler import SessionTrainer, process_scheduler
 from playground.server import stream
 from playground.server.frames import GRID_N, THUMB_N, PictureEncoder
