@@ -13,6 +13,8 @@ from pathlib import Path
 import jax
 import pytest
 
+from playground.loadtest.server import free_port
+
 jax.config.update("jax_numpy_rank_promotion", "raise")
 os.environ.setdefault("PLAYGROUND_TEST", "1")
 # No background pre-compiling of other shapes: it would compete with the tests for the CPU.
@@ -34,9 +36,7 @@ class RedisServer:
 
     def __init__(self, binary: str, folder: Path):
         self.binary, self.folder = binary, folder
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc: subprocess.Popen | None = None
 

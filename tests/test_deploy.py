@@ -14,17 +14,16 @@ import os
 import re
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 import tomllib
 import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
+
+from playground.loadtest.server import Process, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 DOCKERFILE = REPO / "Dockerfile"
@@ -135,12 +134,6 @@ def test_image_copies_everything_the_app_runs_from() -> None:
 # --- the Dockerfile, run --------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _copy(args: str, root: Path) -> None:
     """COPY src... dest, relative to the build context (REPO) and the image's WORKDIR."""
     *sources, dest = shlex.split(args)
@@ -153,19 +146,6 @@ def _copy(args: str, root: Path) -> None:
         else:
             target.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target / path.name)
-
-
-def _wait_health(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text()
-        try:
-            with urllib.request.urlopen(url + HEALTH, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"not healthy after 90 s:\n{log.read_text()}")
 
 
 def test_dockerfile_install_steps_work_in_a_clean_venv(tmp_path: Path) -> None:
@@ -209,23 +189,15 @@ def test_dockerfile_install_steps_work_in_a_clean_venv(tmp_path: Path) -> None:
     # The image's CMD from the copied folder, on loopback and a free port. Streamlit's
     # script health check runs streamlit_app.py once: the copy holds the whole app.
     argv = json.loads(of("CMD")[0])
-    port = _free_port()
+    port = free_port()
     argv += ["--server.address", "127.0.0.1", "--server.port", str(port)]
     argv += ["--server.scriptHealthCheckEnabled", "true"]
-    log = tmp_path / "server.log"
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(
-            argv, cwd=app, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_health(url, proc, log)
+    url = f"http://127.0.0.1:{port}"
+    with Process(argv, cwd=app, env=env, log=tmp_path / "server.log") as server:
+        server.wait_ok(url + HEALTH)
         check = f"{url}/_stcore/script-health-check"
         with urllib.request.urlopen(check, timeout=120) as resp:
-            assert resp.status == 200, log.read_text()
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
+            assert resp.status == 200, server.log_tail()
 
 
 # --- nginx ----------------------------------------------------------------------------

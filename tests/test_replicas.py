@@ -20,11 +20,8 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -37,29 +34,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from playground import serve
+from playground.loadtest.server import Process, Server, free_port
+
 if TYPE_CHECKING:
     from websockets.sync.client import ClientConnection
 
 pytestmark = pytest.mark.replicas
 
-REPO = Path(__file__).resolve().parents[1]
-TEMPLATE = REPO / "deploy" / "nginx" / "playground.conf"
 ROUTE_COOKIE = "playground_route"
 UPSTREAM_HEADER = "X-Playground-Upstream"
-STARTUP_TIMEOUT_S = 90.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def fill_template(text: str, values: dict[str, str]) -> str:
-    """envsubst for the named ``${NAME}`` placeholders only; nginx's own $vars stay."""
-    missing = set(re.findall(r"\$\{([A-Z_]+)\}", text)) - set(values)
-    assert not missing, f"template placeholders without a value: {sorted(missing)}"
-    return re.sub(r"\$\{([A-Z_]+)\}", lambda m: values[m.group(1)], text)
 
 
 def _nginx() -> str:
@@ -83,65 +67,41 @@ def _get(url: str, headers: dict[str, str] | None = None, timeout: float = 10):
     return urllib.request.urlopen(req, timeout=timeout)
 
 
-def _wait_ok(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[:3]} exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with _get(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"{url} not answering after {STARTUP_TIMEOUT_S} s:\n{log.read_text()}")
-
-
-def _start(cmd: list[str], log: Path, env: dict[str, str] | None = None):
-    # Its own process group, so stopping it stops exactly what we started.
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-
-
 @dataclass
 class Replica:
-    addr: str  # host:port, as nginx's $upstream_addr names it
-    cmd: list[str]
+    """One app server of the cluster on its own port (``start`` again after ``stop``)."""
+
+    port: int
     env: dict[str, str]
     log: Path
-    proc: subprocess.Popen[bytes] | None = None
+    server: Server | None = None
+
+    @property
+    def addr(self) -> str:  # host:port, as nginx's $upstream_addr names it
+        return f"127.0.0.1:{self.port}"
 
     @property
     def url(self) -> str:
         return f"http://{self.addr}"
 
+    @property
+    def pid(self) -> int:
+        assert self.server is not None
+        return self.server.pid
+
     def start(self) -> None:
-        self.proc = _start(self.cmd, self.log, self.env)
-        _wait_ok(f"{self.url}/_stcore/health", self.proc, self.log)
+        self.server = Server(self.port, env=self.env, log=self.log)
 
     def stop(self) -> None:
-        if self.proc is not None:
-            _stop(self.proc)
+        if self.server is not None:
+            self.server.stop()
 
 
 @dataclass
 class Cluster:
     url: str  # nginx's
     replicas: list[Replica]
-    nginx: subprocess.Popen[bytes] | None = None
+    nginx: Process | None = None
 
 
 @contextmanager
@@ -150,29 +110,17 @@ def running_cluster(tmp: Path, extra_env: dict[str, str] | None = None) -> Itera
     nginx = _nginx()
     # One secret shared by every replica, as a host would set it (never the default:
     # each replica would otherwise make up its own).
-    env = {**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32)}
+    env = {"STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32)}
     env.update(extra_env or {})
-    replicas = []
-    for i in range(2):
-        port = _free_port()
-        cmd = [
-            sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-            "--server.headless", "true",
-            "--server.port", str(port),
-            "--server.address", "127.0.0.1",
-        ]  # fmt: skip
-        replicas.append(Replica(f"127.0.0.1:{port}", cmd, env, tmp / f"replica{i}.log"))
+    replicas = [Replica(free_port(), env, tmp / f"replica{i}.log") for i in range(2)]
 
     # nginx's prefix (-p): its pid, logs and temp files live there, nothing in /etc.
     prefix = tmp / "nginx"
     for sub in ("logs", "temp"):
         (prefix / sub).mkdir(parents=True)
-    servers = " ".join(f"server {r.addr};" for r in replicas)
-    lb_port = _free_port()
-    conf = fill_template(
-        TEMPLATE.read_text(),
-        {"PLAYGROUND_LISTEN": f"127.0.0.1:{lb_port}", "PLAYGROUND_SERVERS": servers},
-    )
+    lb_port = free_port()
+    # The shipped template, filled as the class server fills it.
+    conf = serve.site_conf(f"127.0.0.1:{lb_port}", [r.addr for r in replicas])
     (prefix / "playground.conf").write_text(conf)
     # As root, nginx's workers would switch to "nobody", which cannot enter pytest's
     # private tmp folders: keep them as the user running the test.
@@ -203,12 +151,12 @@ http {{
     try:
         for replica in replicas:
             replica.start()
-        lb.nginx = _start(nginx_cmd, prefix / "logs" / "stdout.log")
-        _wait_ok(f"{lb.url}/_stcore/health", lb.nginx, prefix / "logs" / "error.log")
+        lb.nginx = Process(nginx_cmd, log=prefix / "logs" / "stdout.log")
+        lb.nginx.wait_ok(f"{lb.url}/_stcore/health")
         yield lb
     finally:
         if lb.nginx is not None:
-            _stop(lb.nginx)
+            lb.nginx.stop()
         for replica in replicas:
             replica.stop()
 
@@ -386,7 +334,7 @@ def test_live_sessions_spread_stick_and_survive_a_lost_replica(cluster: Cluster)
     # Through nginx, then the same number of sessions on each replica directly: the
     # one difference between the two runs is the balancer. Pictures/s on a shared
     # machine move with its other load; the CPU nginx used, against the replicas', does not.
-    pids = {"nginx": cluster.nginx.pid} | {r.addr: r.proc.pid for r in cluster.replicas}
+    pids = {"nginx": cluster.nginx.pid} | {r.addr: r.pid for r in cluster.replicas}
     cpu0 = {name: _cpu_seconds(pid) for name, pid in pids.items()}
     via_lb = _run_many([(cluster.url, n)], SECONDS)
     cpu = {name: _cpu_seconds(pid) - cpu0[name] for name, pid in pids.items()}

@@ -1,5 +1,7 @@
-"""The app server a load test measures: ``streamlit run`` on a free port, and its CPU
-and memory read from /proc (the server and every process it started)."""
+"""Servers as processes: ``Process`` (any command, its log, waiting for a URL, stopping
+its whole group) and ``Server`` (``streamlit run`` on a free port), the one harness of
+the load test and the tests; and a server's CPU and memory read from /proc (the server
+and every process it started)."""
 
 from __future__ import annotations
 
@@ -29,14 +31,88 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Server:
-    """``streamlit run streamlit_app.py`` on a free port (or ``port``), healthy on return;
-    with ``replicas``, the class server instead (``python -m playground.serve``: that many
-    app processes behind nginx; CPU and memory then count them all).
+class Process:
+    """A command in its own process group (``stop()`` ends exactly what it started), its
+    output in a log file; ``wait_ok(url)`` until that URL answers 200. The one way the
+    load test and the tests start a server (an app, nginx, an image's command).
 
-    A context manager; ``stop()`` ends it (its own process group, so exactly what it
-    started). ``env`` adds to (overrides) this process's environment.
-    """
+    ``env``: the whole environment (default: this process's). ``log``: where its output
+    goes (default: a temporary file, deleted on stop). A context manager."""
+
+    def __init__(
+        self,
+        argv: list[str],
+        *,
+        cwd: str | Path = REPO,
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
+    ):
+        self.argv = [str(a) for a in argv]
+        if log is None:
+            fd, name = tempfile.mkstemp(prefix="playground-server-", suffix=".log")
+            os.close(fd)
+            self.log, self._own_log = Path(name), True
+        else:
+            self.log, self._own_log = Path(log), False
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                self.argv,
+                cwd=str(cwd),
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.pid = self.proc.pid
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def wait_ok(self, url: str, timeout: float = STARTUP_TIMEOUT_S) -> None:
+        """Until ``url`` answers 200; a RuntimeError with the log's end when the process
+        exits or ``timeout`` passes first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"{' '.join(self.argv[:4])} exited with {self.proc.returncode}:\n"
+                    f"{self.log_tail()}"
+                )
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(url, timeout=2).status_code == 200:
+                    return
+            time.sleep(0.25)
+        raise RuntimeError(f"{url} not answering after {timeout:g} s:\n{self.log_tail()}")
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        if self._own_log:
+            with contextlib.suppress(OSError):
+                self.log.unlink()
+
+    def __enter__(self) -> Process:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class Server(Process):
+    """``streamlit run streamlit_app.py`` (or ``app``) on a free port (or ``port``),
+    healthy on return; with ``replicas``, the class server instead (``python -m
+    playground.serve``: that many app processes behind nginx; CPU and memory then count
+    them all). ``env`` adds to (overrides) this process's environment."""
 
     def __init__(
         self,
@@ -47,12 +123,10 @@ class Server:
         app: str = "streamlit_app.py",
         args: tuple[str, ...] = (),
         replicas: int = 0,
+        log: Path | None = None,
     ):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the server
-            prefix=f"loadtest-streamlit-{self.port}-", suffix=".log", delete=False
-        )
         cmd = [
             sys.executable, "-m", "streamlit", "run", app,
             "--server.headless", "true",
@@ -66,59 +140,12 @@ class Server:
                 sys.executable, "-m", "playground.serve", "--replicas", str(replicas),
                 "--port", str(self.port), "--", *args,
             ]  # fmt: skip
-        self.proc = subprocess.Popen(
-            cmd,
-            cwd=str(cwd),
-            env={**os.environ, **(env or {})},
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.pid = self.proc.pid
+        super().__init__(cmd, cwd=cwd, env={**os.environ, **(env or {})}, log=log)
         try:
-            self._wait_healthy()
+            self.wait_ok(f"{self.url}/_stcore/health")
         except BaseException:
             self.stop()
             raise
-
-    def log_tail(self, chars: int = 4000) -> str:
-        try:
-            return Path(self._log.name).read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
-
-    def _wait_healthy(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"streamlit exited with {self.proc.returncode}:\n{self.log_tail()}"
-                )
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{self.url}/_stcore/health", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.25)
-        raise RuntimeError(f"streamlit not healthy after {STARTUP_TIMEOUT_S} s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        self._log.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self._log.name)
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 # -- server CPU and memory, from /proc ----------------------------------------------------------

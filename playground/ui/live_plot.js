@@ -539,10 +539,13 @@ function enqueueFrames(chart, frames, base) {
     if (frame.seq <= chart.lastSeq) continue;
     chart.lastSeq = frame.seq;
     chart.queue.push({ t: frame.t, label: frame.label, values: last });
-    if (chart.queue.length > MAX_QUEUED_FRAMES) chart.queue.shift(); // a hidden tab
+    if (chart.queue.length > MAX_QUEUED_FRAMES) {
+      chart.queue.shift(); // a hidden tab
+      chart.dropped += 1;
+    }
     chart.received += 1;
   }
-  chart.root.dataset.received = String(chart.received);
+  countFrames(chart);
   muteStaleHover(chart);
   if (!chart.playing && chart.queue.length) {
     chart.playing = true;
@@ -569,6 +572,15 @@ function syncAtRest(chart) {
   chart.restTimer = setTimeout(() => {
     if (!chart.queue.length && !chart.playing && chart.restDirty) scheduleDraw(chart);
   }, REST_SYNC_MS);
+}
+
+// What became of every frame, for the tests: received = played + queued + dropped.
+function countFrames(chart) {
+  const d = chart.root.dataset;
+  d.received = String(chart.received);
+  d.played = String(chart.played);
+  d.queued = String(chart.queue.length);
+  d.dropped = String(chart.dropped);
 }
 
 // Shows the frames whose time has come; the clock stands still while the queue is
@@ -598,7 +610,10 @@ function playback(chart, now) {
   if (newest - chart.clock > PLAYBACK_MAX_LAG_S) {
     // Far behind (a hidden tab, a stall): skip to near the newest, dropping the rest.
     chart.clock = newest - PLAYBACK_TARGET_LAG_S;
-    while (queue.length > 1 && queue[1].t <= chart.clock) queue.shift();
+    while (queue.length > 1 && queue[1].t <= chart.clock) {
+      queue.shift();
+      chart.dropped += 1;
+    }
   }
   // At most one frame a tick, oldest first: frames taken close together are shown on
   // consecutive ticks instead of hiding one another.
@@ -607,10 +622,10 @@ function playback(chart, now) {
     chart.shown = frame.values;
     chart.label = frame.label;
     chart.played += 1;
-    chart.root.dataset.played = String(chart.played);
     chart.root.dataset.lagMs = ((newest - frame.t) * 1000).toFixed(0);
     paintCanvas(chart);
   }
+  countFrames(chart);
   if (queue.length) requestAnimationFrame((t) => playback(chart, t));
   else {
     chart.playing = false;
@@ -762,7 +777,14 @@ function newChart(key) {
   root.appendChild(div);
   const chart = { key, root, div, spec: null, json: null, fig: null, themed: null, lib: null };
   Object.assign(chart, { arrays: new Map(), revision: 0, frames: 0, updates: 0, askedAt: -1e9 });
-  Object.assign(chart, { canvasTraces: [], tables: new Map(), paints: 0, played: 0, received: 0 });
+  Object.assign(chart, {
+    canvasTraces: [],
+    tables: new Map(),
+    paints: 0,
+    played: 0,
+    received: 0,
+    dropped: 0,
+  });
   Object.assign(chart, { queue: [], lastSeq: -1, shown: null, label: "", restDirty: false });
   // Plotly's own `responsive` only hears window resizes; this also hears the sidebar.
   let width = 0;

@@ -101,11 +101,13 @@ def test_frames_play_in_order_and_show_their_own_picture(app_url: str, page: Pag
         seen.append(seq)
         page.wait_for_timeout(60)
     assert seen == sorted(seen) and len(set(seen)) > 10
-    played, received = page.evaluate(
+    played, received, queued, dropped = page.evaluate(
         "() => { const d = document.querySelector('.live-plot').dataset;"
-        " return [+d.played, +d.received]; }"
+        " return [+d.played, +d.received, +d.queued, +d.dropped]; }"
     )
-    assert received - played <= 12  # every picture is shown, none skipped
+    # Every picture is shown, still waiting its turn, or was dropped on purpose (the
+    # player fell too far behind: a busy machine): none is lost.
+    assert received == played + queued + dropped and played > 10
     assert hover_text(page) == ""  # Plotly's copy is old while pictures play
 
 
