@@ -15,7 +15,7 @@
 # (needs the NVIDIA driver and container toolkit on the host; the CUDA libraries come
 # as pip wheels, so the base image stays the same).
 #
-# tests/test_deploy.py runs this file's `pip install` steps in a clean venv and reads
+# tests/system/test_deploy.py runs this file's `pip install` steps in a clean venv and reads
 # the rest of it, so keep every install in a RUN line of its own.
 
 # The lock file is compiled for Python 3.11.

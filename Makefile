@@ -52,8 +52,10 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# One worker a core (at most 4: each browser test runs a server and a chromium); the 20
+# slowest tests are listed at the end.
 test: $(STAMP) browser-deps redis-deps lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --maxprocesses 4 --durations 20
 
 bench: $(STAMP)
 	$(PY) -m playground.bench

@@ -16,9 +16,15 @@ import pytest
 from playground.loadtest.server import free_port
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
-os.environ.setdefault("PLAYGROUND_TEST", "1")
 # No background pre-compiling of other shapes: it would compete with the tests for the CPU.
 os.environ.setdefault("PLAYGROUND_PRECOMPILE", "0")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first: pytest-xdist hands tests out in this order, and a long test
+    started last would keep one worker busy while the other has nothing left."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
 
 NO_REDIS = "redis-server is not installed (apt-get install redis-server; `make test` does as root)"
 

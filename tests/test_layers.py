@@ -213,3 +213,11 @@ def test_the_checker_sees_a_violation(tmp_path):
     assert {"playground.ui", "playground.live", "streamlit"} <= found
     assert {layer_of(m) for m in found} >= {"ui", "live"}
     assert layer_of("playground.ui.live_view") == "ui" and layer_of("playground.cli") == "top"
+
+
+def test_the_tests_mirror_the_package():
+    """tests/<name>/ for every sub-package (its own tests), plus pages/ and system/."""
+    tests = ROOT / "tests"
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert folders - {"pages", "system"} == packages

@@ -35,13 +35,6 @@ def repeat_times(fn: Callable[[], object], *, repeats: int) -> list[float]:
     return times
 
 
-def median_time(fn: Callable[[], object], *, repeats: int, warmup: int = 1) -> float:
-    """Median seconds of fn after ``warmup`` untimed calls (which compile)."""
-    for _ in range(warmup):
-        jax.block_until_ready(fn())
-    return statistics.median(repeat_times(fn, repeats=repeats))
-
-
 def ratio(a: float | None, b: float | None) -> float | None:
     """a / b, or None where it means nothing."""
     return None if a is None or b is None or b == 0 else a / b

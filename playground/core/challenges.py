@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from playground.core.config import FIELDS, OWN_PROBLEM_LABELS, Lesson, RunConfig
-from playground.core.datasets import MAX_CLASSES, MAX_POINTS, PROBLEMS, make_dataset, problem_task
+from playground.core.datasets import MAX_ARMS, MAX_POINTS, PROBLEMS, make_dataset, problem_task
 from playground.core.errors import PlaygroundError
 from playground.core.features import FEATURES, RAW_FEATURES
 from playground.core.model import ACTIVATIONS, output_size, param_count
@@ -76,8 +76,8 @@ class Challenge:
             raise PlaygroundError(
                 f"the noise must lie between {FIELDS['noise'].lo:g} and {FIELDS['noise'].hi:g}"
             )
-        if not 2 <= self.classes <= MAX_CLASSES:
-            raise PlaygroundError(f"a challenge has 2 to {MAX_CLASSES} classes")
+        if not 2 <= self.classes <= MAX_ARMS:
+            raise PlaygroundError(f"a challenge has 2 to {MAX_ARMS} classes")
         if not 1 <= self.n_test <= MAX_POINTS:
             raise PlaygroundError(f"a challenge has 1 to {MAX_POINTS:,} test points")
         unknown = [f for f in self.features if f not in FEATURES]

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from playground.core.datasets import MAX_CLASSES, MAX_POINTS, PROBLEMS
+from playground.core.datasets import MAX_ARMS, MAX_POINTS, PROBLEMS
 from playground.core.errors import PlaygroundError
 from playground.core.features import FEATURES
 from playground.core.model import ACTIVATIONS, INITS, MAX_DEPTH, MAX_WIDTH
@@ -116,7 +116,7 @@ FIELDS: dict[str, Field] = {
     "seed": Field(
         "int", "data", "Seed", "Random seed for the data and the first weights.", 0, 2**31 - 1
     ),
-    "classes": Field("int", "data", "Classes", "Number of spiral arms (classes).", 2, MAX_CLASSES),
+    "classes": Field("int", "data", "Classes", "Number of spiral arms (classes).", 2, MAX_ARMS),
     "features": Field(
         "choices",
         "model",

@@ -16,7 +16,7 @@ from playground.core.errors import PlaygroundError
 
 DOMAIN = 6.0  # the plane shown and sampled is [-DOMAIN, DOMAIN]²
 BOX = (-DOMAIN, DOMAIN, -DOMAIN, DOMAIN)
-MAX_CLASSES = 8
+MAX_ARMS = 8  # spiral arms, the one problem with a choice of classes
 MAX_POINTS = 20_000
 
 

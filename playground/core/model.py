@@ -52,8 +52,6 @@ PIECEWISE_LINEAR = tuple(k for k, a in ACTIVATIONS.items() if a.piecewise_linear
 MAX_WIDTH = 1024
 MAX_DEPTH = 8
 
-TASKS = ("binary", "multiclass", "regression")
-
 
 class Init(NamedTuple):
     label: str

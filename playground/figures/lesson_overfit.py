@@ -82,14 +82,6 @@ def gap_figure(train: Mapping[str, float], test: Mapping[str, float], *, height:
     return fig
 
 
-_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _power(exponent: float) -> str:
-    """10 to a whole power as plain text, e.g. '10⁻⁴' (category labels take no HTML)."""
-    return "10" + str(int(exponent)).translate(_SUPERSCRIPTS)
-
-
 def histogram_figure(hists: Mapping[str, tuple], *, height: int = 380):
     """How many weights have each size (log bins), exact zeros in a bar of their own."""
     fig = go.Figure()

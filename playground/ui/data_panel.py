@@ -17,7 +17,7 @@ from playground.live.live_run import LiveRun
 from playground.live.run import user_dataset
 from playground.ui import controls
 from playground.ui.escape import escape_markdown
-from playground.userdata.points import MAX_BYTES, MAX_CLASSES, MAX_ROWS, size_text
+from playground.userdata.points import MAX_BYTES, MAX_FILE_CLASSES, MAX_ROWS, size_text
 from playground.userdata.points_csv import points_to_csv, read_points_csv
 
 
@@ -39,7 +39,7 @@ def upload_box(container) -> None:
         key="csv_upload",
         max_upload_size=max(1, math.ceil(MAX_BYTES / 2**20)),
         help="A first row of names is optional. Whole-number labels with 2 to "
-        f"{MAX_CLASSES} values are classes; anything else is a regression target. The "
+        f"{MAX_FILE_CLASSES} values are classes; anything else is a regression target. The "
         "Playground's own dataset export (with its split column) reads back too.",
     )
     if file is None:

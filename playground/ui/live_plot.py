@@ -25,8 +25,8 @@ Two additions keep a training view smooth where Plotly's own drawing is too slow
   costs a ~2 ms repaint instead of a Plotly draw; Plotly gets them too once the chart
   comes to rest (so hover reads the latest values).
 - ``frames``: pictures of the canvas traces taken at times ``t`` (seconds, any clock),
-  played back in order at the pace they were taken, a fraction of a second behind. A
-  page refreshed 4 times a second can so show 20 pictures a second. Where frames carry
+  played back in order at the pace they were taken, a fraction of a second behind: a
+  few messages a second show every picture the trainer took. Where frames carry
   a path, the last of them must hold the call's own ``arrays[path]``, which is then not
   sent again; an array equal to the one before it is not sent either (the browser
   carries it over), e.g. bends that are recomputed less often than the heatmap.

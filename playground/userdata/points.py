@@ -17,7 +17,7 @@ DATA_HALF_WIDTH = 5.5  # uploaded points are scaled into ±5.5: a margin inside 
 MIN_ROWS = 10
 MAX_ROWS = 20_000
 MAX_BYTES = 5_000_000
-MAX_CLASSES = 10
+MAX_FILE_CLASSES = 10  # distinct whole values in a file's label column read as classes
 
 Task = Literal["binary", "multiclass", "regression"]
 

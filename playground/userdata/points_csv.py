@@ -25,7 +25,7 @@ from playground.core.errors import PlaygroundError
 from playground.userdata.points import (
     DATA_HALF_WIDTH,
     MAX_BYTES,
-    MAX_CLASSES,
+    MAX_FILE_CLASSES,
     MAX_ROWS,
     MIN_ROWS,
     Task,
@@ -240,7 +240,7 @@ def _fit_labels(
             "only one class; the data needs at least two classes or varying targets"
         )
     whole = bool(np.all(raw == np.round(raw)))
-    if whole and len(values) <= MAX_CLASSES:
+    if whole and len(values) <= MAX_FILE_CLASSES:
         y = np.searchsorted(values, raw).astype(np.int32)  # sorted labels -> 0..K-1
         names = tuple(_label_name(v) for v in values)
         return ("binary" if len(values) == 2 else "multiclass"), y, names, 1.0, 0.0

@@ -1,0 +1,122 @@
+"""Browser test harness: a real `streamlit run` server and headless Debian chromium.
+
+Fixtures
+--------
+- ``streamlit_server``: a factory. ``streamlit_server("streamlit_app.py")`` starts
+  ``python -m streamlit run <app>`` from the repo root on a free port (the project's one
+  harness, ``playground.loadtest.server.Server``), waits for ``/_stcore/health`` and
+  returns the base URL; every server is stopped after the test.
+- ``app_url``: the URL of a started app: by default the live_plot demo page; another
+  app with ``@pytest.mark.parametrize("app_url", ["streamlit_app.py"], indirect=True)``.
+- ``browser`` (one per module) and ``page`` (one per test, 1280x900 viewport).
+- ``artifacts``: the ``test-artifacts/`` folder (gitignored) for screenshots.
+
+Every test in this folder is marked ``browser`` and skipped, with the reason, when
+/usr/bin/chromium or Playwright is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from playground.loadtest.server import Server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+REPO = Path(__file__).resolve().parents[3]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+DEMO_APP = "tests/system/browser/live_plot_demo_app.py"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+NO_CHROMIUM = f"{CHROMIUM} is missing: install Debian chromium (apt-get install -y chromium)"
+
+
+def _missing() -> str:
+    """Why browser tests cannot run here, or '' when they can."""
+    if not CHROMIUM.exists():
+        return NO_CHROMIUM
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed"
+    return ""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test collected under this folder as a browser test; skip them all,
+    before any server starts, where chromium or Playwright is missing."""
+    here = Path(__file__).parent
+    why = _missing()
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+            if why:
+                item.add_marker(pytest.mark.skip(reason=why))
+
+
+@contextlib.contextmanager
+def start_server(app_path: str | Path = DEMO_APP, *extra_args: str) -> Iterator[str]:
+    """``streamlit run <app_path> [extra args]`` on a free port (the project's one server
+    harness, ``loadtest.server.Server``); yields its URL, then stops it."""
+    args = ("--server.fileWatcherType", "none", *extra_args)
+    with Server(app=str(app_path), args=args) as server:
+        yield server.url
+
+
+@pytest.fixture
+def streamlit_server() -> Iterator[Callable[..., str]]:
+    """Factory: start ``streamlit run <app_path> [extra args]`` and return its URL."""
+    with contextlib.ExitStack() as stack:
+
+        def start(app_path: str | Path = DEMO_APP, *extra_args: str) -> str:
+            return stack.enter_context(start_server(app_path, *extra_args))
+
+        yield start
+
+
+@pytest.fixture
+def app_url(request: pytest.FixtureRequest, streamlit_server: Callable[..., str]) -> str:
+    """URL of a running app: ``request.param`` (indirect parametrize) or the demo page."""
+    return streamlit_server(getattr(request, "param", DEMO_APP))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Debian chromium; skips (not fails) where it or Playwright is missing."""
+    if not CHROMIUM.exists():
+        pytest.skip(NO_CHROMIUM)
+    pw_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with pw_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
