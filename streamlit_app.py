@@ -8,6 +8,8 @@
 import pandas  # noqa: F401
 import streamlit as st
 
+from playground.live.server import startup
+
 PAGES = [
     ("app_pages/playground.py", "Playground", ":material/science:"),
     ("app_pages/bends_regions.py", "Bends & regions", ":material/polyline:"),
@@ -33,6 +35,7 @@ URL_PATHS = {"app_pages/class_page.py": "class"}  # a short address for the teac
 
 
 def run() -> None:
+    startup.start_process()
     st.set_page_config(page_title="playground: see what each ReLU does", layout="wide")
     nav = st.navigation(
         [
@@ -46,7 +49,7 @@ def run() -> None:
 if __name__ == "__main__":  # how Streamlit runs this file for each session
     run()
 else:  # imported by `streamlit run`: the app, with the frames stream beside it
-    from playground.server import stream
+    from playground.live.server import stream
 
     stream.SERVED = True
     stream.quiet_collector()

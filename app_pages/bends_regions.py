@@ -19,7 +19,7 @@ from playground.core.errors import PlaygroundError
 from playground.figures import hidden_space as hidden_fig
 from playground.figures import regions as region_fig
 from playground.figures import sweep as sweep_fig
-from playground.live.live_run import LiveRun
+from playground.live.session.live_run import LiveRun
 from playground.ui import controls, live_view, run_state
 from playground.ui.escape import escape_markdown
 from playground.ui.live_plot import encode_live, live_plot

@@ -12,7 +12,6 @@ import streamlit as st
 
 from playground.figures import lesson_backprop as bf
 from playground.lessons import backprop
-from playground.live.compile_cache import enable_compile_cache
 from playground.ui.links import try_it
 
 LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
@@ -285,7 +284,6 @@ def show_cost(report, key: str) -> None:
 
 
 def page() -> None:
-    enable_compile_cache()
     st.title("Backpropagation, step by step")
     st.markdown(
         "A network is a chain of simple blocks: matrix products, additions, ReLUs, a "

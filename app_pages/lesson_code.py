@@ -9,8 +9,7 @@ import streamlit as st
 
 from playground.core.modelfile import save_model
 from playground.lessons import to_code
-from playground.live import run as R
-from playground.live.compile_cache import enable_compile_cache
+from playground.live.engine import run as R
 from playground.ui.code_panel import code_tabs
 from playground.ui.links import try_it
 
@@ -36,7 +35,6 @@ def current_run():
 
 
 def page() -> None:
-    enable_compile_cache()
     st.title(TITLE)
     st.markdown(
         "Everything the Playground trains is an ordinary network: a stack of dense layers, "

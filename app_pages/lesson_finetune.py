@@ -10,7 +10,6 @@ import streamlit as st
 from playground.figures import lesson_finetune as ff
 from playground.figures import lesson_linear as lf
 from playground.lessons import finetune
-from playground.live.compile_cache import enable_compile_cache
 from playground.ui.links import try_it
 
 TITLE = "Saving, restoring and fine-tuning"
@@ -149,7 +148,6 @@ def section_freeze() -> None:
 
 
 def page() -> None:
-    enable_compile_cache()
     st.title(TITLE)
     st.markdown(
         "A trained network is a list of numbers. Keep them, and you can use the model again "

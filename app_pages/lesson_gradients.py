@@ -11,7 +11,6 @@ from playground.core.model import ACTIVATIONS, INITS
 from playground.figures import lesson_depth as df
 from playground.figures import style
 from playground.lessons import depth as depth_lesson
-from playground.live.compile_cache import enable_compile_cache
 from playground.ui.links import try_it
 
 WIDTHS = (8, 16, 32, 64, 128)
@@ -213,7 +212,6 @@ def section_training(run, steps: int, lr: float) -> None:
 
 
 def page() -> None:
-    enable_compile_cache()
     st.title("Gradients through depth")
     st.markdown(
         "Backpropagation multiplies the gradient by one layer's derivative after another. "

@@ -11,7 +11,6 @@ from playground.figures import lesson_backprop as bf
 from playground.figures import lesson_linear as lf
 from playground.figures import traces
 from playground.lessons import linear as linear_lesson
-from playground.live.compile_cache import enable_compile_cache
 from playground.ui.links import try_it
 
 
@@ -278,7 +277,6 @@ def section_relus() -> None:
 
 
 def page() -> None:
-    enable_compile_cache()
     st.title("Why linear models fail")
     st.markdown(
         "Linear models are fast, cheap and well behaved, and they can only draw flat "

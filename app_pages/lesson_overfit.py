@@ -10,7 +10,6 @@ import streamlit as st
 from playground.figures import lesson_linear as lf
 from playground.figures import lesson_overfit as of
 from playground.lessons import overfit
-from playground.live.compile_cache import enable_compile_cache
 from playground.ui import links
 from playground.ui.links import try_it
 
@@ -212,7 +211,6 @@ def summary_table(rates: dict[str, float]) -> None:
 
 
 def page() -> None:
-    enable_compile_cache()
     st.title(TITLE)
     st.markdown(
         "A network with many weights can fit almost anything, including the noise in its "

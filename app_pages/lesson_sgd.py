@@ -9,7 +9,6 @@ import streamlit as st
 
 from playground.figures import lesson_sgd as gf
 from playground.lessons import sgd
-from playground.live.compile_cache import enable_compile_cache
 from playground.ui import links
 from playground.ui.links import try_it
 
@@ -244,7 +243,6 @@ def section_optimizers(units) -> None:
 
 
 def page() -> None:
-    enable_compile_cache()
     st.title(TITLE)
     st.markdown(
         "Training is walking downhill on the loss. This page looks at the walk itself: "

@@ -10,7 +10,6 @@ import streamlit as st
 from playground.figures import lesson_linear as lf
 from playground.figures import lesson_softmax as sf
 from playground.lessons import softmax
-from playground.live.compile_cache import enable_compile_cache
 from playground.ui.links import try_it
 
 TITLE = "Probabilities: softmax and cross-entropy"
@@ -211,7 +210,6 @@ def section_race() -> None:
 
 
 def page() -> None:
-    enable_compile_cache()
     st.title(TITLE)
     st.markdown(
         'How does a network say "class 2, I\'m 90% sure"? And why do classifiers train '

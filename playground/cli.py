@@ -118,11 +118,11 @@ def cmd_train(args) -> dict:
 
     from playground.core.model import param_count
     from playground.core.train import divergence_message, metric_name
-    from playground.live import run as R
-    from playground.live.compile_cache import enable_compile_cache
-    from playground.live.limits import capped, capped_dataset, load_limits
+    from playground.live.engine import run as R
+    from playground.live.engine.limits import capped, capped_dataset, load_limits
+    from playground.live.server.startup import start_process
 
-    enable_compile_cache()
+    start_process()
     cfg = config_from_args(args)
     upload = None
     if args.data is not None:
@@ -211,7 +211,7 @@ def cmd_challenge(args) -> dict:
         found = [c.public() for c in C.CHALLENGES.values()]
         return {"challenges": found, "count": len(found)}
     from playground.core.modelfile import load_model
-    from playground.live.compile_cache import enable_compile_cache
+    from playground.live.server.startup import start_process
 
     challenge = C.get_challenge(args.name)
     try:
@@ -219,7 +219,7 @@ def cmd_challenge(args) -> dict:
     except OSError as err:
         raise PlaygroundError(f"cannot read {args.file}: {err.strerror}") from None
     model = load_model(data)
-    enable_compile_cache()
+    start_process()
     result = C.grade(challenge, model)
     return {**result._asdict(), "metric": challenge.metric, "goal": challenge.goal}
 

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from playground.live.limits import CORES_ENV, cores
+from playground.live.engine.limits import CORES_ENV, cores
 
 APP_DIR = Path(__file__).resolve().parents[1]  # streamlit_app.py, .streamlit/, deploy/
 ENTRY = APP_DIR / "streamlit_app.py"

@@ -20,7 +20,8 @@ ALLOWED = {
     "core": {"core"},
     "userdata": {"core", "userdata"},
     "analysis": {"core", "analysis"},
-    "live": {"core", "userdata", "analysis", "live"},
+    # The live stream's frames are drawn by the figure builders (live.server.frames).
+    "live": {"core", "userdata", "analysis", "live", "figures"},
     "lessons": {"core", "userdata", "analysis", "live", "lessons"},
     "figures": {"core", "analysis", "figures"},
     "ui": {
@@ -31,19 +32,17 @@ ALLOWED = {
         "lessons",
         "figures",
         "ui",
-        "server",
         "classroom",
     },
     # A class: its store, and the learners' tiles this server publishes to it.
     "classroom": {"core", "analysis", "live", "figures", "classroom"},
-    "server": {"core", "userdata", "analysis", "live", "figures", "server"},
     # A client of a running app, from outside: it imports none of it.
     "loadtest": {"loadtest"},
     # Times the layers below against the top-level yardsticks (playground.reference).
-    "bench": {"core", "userdata", "analysis", "live", "figures", "server", "bench", "top"},
+    "bench": {"core", "userdata", "analysis", "live", "figures", "bench", "top"},
 }
 # Top-level modules (cli, bench, ...) run headless: anything but the Streamlit layer.
-TOP_LEVEL = {"core", "userdata", "analysis", "live", "lessons", "figures", "server", "top"}
+TOP_LEVEL = {"core", "userdata", "analysis", "live", "lessons", "figures", "top"}
 STREAMLIT_OK = {"ui"}
 # The load-test client speaks Streamlit's protocol to a server, so it needs its protobufs.
 STREAMLIT_CLIENTS = {"loadtest"}  # layers
@@ -160,7 +159,7 @@ def test_no_import_cycle():
 def test_the_cycle_finder_sees_one():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert cycles(graph) == [["a", "b", "c"]]
-    assert "playground.live.run" in import_graph()["playground.live.precompile"]
+    assert "playground.live.engine.run" in import_graph()["playground.live.server.precompile"]
 
 
 @pytest.mark.parametrize("path", package_files(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -178,12 +177,41 @@ def test_imports_point_down(path):
     assert not wrong, "\n".join(wrong)
 
 
+# live/'s rooms, one way: the server serves sessions, a session holds a run of the engine.
+# Only the server draws (its frames): the engine and a session sit below the figures.
+ROOMS = {"engine": {"engine"}, "session": {"engine", "session"}}
+
+
+def room_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if parts[:2] == ["playground", "live"] and len(parts) > 2 else None
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((PACKAGE / "live").rglob("*.py")),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_live_rooms_point_one_way(path):
+    room = path.relative_to(PACKAGE / "live").parts[0]
+    allowed = ROOMS.get(room)
+    if allowed is None:
+        return  # the server (and live/__init__) may use every room
+    wrong = [
+        f"line {line}: {module} ({room} may import {sorted(allowed)})"
+        for module, line in imports(path)
+        if room_of(module) not in (None, *allowed) or layer_of(module) == "figures"
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
 def test_the_table_itself_points_down():
     """No layer below the UI may reach the UI, and figures never see the live run."""
     for layer, allowed in ALLOWED.items():
         if layer != "ui":
             assert "ui" not in allowed, layer
     assert "live" not in ALLOWED["figures"] and "lessons" not in ALLOWED["figures"]
+    assert room_of("playground.live.session.live_run") == "session"
     assert ALLOWED["core"] == {"core"}
 
 

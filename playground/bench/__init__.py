@@ -12,7 +12,7 @@ same run (machines and their load differ, so only figures taken together compare
   matrices), measured in the same run;
 - ``compile``: the first compile of a chunk in a new process, without and with the
   persistent cache; a "slider change" to a new width in a warm process, with the shape
-  compiled ahead (``live.precompile.precompile``) and without;
+  compiled ahead (``live.server.precompile.precompile``) and without;
 - ``frame``: one live picture as the server makes it (output grid, exact bends, wire
   encoding): milliseconds and bytes; and the trainer with pictures (epochs/s, pictures/s).
 

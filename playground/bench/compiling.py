@@ -17,10 +17,10 @@ _COMPILE_CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
 from playground.core.config import RunConfig
-from playground.live import run as R
-from playground.live.compile_cache import enable_compile_cache
-from playground.live.precompile import precompile
-from playground.live.live_run import LiveRun
+from playground.live.engine import run as R
+from playground.live.engine.compile_cache import enable_compile_cache
+from playground.live.server.precompile import precompile
+from playground.live.session.live_run import LiveRun
 enable_compile_cache(sys.argv[1])
 cfg = RunConfig(**json.loads(sys.argv[2]))
 out = {}

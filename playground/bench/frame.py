@@ -19,7 +19,7 @@ def frame_arrays(live, first_bend: int, n_layers: int, *, exact: bool = False) -
     packs it: the output grid (bytes) and the live bends (the first layer's lines, the
     deeper layers' sign bits), or with ``exact`` every bend cut exactly (a paused
     picture's)."""
-    from playground.server.frames import BoundaryView, PictureEncoder, frame
+    from playground.live.server.frames import BoundaryView, PictureEncoder, frame
 
     encode = PictureEncoder(live.data, BoundaryView(first_bend, n_layers, discretize=False))
     if exact:
@@ -32,8 +32,8 @@ def frame_arrays(live, first_bend: int, n_layers: int, *, exact: bool = False) -
 def _live_trainer(live, seconds: float, first_bend: int, n_layers: int) -> dict[str, float]:
     """The server's scheduler training the run and taking its pictures, packed for the
     stream as the app does (epochs/s and pictures/s on the server alone)."""
-    from playground.live.scheduler import Scheduler, SessionTrainer
-    from playground.server.frames import BoundaryView, PictureEncoder
+    from playground.live.server.frames import BoundaryView, PictureEncoder
+    from playground.live.server.scheduler import Scheduler, SessionTrainer
 
     encode = PictureEncoder(live.data, BoundaryView(first_bend, n_layers, discretize=False))
     trainer = SessionTrainer(Scheduler(), "bench")
@@ -63,7 +63,7 @@ def bench_frame(*, repeats: int = 5, mode: str = "full") -> dict[str, float | No
     from playground.analysis.geometry import bends_by_layer
     from playground.core.config import RunConfig
     from playground.figures.boundary import decision_boundary_figure, first_bend_trace
-    from playground.live.live_run import LiveRun
+    from playground.live.session.live_run import LiveRun
 
     live = LiveRun(RunConfig(speed="fast"))  # the trainer flat out, as measured
     n_layers = len(live.spec.hidden)

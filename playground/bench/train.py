@@ -108,7 +108,7 @@ def best_torch(rates: dict[str, list[float]]) -> None:
 # -- train: the project's chunk vs PyTorch eager vs NumPy -----------------------------------------
 def _chunk_steps() -> int:
     """The longest chunk of the live loop's ladder: what a small net trains in."""
-    from playground.live.run import CHUNK_LADDER
+    from playground.live.engine.run import CHUNK_LADDER
 
     return CHUNK_LADDER[-1]
 

@@ -17,8 +17,8 @@ from playground.classroom.model import Tile, learner_status
 from playground.classroom.store import ClassStore, StoreUnavailable
 from playground.core.train import metric_name
 from playground.figures.tile import boundary_tile_png
-from playground.live.live_run import LiveRun
-from playground.live.snapshots import Snapshot
+from playground.live.session.live_run import LiveRun
+from playground.live.session.snapshots import Snapshot
 
 TILE_S = 1.0  # the wall is at most this (plus its own refresh) behind
 SPOT_S = 0.5

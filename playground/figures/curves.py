@@ -155,7 +155,7 @@ def thinned(n: int, most: int = CURVE_POINTS) -> np.ndarray:
 
 def history_arrays(history, metric: str) -> dict[str, dict[str, LiveArray]]:
     """The arrays of the three curve figures (``PLOTS``) from one consistent copy of a
-    run's history (``live.history.History``: columns by name)."""
+    run's history (``live.session.history.History``: columns by name)."""
     idx = thinned(len(history))
     epoch = history.array("epoch")[idx]
     col = lambda key: history.array(key)[idx]  # noqa: E731

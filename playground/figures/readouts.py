@@ -36,7 +36,7 @@ def fmt_metric(v: float, metric: str) -> str:
 
 
 def readout_tiles(metrics, *, step: int, epoch: int, task: str, sizes) -> list[tuple[str, str]]:
-    """(label, text) of every tile, left to right. ``metrics``: ``live.run.Metrics``."""
+    """(label, text) of every tile, left to right. ``metrics``: ``live.engine.run.Metrics``."""
     label, metric = metric_label(task), metric_name(task)
     return [
         ("Epoch", fmt_count(epoch)),

@@ -131,7 +131,7 @@ def encode_signs(positive: np.ndarray, box) -> CompactArray:
 
 
 # ``style.NO_LINE`` packed once per precision and shared: frames resend only arrays that
-# are not the very object sent before (``server.frames.thin``), so it costs nothing.
+# are not the very object sent before (``live.server.frames.thin``), so it costs nothing.
 _NO_LINES: dict[int, CompactArray] = {}
 
 

@@ -20,7 +20,7 @@ from playground.core.datasets import Dataset
 from playground.core.modelfile import SavedModel, load_model, save_model
 from playground.core.train import OPTIMIZERS
 from playground.lessons import tools
-from playground.live import run as R
+from playground.live.engine import run as R
 
 BASE_CFGS = {
     "grow": RunConfig(problem="circle", hidden=(8, 8), batch_size=0, learning_rate=0.01),

@@ -2,7 +2,7 @@
 
 A linear model vs a small ReLU net on the same data, the collapse of a stack of linear
 layers into one matrix, parameter counts, input slopes, the x1·x2 feature, and the
-fewest ReLUs that solve XOR. Every model is a Playground run (``live.run``), trained by
+fewest ReLUs that solve XOR. Every model is a Playground run (``live.engine.run``), trained by
 the same chunk loop as the page.
 """
 
@@ -19,7 +19,7 @@ from playground.core.datasets import BOX, Dataset, grid_points
 from playground.core.features import RAW_FEATURES
 from playground.core.model import param_count, params_to_device
 from playground.core.train import ModelSpec, predict_raw
-from playground.live import run as R
+from playground.live.engine import run as R
 
 LESSON_STEPS = 1024
 GRID = 60  # grid points per side of the prediction maps

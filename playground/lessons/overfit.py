@@ -22,7 +22,7 @@ from playground.core.model import params_to_device
 from playground.core.train import model_loss
 from playground.lessons import tools
 from playground.lessons.linear import Fit
-from playground.live import run as R
+from playground.live.engine import run as R
 
 BASE_CFG = RunConfig(
     problem="moons",

@@ -19,7 +19,7 @@ import numpy as np
 from playground.core.config import RunConfig
 from playground.core.train import OPTIMIZERS, ModelSpec, divergence_message, model_loss
 from playground.lessons import tools
-from playground.live import run as R
+from playground.live.engine import run as R
 
 SGD_CFG = RunConfig(
     problem="product", hidden=(8,), optimizer="sgd", learning_rate=0.01, batch_size=10

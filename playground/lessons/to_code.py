@@ -13,7 +13,7 @@ from playground.core.config import RunConfig
 from playground.core.datasets import grid_points
 from playground.core.modelfile import SavedModel, save_model
 from playground.lessons import export_code
-from playground.live import run as R
+from playground.live.engine import run as R
 
 EXAMPLE_CFG = RunConfig(problem="xor", hidden=(8, 8), learning_rate=0.03, batch_size=10)
 EXAMPLE_STEPS = 512

@@ -2,7 +2,7 @@
 back as a ``Fit``, and a small optimizer loop for lessons whose subject is the update
 itself (a loss of their own, a proximal step, frozen layers, two free weights).
 
-Ordinary training goes through the engine (``live.run.train``). ``descend`` is for what
+Ordinary training goes through the engine (``live.engine.run.train``). ``descend`` is for what
 the engine does not do; given the engine's loss and optimizer it takes the same steps
 (a test holds it to that), and like the engine it stops at the first step whose loss or
 new weights are not finite, keeping the last good weights.
@@ -30,7 +30,7 @@ from playground.core.train import (
     predict,
 )
 from playground.lessons.linear import GRID, Fit
-from playground.live import run as R
+from playground.live.engine import run as R
 
 
 class Curve(NamedTuple):

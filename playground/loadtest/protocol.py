@@ -73,7 +73,7 @@ async def picture_stream(session: StreamSession) -> AsyncIterator[Picture]:
     While a run plays, the page gives the boundary's components-v2 element
     (``ui/live_plot.py``) the spec of the frames stream: ``{"stream": {"url", "token",
     "key"}}``; the pictures then come over that WebSocket of the app's own
-    (``server/stream.py``) as ``{"frames": {key: [{seq, t, label, arrays}, ...]}}``,
+    (``live/server/stream.py``) as ``{"frames": {key: [{seq, t, label, arrays}, ...]}}``,
     opened here like the browser opens it (same cookies, Origin and upstream). Where no
     stream is served, the frames ride in the element's data instead; both are read.
     """

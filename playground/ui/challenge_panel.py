@@ -24,7 +24,7 @@ from playground.core.challenges import (
 )
 from playground.core.errors import PlaygroundError
 from playground.figures.readouts import fmt_metric
-from playground.live.live_run import LiveRun
+from playground.live.session.live_run import LiveRun
 from playground.ui import classroom, controls
 from playground.ui.escape import escape_markdown
 

@@ -25,7 +25,7 @@ from playground.classroom.publish import PUBLISHER, Member
 from playground.classroom.store import ClassStore, StoreUnavailable
 from playground.core.config import FIELDS, from_query, lesson_from_query, number_text
 from playground.core.errors import PlaygroundError
-from playground.live.live_run import LiveRun
+from playground.live.session.live_run import LiveRun
 from playground.ui import controls
 from playground.ui.escape import escape_markdown
 

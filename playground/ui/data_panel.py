@@ -13,8 +13,8 @@ from playground.core.config import FIELDS, UPLOAD_PROBLEM
 from playground.core.datasets import PROBLEMS
 from playground.core.errors import PlaygroundError
 from playground.core.modelfile import load_model, save_model
-from playground.live.live_run import LiveRun
-from playground.live.run import user_dataset
+from playground.live.engine.run import user_dataset
+from playground.live.session.live_run import LiveRun
 from playground.ui import controls
 from playground.ui.escape import escape_markdown
 from playground.userdata.points import MAX_BYTES, MAX_FILE_CLASSES, MAX_ROWS, size_text

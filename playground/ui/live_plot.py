@@ -33,7 +33,7 @@ Two additions keep a training view smooth where Plotly's own drawing is too slow
 - ``label``: the caption of a still picture of the canvas traces (e.g. its epoch), shown
   with it at once instead of the last played frame's; frames carry their own.
 - ``stream`` (with ``on_stopped``, on the one chart that plays the pictures):
-  ``{url, token, key}`` of the page's frames stream (``server/stream.py``). While it is
+  ``{url, token, key}`` of the page's frames stream (``live/server/stream.py``). While it is
   given, the browser keeps one WebSocket open and the server pushes frames to chart
   ``key``, arrays to the side plots named in its messages and the readout tiles' numbers,
   with no page rerun; ``on_stopped`` runs when the server says training stopped.

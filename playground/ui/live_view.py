@@ -30,8 +30,7 @@ from playground.figures.curves import (
 )
 from playground.figures.readouts import readout_tiles
 from playground.figures.units import neuron_thumbnails_arrays, neuron_thumbnails_figure
-from playground.live.live_run import LiveRun
-from playground.server.frames import (
+from playground.live.server.frames import (
     GRID_N,
     THUMB_MAX_WIDTH,
     THUMB_N,
@@ -40,9 +39,10 @@ from playground.server.frames import (
     epoch_label,
     frame,
 )
-from playground.server.frames import (
+from playground.live.server.frames import (
     thumbnails_fit as _fits,
 )
+from playground.live.session.live_run import LiveRun
 from playground.ui.live_plot import LiveFrame, encode_live, live_plot
 
 # On a phone the tiles' numbers are set smaller, so the readouts take two rows and the

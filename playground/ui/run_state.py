@@ -6,7 +6,6 @@ LiveRun), ``play_controls`` (Play / Pause, Step, Reset) and read the run inside
 every full rerun stops first, so nothing changes the run while it trains.
 """
 
-import functools
 import math
 import uuid
 
@@ -25,13 +24,12 @@ from playground.core.config import (
 from playground.core.errors import PlaygroundError
 from playground.core.train import metric_label, metric_name
 from playground.figures.readouts import fmt_metric
-from playground.live.compile_cache import enable_compile_cache
-from playground.live.limits import HostLimits, load_limits
-from playground.live.live_run import NARROW_WIDTH, UPLOAD_CHANGE, LiveRun
-from playground.live.precompile import precompile_in_background
-from playground.live.scheduler import SessionTrainer, process_scheduler
-from playground.server import stream
-from playground.server.frames import GRID_N, THUMB_N, PictureEncoder
+from playground.live.server import stream
+from playground.live.server.frames import GRID_N, THUMB_N, PictureEncoder
+from playground.live.server.precompile import precompile_in_background
+from playground.live.server.scheduler import SessionTrainer, process_scheduler
+from playground.live.server.startup import host_limits
+from playground.live.session.live_run import NARROW_WIDTH, UPLOAD_CHANGE, LiveRun
 from playground.ui import classroom, controls, data_panel, links
 from playground.ui.escape import escape_markdown
 
@@ -47,17 +45,6 @@ REDRAW_PAGE = "_redraw_page"
 # Session key: the query this page last wrote into the address bar (another one means a
 # lesson's Try-it link brought settings of its own).
 WRITTEN_QUERY = "_written_query"
-
-
-@functools.cache
-def host_limits() -> HostLimits:
-    """This server's limits (``host.toml``); a bad file is the host's to fix, so the app
-    says so in the log and keeps the defaults rather than failing every learner."""
-    try:
-        return load_limits()
-    except PlaygroundError as err:
-        print(f"playground: host config ignored: {err}", flush=True)
-        return HostLimits()
 
 
 def trainer() -> SessionTrainer:
@@ -244,7 +231,6 @@ def sidebar_config() -> RunConfig:
     """Stop training, seed widgets from a share link on the first visit, draw the
     sidebar, and return the config it shows."""
     ss = st.session_state
-    enable_compile_cache()
     hold()  # a full rerun may change the run: never while it trains
     controls.keep_values()
     if "run" in ss:

@@ -23,7 +23,7 @@ from playground.core.config import (
 from playground.core.datasets import PROBLEMS
 from playground.core.errors import PlaygroundError
 from playground.core.presets import PRESETS
-from playground.live.live_run import LiveRun
+from playground.live.session.live_run import LiveRun
 from playground.ui import links, run_state
 from playground.ui.escape import escape_markdown
 

@@ -130,7 +130,7 @@ def test_signs_travel_as_bits_and_come_back():
 
 def test_a_live_snapshot_carries_the_first_layer_lines_and_the_deeper_signs():
     from playground.core.config import RunConfig
-    from playground.live.live_run import LiveRun
+    from playground.live.session.live_run import LiveRun
 
     live = LiveRun(RunConfig(problem="circle", hidden=(8, 8)))
     live.train_steps(64)

@@ -2,7 +2,7 @@
 a learner's tile and its status, the wall's order, the publisher that puts a real run's
 tile and spotlight picture in the store (``classroom.publish``), the wall's pictures
 (``figures.tile``), and the frames stream's refusals and class readouts
-(``server.stream``).
+(``live.server.stream``).
 
 The store's own behaviour is ``test_class_store.py``'s; here a ``MemoryStore`` is only
 where the publisher writes. Every expectation is worked out independently of the code
@@ -61,11 +61,11 @@ from playground.classroom.store import MemoryStore
 from playground.core.config import RunConfig
 from playground.figures.style import BLUE, ORANGE, class_colour
 from playground.figures.tile import TILE_PX, boundary_tile_png, spotlight_figures
-from playground.live.history import History
-from playground.live.limits import HostLimits
-from playground.live.live_run import LiveRun
-from playground.live.scheduler import Scheduler
-from playground.server import stream
+from playground.live.engine.limits import HostLimits
+from playground.live.server import stream
+from playground.live.server.scheduler import Scheduler
+from playground.live.session.history import History
+from playground.live.session.live_run import LiveRun
 
 # -- helpers -------------------------------------------------------------------------------
 

@@ -125,7 +125,7 @@ def test_a_hand_made_xor_with_4_relus_passes():
 
 
 def test_perfect_on_its_training_points_but_not_on_the_challenges_fails():
-    from playground.live import run as R
+    from playground.live.engine import run as R
 
     cfg = RunConfig(problem="xor", n_points=20, train_ratio=0.1, hidden=(4,), batch_size=0)
     run, _ = R.train(R.new_run(cfg), steps=200)

@@ -9,7 +9,7 @@ import pytest
 
 from playground.cli import DEFAULT_STEPS
 from playground.core.config import DEFAULT, RunConfig
-from playground.live import run as R
+from playground.live.engine import run as R
 
 SEEDS = (0, 1)
 BIG = (32, 32, 32)

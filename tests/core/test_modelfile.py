@@ -8,7 +8,7 @@ import pytest
 from playground.core.config import RunConfig
 from playground.core.errors import PlaygroundError
 from playground.core.modelfile import SavedModel, load_model, save_model
-from playground.live.live_run import LiveRun
+from playground.live.session.live_run import LiveRun
 
 
 def npz(**arrays) -> bytes:

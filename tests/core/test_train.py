@@ -7,8 +7,8 @@ import pytest
 
 from playground.core.config import RunConfig
 from playground.core.train import ModelSpec, hyper_from, init_state, train_chunk
-from playground.live.history import History
-from playground.live.live_run import LiveRun
+from playground.live.session.history import History
+from playground.live.session.live_run import LiveRun
 
 
 def trained(steps: int, **cfg) -> LiveRun:

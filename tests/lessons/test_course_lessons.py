@@ -15,8 +15,8 @@ from playground.core.config import RunConfig
 from playground.core.modelfile import load_model
 from playground.core.train import batch_plan, divergence_message
 from playground.lessons import finetune, overfit, sgd, softmax, tools
-from playground.live import run as R
-from playground.live.compile_cache import enable_compile_cache
+from playground.live.engine import run as R
+from playground.live.engine.compile_cache import enable_compile_cache
 
 enable_compile_cache()
 

@@ -18,8 +18,8 @@ from playground.core.features import FEATURES, feature_map
 from playground.core.model import ACTIVATIONS
 from playground.core.modelfile import save_model
 from playground.lessons import export_code, to_code
-from playground.live import run as R
-from playground.live.compile_cache import enable_compile_cache
+from playground.live.engine import run as R
+from playground.live.engine.compile_cache import enable_compile_cache
 
 enable_compile_cache()
 

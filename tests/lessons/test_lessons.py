@@ -15,7 +15,7 @@ from playground.figures import style
 from playground.lessons import backprop
 from playground.lessons import depth as depth_lesson
 from playground.lessons import linear as linear_lesson
-from playground.live.compile_cache import enable_compile_cache
+from playground.live.engine.compile_cache import enable_compile_cache
 
 # The lessons train many small models; reuse compiled programs across runs, as pages do.
 enable_compile_cache()

@@ -5,9 +5,9 @@ import jax
 import pytest
 
 from playground.core.config import RunConfig
-from playground.live import compile_cache as C
-from playground.live import precompile as P
-from playground.live import run as R
+from playground.live.engine import compile_cache as C
+from playground.live.engine import run as R
+from playground.live.server import precompile as P
 
 WIDTHS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 48, 64, 128)
 

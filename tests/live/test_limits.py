@@ -16,8 +16,8 @@ from playground.core.config import RunConfig
 from playground.core.datasets import split
 from playground.core.errors import PlaygroundError
 from playground.core.modelfile import SavedModel
-from playground.live.limits import HostLimits, capped, capped_dataset, step_gflop
-from playground.live.live_run import LiveRun
+from playground.live.engine.limits import HostLimits, capped, capped_dataset, step_gflop
+from playground.live.session.live_run import LiveRun
 from playground.userdata.points_csv import points_to_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -162,7 +162,7 @@ def test_the_command_line_holds_the_host_limits(small_host):
 
 
 def test_each_app_process_of_the_class_server_gets_its_share_of_the_cores(monkeypatch):
-    from playground.live.limits import CORES_ENV, cores
+    from playground.live.engine.limits import CORES_ENV, cores
 
     monkeypatch.setenv(CORES_ENV, "1")
     assert cores() == 1 and HostLimits().worker_count() == 1
@@ -174,7 +174,7 @@ def test_each_app_process_of_the_class_server_gets_its_share_of_the_cores(monkey
 
 def test_the_hosts_public_url_is_an_http_address(tmp_path):
     """``public_url`` (the address teachers' links start with) must be an http(s) URL."""
-    from playground.live.limits import load_limits
+    from playground.live.engine.limits import load_limits
 
     f = tmp_path / "host.toml"
     f.write_text('[limits]\npublic_url = "https://class.example.org/pg/"\nmax_width = 64\n')

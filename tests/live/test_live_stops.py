@@ -12,8 +12,8 @@ from playground.core.config import PATIENCE_EPOCHS, RunConfig
 from playground.core.model import dead_units
 from playground.core.modelfile import SavedModel
 from playground.core.train import ModelSpec, model_loss
-from playground.live import run as R
-from playground.live.live_run import (
+from playground.live.engine import run as R
+from playground.live.session.live_run import (
     DEAD_CONFIRM_STEPS,
     SCORE_DROP,
     DeadLayer,

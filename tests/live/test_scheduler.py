@@ -6,9 +6,15 @@ import pytest
 
 from playground.core.config import RunConfig
 from playground.core.errors import PlaygroundError
-from playground.live.limits import HostLimits, load_limits, step_gflop
-from playground.live.live_run import LiveRun
-from playground.live.scheduler import FIRST_STREAM_S, MAX_SLICE_S, MIN_SLICE_S, Scheduler, TrainTask
+from playground.live.engine.limits import HostLimits, load_limits, step_gflop
+from playground.live.server.scheduler import (
+    FIRST_STREAM_S,
+    MAX_SLICE_S,
+    MIN_SLICE_S,
+    Scheduler,
+    TrainTask,
+)
+from playground.live.session.live_run import LiveRun
 
 
 class Clock:

@@ -6,10 +6,10 @@ import time
 import numpy as np
 
 from playground.core.config import RunConfig
-from playground.live.limits import HostLimits
-from playground.live.live_run import LiveRun
-from playground.live.scheduler import Scheduler, SessionTrainer
-from playground.live.snapshots import Snapshots
+from playground.live.engine.limits import HostLimits
+from playground.live.server.scheduler import Scheduler, SessionTrainer
+from playground.live.session.live_run import LiveRun
+from playground.live.session.snapshots import Snapshots
 
 
 def BackgroundTrainer(snapshot_every: float = 0.04) -> SessionTrainer:
@@ -122,7 +122,7 @@ def test_a_paced_run_is_not_kept_from_its_pictures_by_their_cost():
     """A run at a chosen speed trains little (its speed bounds it), so its pictures are
     spaced by the picture rate only, not by their cost; a flat-out run's wait for 3x a
     picture's cost of training."""
-    from playground.live.scheduler import SNAPSHOT_COST_FACTOR, TrainTask
+    from playground.live.server.scheduler import SNAPSHOT_COST_FACTOR, TrainTask
 
     waits = {}
     for speed in ("normal", "fast"):

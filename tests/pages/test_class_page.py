@@ -208,7 +208,7 @@ def test_a_model_file_cannot_undo_what_the_class_fixed():
     """A model trained on spiral, loaded in a class that fixes XOR: the problem stays."""
     from playground.core.config import RunConfig
     from playground.core.modelfile import save_model
-    from playground.live.live_run import LiveRun
+    from playground.live.session.live_run import LiveRun
 
     _, code, _ = create_class(class_start="fewest_relus")  # fixes problem, features, ...
     learner = session(**{"class": code, "name": "Mo"}).run()

@@ -7,7 +7,7 @@ import pytest
 
 from playground.core.train import divergence_message
 from playground.lessons import export_code, finetune, overfit, sgd, softmax, to_code
-from playground.live.live_run import LiveRun
+from playground.live.session.live_run import LiveRun
 from tests.pages.test_lesson_pages import (
     assert_axes_labelled,
     figures,

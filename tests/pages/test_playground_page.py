@@ -320,7 +320,7 @@ def test_a_loaded_model_shows_its_own_network_at_once():
     the page says the file was trained on another problem (with a way to switch)."""
     from playground.core.modelfile import load_model
     from playground.figures.readouts import fmt
-    from playground.live.live_run import LiveRun
+    from playground.live.session.live_run import LiveRun
     from playground.ui.live_plot import decode_array
     from playground.ui.live_view import GRID_N
 
@@ -651,7 +651,7 @@ def test_the_button_reads_play_at_once_when_the_stream_says_training_stopped(mon
     """Served by ``streamlit run``, the page does not rerun while it plays; when training
     stops by itself (here layer 2 dies at rate 10), the stream's trigger reruns the live
     fragment, and the whole page must follow so that the button reads Play again."""
-    from playground.server import stream
+    from playground.live.server import stream
 
     monkeypatch.setattr(stream, "SERVED", True)  # the page streams, as under streamlit run
     at = app(problem="spiral", lr="10")
@@ -735,7 +735,7 @@ def test_a_link_that_fixes_the_upload_problem_still_takes_the_file_and_says_what
 def test_a_model_file_cannot_undo_the_problem_a_link_fixed():
     """Defect 5: a model trained on XOR, loaded where the link fixed Circle: no button
     takes the file's problem, and the page says why."""
-    from playground.live.live_run import LiveRun
+    from playground.live.session.live_run import LiveRun
 
     xor = LiveRun(RunConfig())
     xor.train_steps(16)

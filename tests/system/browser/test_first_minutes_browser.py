@@ -68,7 +68,7 @@ def test_a_model_loaded_in_the_browser_shows_its_own_network(
     from playground.core.config import RunConfig
     from playground.core.modelfile import save_model
     from playground.figures.readouts import fmt
-    from playground.live.live_run import LiveRun
+    from playground.live.session.live_run import LiveRun
 
     source = LiveRun(RunConfig(problem="circle", noise=0.2, speed="fast"))
     source.train_steps(125)

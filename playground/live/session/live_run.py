@@ -1,7 +1,7 @@
 """One learner's live run between page reruns: the current ``Run``, its history, its
 snapshots and what went wrong, in plain words.
 
-A thin holder over the functions of ``live.run``: each method replaces ``self.run``
+A thin holder over the functions of ``live.engine.run``: each method replaces ``self.run``
 whole, so a reader on another thread (the page while the trainer trains) always sees
 one consistent run. No Streamlit here, so tests and the CLI drive it directly.
 """
@@ -20,10 +20,10 @@ from playground.core.errors import PlaygroundError
 from playground.core.model import ACTIVATIONS
 from playground.core.modelfile import SavedModel
 from playground.core.train import divergence_message
-from playground.live import run as R
-from playground.live.history import History
-from playground.live.limits import HostLimits, capped, capped_dataset, model_message
-from playground.live.snapshots import Snapshot, Snapshots, next_seq
+from playground.live.engine import run as R
+from playground.live.engine.limits import HostLimits, capped, capped_dataset, model_message
+from playground.live.session.history import History
+from playground.live.session.snapshots import Snapshot, Snapshots, next_seq
 
 # A layer seen dead is declared dead once it has stayed so this many steps: by then
 # Adam's and momentum's remembered updates (shrinking by 0.9 a step) have died out too,
@@ -123,7 +123,7 @@ class LiveRun:
         limits: HostLimits | None = None,
     ):
         self.upload = upload  # as given (a new file is a new object: ``apply``)
-        self.limits = limits  # the host's (``live.limits``); None: the app's own only
+        self.limits = limits  # the host's (``live.engine.limits``); None: the app's own only
         self.limit_notes: list[str] = []  # what the host's limits changed, in words
         self.compile_seconds = 0.0  # spent compiling new chunk shapes, all told
         cfg = self._capped(cfg, upload)

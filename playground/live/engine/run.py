@@ -1,7 +1,7 @@
 """A learner's run as a typed state, and the steps over it: build, train, evaluate, read.
 
 ``Run`` is immutable: training returns a new one, so a page or a trainer that reads
-``live.run`` once sees a consistent set of weights, metrics and data. One chunk loop
+``live.engine.run`` once sees a consistent set of weights, metrics and data. One chunk loop
 (``train``) serves the page, the CLI and the lessons: it picks chunk lengths from a short
 ladder (a scan's length is part of its compiled shape) to fill a number of steps or a
 time budget. No Streamlit here.
@@ -42,7 +42,7 @@ from playground.core.train import (
     reset_optimizer,
     train_chunk,
 )
-from playground.live.compile_cache import LEDGER, ChunkShape
+from playground.live.engine.compile_cache import LEDGER, ChunkShape
 
 # Chunk lengths the loop may use: each is compiled once per network, so few; the longest
 # keeps a time slice of a small net to one call, the shortest fills an exact step count.

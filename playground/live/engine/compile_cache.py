@@ -4,7 +4,7 @@ cache of compiled programs.
 XLA's compiled programs are cached per process (and on disk, with ``enable_compile_cache``),
 so what a chunk shape costs is a fact about the process, not about one learner's run: a
 second run of the same shape starts warm and knows its speed at once. Compiling ahead is
-``live.precompile``'s (it needs the engine, which needs this ledger).
+``live.server.precompile``'s (it needs the engine, which needs this ledger).
 """
 
 import os

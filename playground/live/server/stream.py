@@ -30,8 +30,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from playground.core.train import metric_name
-from playground.live.scheduler import Scheduler
-from playground.server.frames import (
+from playground.live.server.frames import (
     BoundaryView,
     curve_arrays,
     frame,
@@ -40,6 +39,7 @@ from playground.server.frames import (
     thumbnail_arrays,
     thumbnails_fit,
 )
+from playground.live.server.scheduler import Scheduler
 
 PATH = "/_playground/live"
 TICK_S = 0.1  # pictures go out in batches this often; the browser plays them back smoothly

@@ -20,8 +20,8 @@ import jax
 from playground.core.config import RunConfig
 from playground.core.errors import PlaygroundError
 from playground.core.model import MAX_DEPTH
-from playground.live import run as R
-from playground.live.compile_cache import LEDGER, ChunkLedger, ChunkShape
+from playground.live.engine import run as R
+from playground.live.engine.compile_cache import LEDGER, ChunkLedger, ChunkShape
 
 PRECOMPILE_SHAPES = 8  # networks next to the one on screen, nearest first
 # Only the chunk a run starts with is compiled ahead (the ladder's second rung: a slider

@@ -1,4 +1,4 @@
-"""The frames stream (``server/stream.py``): only the session's own page may read its
+"""The frames stream (``live/server/stream.py``): only the session's own page may read its
 run's pictures, and what it sends is what the figures' builders pack."""
 
 import json
@@ -14,11 +14,11 @@ from websockets.sync.client import connect
 
 from playground.core.config import RunConfig
 from playground.figures.wire import decode_array
-from playground.live.limits import HostLimits
-from playground.live.live_run import LiveRun
-from playground.live.scheduler import Scheduler, SessionTrainer
-from playground.server import stream
-from playground.server.frames import BoundaryView, PictureEncoder
+from playground.live.engine.limits import HostLimits
+from playground.live.server import stream
+from playground.live.server.frames import BoundaryView, PictureEncoder
+from playground.live.server.scheduler import Scheduler, SessionTrainer
+from playground.live.session.live_run import LiveRun
 
 
 class Client:

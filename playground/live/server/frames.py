@@ -74,7 +74,7 @@ def thin(frames: list[LiveFrame], before: dict[str, CompactArray]) -> list[LiveF
 
 
 def readouts(run) -> dict[str, str]:
-    """The readout tiles' texts of a ``live.run.Run``, by label."""
+    """The readout tiles' texts of a ``live.engine.run.Run``, by label."""
     tiles = readout_tiles(
         run.metrics,
         step=run.step,

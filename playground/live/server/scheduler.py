@@ -23,9 +23,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from playground.live import run as R
-from playground.live.limits import HostLimits
-from playground.live.live_run import LiveRun
+from playground.live.engine import run as R
+from playground.live.engine.limits import HostLimits
+from playground.live.session.live_run import LiveRun
 
 MIN_SLICE_S = 0.005  # shorter slices would spend more on switching than on training
 MAX_SLICE_S = 0.06  # a lone run: long enough for 256+ step chunks between pictures
