@@ -10,7 +10,7 @@ Every number shown comes from the core; compiled pieces are cached by plain argu
 import pandas as pd
 import streamlit as st
 
-from playground.figures import lesson_backprop as bf
+from playground.figures import lesson_backprop as backprop_figures
 from playground.lessons import backprop
 from playground.ui.links import try_it
 
@@ -49,12 +49,12 @@ def toy_cost(width: int, depth: int, batch: int):
 
 
 def latex(name: str, value, digits: int = 2) -> None:
-    st.latex(f"{name} = {bf.latex_matrix(value, digits)}")
+    st.latex(f"{name} = {backprop_figures.latex_matrix(value, digits)}")
 
 
 def latex_row(*items) -> None:
     """Several small 'name = matrix' items on one line: (name, value, digits) each."""
-    st.latex(r" \qquad ".join(f"{n} = {bf.latex_matrix(v, d)}" for n, v, d in items))
+    st.latex(r" \qquad ".join(f"{n} = {backprop_figures.latex_matrix(v, d)}" for n, v, d in items))
 
 
 def pick_labels() -> tuple[int, ...]:
@@ -227,7 +227,7 @@ def section_sgd(labels) -> None:
         (r"W_2 - \eta \frac{\partial L_{\text{batch}}}{\partial W_2}", w2, 3),
     )
     st.plotly_chart(
-        bf.loss_steps_figure(curve, title=f"The same step repeated {REPEATS} times"),
+        backprop_figures.loss_steps_figure(curve, title=f"The same step repeated {REPEATS} times"),
         key="sgd_curve",
     )
     st.caption(
@@ -280,7 +280,7 @@ def show_cost(report, key: str) -> None:
         f"{report.bytes_ratio:.2f}",
         help="Bytes read and written by forward + backward, over the forward pass alone.",
     )
-    st.plotly_chart(bf.cost_figure(report), key=f"cost_{key}")
+    st.plotly_chart(backprop_figures.cost_figure(report), key=f"cost_{key}")
 
 
 def page() -> None:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from playground.core.modelfile import save_model
 from playground.lessons import to_code
-from playground.live.engine import run as R
+from playground.live.engine import run as engine
 from playground.ui.code_panel import code_tabs
 from playground.ui.links import try_it
 
@@ -57,7 +57,9 @@ def page() -> None:
             "the Playground and come back: this page will show it."
         )
         difference = example_check()
-    code_tabs(run.spec, run.cfg.problem, lambda: save_model(R.saved_model(run)), key="lesson_code")
+    code_tabs(
+        run.spec, run.cfg.problem, lambda: save_model(engine.saved_model(run)), key="lesson_code"
+    )
     st.header("Does the code compute what the app computes?")
     st.markdown(
         "We saved the weights to a model file, ran the JAX code above on it (as a notebook "

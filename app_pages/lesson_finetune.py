@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from playground.figures import lesson_finetune as ff
-from playground.figures import lesson_linear as lf
+from playground.figures import lesson_linear as linear_figures
 from playground.lessons import finetune
 from playground.ui.links import try_it
 
@@ -58,12 +58,16 @@ def section_save(change: str) -> None:
         a, b = st.columns(2)
         with a:
             st.plotly_chart(
-                lf.prediction_map(r.before, "Trained, then saved", height=320, legend=False),
+                linear_figures.prediction_map(
+                    r.before, "Trained, then saved", height=320, legend=False
+                ),
                 key="ft_before",
             )
         with b:
             st.plotly_chart(
-                lf.prediction_map(r.after, "Loaded into a fresh run", height=320, legend=False),
+                linear_figures.prediction_map(
+                    r.after, "Loaded into a fresh run", height=320, legend=False
+                ),
                 key="ft_after",
             )
     st.caption(
@@ -102,7 +106,7 @@ def section_race(change: str) -> float:
         fit = r.start_fit if when == "start" else r.fits[mode]
         with col:
             st.plotly_chart(
-                lf.prediction_map(fit, title, height=320, legend=False),
+                linear_figures.prediction_map(fit, title, height=320, legend=False),
                 key=f"ft_map_{mode}_{when}",
             )
     m = st.columns(len(finetune.MODES))

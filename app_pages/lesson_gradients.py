@@ -8,7 +8,7 @@ deeper than the Playground allows.
 import streamlit as st
 
 from playground.core.model import ACTIVATIONS, INITS
-from playground.figures import lesson_depth as df
+from playground.figures import lesson_depth as depth_figures
 from playground.figures import style
 from playground.lessons import depth as depth_lesson
 from playground.ui.links import try_it
@@ -129,7 +129,7 @@ def section_init(run) -> None:
     left, right = st.columns(2)
     with left:
         st.plotly_chart(
-            df.layer_bars(
+            depth_figures.layer_bars(
                 {
                     "all weights and biases": stats.grad_rms,
                     "biases only: the signal passed back": stats.bias_grad_rms,
@@ -143,7 +143,7 @@ def section_init(run) -> None:
         )
     with right:
         st.plotly_chart(
-            df.layer_bars(
+            depth_figures.layer_bars(
                 {"at initialisation": stats.spread},
                 title="Spread of each hidden layer's outputs",
                 y_title="standard deviation",
@@ -182,14 +182,14 @@ def section_training(run, steps: int, lr: float) -> None:
         )
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(df.grad_history_figure(run.grad_history), key="grad_history")
+        st.plotly_chart(depth_figures.grad_history_figure(run.grad_history), key="grad_history")
     with right:
-        st.plotly_chart(df.training_loss_figure(run.loss_history), key="train_loss")
+        st.plotly_chart(depth_figures.training_loss_figure(run.loss_history), key="train_loss")
     labels = style.layer_names(len(run.at_init.grad_rms), short=True)
     left, right = st.columns(2)
     with left:
         st.plotly_chart(
-            df.layer_bars(
+            depth_figures.layer_bars(
                 {"at initialisation": run.at_init.grad_rms, "after training": run.trained.grad_rms},
                 title="Gradient size per layer, before and after",
                 y_title="gradient RMS per parameter",
@@ -200,7 +200,7 @@ def section_training(run, steps: int, lr: float) -> None:
         )
     with right:
         st.plotly_chart(
-            df.layer_bars(
+            depth_figures.layer_bars(
                 {"at initialisation": run.at_init.spread, "after training": run.trained.spread},
                 title="Spread of each hidden layer, before and after",
                 y_title="standard deviation",

@@ -7,8 +7,8 @@ Widgets -> ``playground.lessons`` -> ``playground.figures.lesson_linear``. Train
 import streamlit as st
 
 from playground.core.datasets import PROBLEMS
-from playground.figures import lesson_backprop as bf
-from playground.figures import lesson_linear as lf
+from playground.figures import lesson_backprop as backprop_figures
+from playground.figures import lesson_linear as linear_figures
 from playground.figures import traces
 from playground.lessons import linear as linear_lesson
 from playground.ui.links import try_it
@@ -61,7 +61,7 @@ def metric_label(fit) -> str:
 
 def show_fit(fit, title: str, name: str, key: str) -> None:
     st.metric(f"{name}: {metric_label(fit)}", f"{fit.metric:.3f}")
-    st.plotly_chart(lf.prediction_map(fit, title), key=f"map_{key}")
+    st.plotly_chart(linear_figures.prediction_map(fit, title), key=f"map_{key}")
     st.caption(f"{fit.n_params} parameters · test loss {fit.test_loss:.4f}")
     try_it(fit.cfg)
 
@@ -135,7 +135,7 @@ def section_stack() -> None:
     c = linear_stack(n_layers, problem)
     chain = " · ".join(f"{a}×{b}" for a, b in c.shapes)
     st.markdown(f"Matrix shapes, input to output: **{chain} = {c.w.shape[0]}×{c.w.shape[1]}**")
-    product, bias = bf.latex_matrix(c.w, 4), bf.latex_matrix(c.b, 4)
+    product, bias = backprop_figures.latex_matrix(c.w, 4), backprop_figures.latex_matrix(c.b, 4)
     st.latex(rf"W_1 W_2 \cdots W_{{{len(c.shapes)}}} = {product}, \qquad b = {bias}")
     m1, m2, m3 = st.columns(3)
     m1.metric("Stack: test accuracy", f"{c.fit.metric:.3f}")
@@ -152,9 +152,11 @@ def section_stack() -> None:
         lines.append(traces.segment_trace(c.boundary, "single matrix: W·x + b = 0"))
     with left:
         title = "The stack's output and its boundary"
-        st.plotly_chart(lf.prediction_map(fit, title, lines=lines), key="map_stack")
+        st.plotly_chart(linear_figures.prediction_map(fit, title, lines=lines), key="map_stack")
     with right:
-        st.plotly_chart(lf.collapse_scatter(c.stack_out, c.single_out), key="stack_scatter")
+        st.plotly_chart(
+            linear_figures.collapse_scatter(c.stack_out, c.single_out), key="stack_scatter"
+        )
     st.caption(
         "The stack's 50% boundary (solid) and the single matrix's line W·x + b = 0 "
         "(dashed) lie on top of each other: one straight boundary, whatever the depth. "
@@ -200,7 +202,8 @@ def section_cheap(problem: str) -> None:
     x2 = st.slider("Height of the line (x₂)", -5.0, 5.0, 2.0, 0.5, key="slope_x2")
     x1, s_lin, s_mlp, range_lin, range_mlp = slopes(problem, x2)
     st.plotly_chart(
-        lf.slope_figure(x1, {"linear model": s_lin, "ReLU network": s_mlp}, x2), key="slopes"
+        linear_figures.slope_figure(x1, {"linear model": s_lin, "ReLU network": s_mlp}, x2),
+        key="slopes",
     )
     m1, m2 = st.columns(2)
     spread_help = (
@@ -259,7 +262,9 @@ def section_relus() -> None:
             'exercise "Fewest ReLUs that solve XOR" (until you pause), fewer may do.'
         )
         st.plotly_chart(
-            lf.relu_search_figure(search.widths, search.accuracies, linear_lesson.SOLVED_ACCURACY),
+            linear_figures.relu_search_figure(
+                search.widths, search.accuracies, linear_lesson.SOLVED_ACCURACY
+            ),
             key="relu_search",
         )
     with right:
@@ -268,9 +273,11 @@ def section_relus() -> None:
             "Show the network with H ReLUs", widths, value=widths[-1], key="relu_width"
         )
         fit = search.fits[widths.index(h)]
-        lines = lf.relu_bend_traces(relu_bends(h))
+        lines = linear_figures.relu_bend_traces(relu_bends(h))
         st.plotly_chart(
-            lf.prediction_map(fit, f"{h} ReLU(s): lines show where each switches", lines=lines),
+            linear_figures.prediction_map(
+                fit, f"{h} ReLU(s): lines show where each switches", lines=lines
+            ),
             key="map_relus",
         )
         try_it(fit.cfg)

@@ -7,8 +7,8 @@ Widgets -> ``playground.lessons.overfit`` (cached by plain arguments) ->
 import pandas as pd
 import streamlit as st
 
-from playground.figures import lesson_linear as lf
-from playground.figures import lesson_overfit as of
+from playground.figures import lesson_linear as linear_figures
+from playground.figures import lesson_overfit as overfit_figures
 from playground.lessons import overfit
 from playground.ui import links
 from playground.ui.links import try_it
@@ -44,11 +44,14 @@ def section_overfit() -> None:
     with left:
         title = f"No regularisation, {base.stop_step} steps"
         st.plotly_chart(
-            lf.prediction_map(base.fit, title, show_test=True, height=460), key="of_map_base"
+            linear_figures.prediction_map(base.fit, title, show_test=True, height=460),
+            key="of_map_base",
         )
     with right:
         st.plotly_chart(
-            of.loss_curves_figure(base.curve, title="Training and test loss part ways"),
+            overfit_figures.loss_curves_figure(
+                base.curve, title="Training and test loss part ways"
+            ),
             key="of_curves_base",
         )
         m = st.columns(3)
@@ -102,7 +105,7 @@ def section_remedies() -> dict[str, float]:
     for i, (m, r) in enumerate(results.items()):
         rate = f" {r.rate:g}" if r.rate is not None else ""
         with cols[i % 3]:
-            fig = lf.prediction_map(
+            fig = linear_figures.prediction_map(
                 r.fit, f"{labels[m]}{rate}", show_test=True, legend=False, height=320
             )
             st.plotly_chart(fig, key=f"of_map_{m}")
@@ -113,7 +116,7 @@ def section_remedies() -> dict[str, float]:
             )
     with cols[len(results) % 3]:
         st.plotly_chart(
-            of.gap_figure(
+            overfit_figures.gap_figure(
                 {labels[m]: r.train_loss for m, r in results.items()},
                 {labels[m]: r.test_loss for m, r in results.items()},
                 height=400,
@@ -124,7 +127,7 @@ def section_remedies() -> dict[str, float]:
     left, right = st.columns(2)
     with left:
         st.plotly_chart(
-            of.loss_curves_figure(
+            overfit_figures.loss_curves_figure(
                 early.curve,
                 val_loss=early.val_loss,
                 stop_step=early.stop_step,
@@ -140,7 +143,7 @@ def section_remedies() -> dict[str, float]:
             key="of_curves_method",
         )
         st.plotly_chart(
-            of.loss_curves_figure(results[shown].curve, title=f"With {labels[shown]}"),
+            overfit_figures.loss_curves_figure(results[shown].curve, title=f"With {labels[shown]}"),
             key="of_curves_method_fig",
         )
     st.caption(
@@ -177,7 +180,9 @@ def section_sparse() -> None:
         col.metric(f"{r.label}: exactly zero", f"{r.exact_zeros:,}")
         col.caption(f"of {r.weights.size:,} weights · test accuracy {r.fit.metric:.0%}")
     st.plotly_chart(
-        of.histogram_figure({r.label: overfit.weight_histogram(r.weights) for r in runs.values()}),
+        overfit_figures.histogram_figure(
+            {r.label: overfit.weight_histogram(r.weights) for r in runs.values()}
+        ),
         key="of_histogram",
     )
     cols = st.columns(len(runs))
@@ -185,7 +190,7 @@ def section_sparse() -> None:
         with col:
             middle = overfit.layer_magnitudes(r.fit.params)[1]
             st.plotly_chart(
-                of.weight_matrix_figure(middle, f"{r.label}: layer 1 → 2"),
+                overfit_figures.weight_matrix_figure(middle, f"{r.label}: layer 1 → 2"),
                 key=f"of_matrix_{k}",
             )
     st.caption(

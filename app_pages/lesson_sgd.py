@@ -7,7 +7,7 @@ number shown comes from the lesson module.
 
 import streamlit as st
 
-from playground.figures import lesson_sgd as gf
+from playground.figures import lesson_sgd as sgd_figures
 from playground.lessons import sgd
 from playground.ui import links
 from playground.ui.links import try_it
@@ -20,10 +20,10 @@ def paths_on_slice(sl, paths, title: str, names, *, key: str) -> None:
     """Paths drawn on the loss slice (left) and their distance from its bottom (right)."""
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(gf.slice_figure(sl, paths, title=title, names=names), key=key)
+        st.plotly_chart(sgd_figures.slice_figure(sl, paths, title=title, names=names), key=key)
     with right:
         st.plotly_chart(
-            gf.excess_figure(sl, paths, title="Distance from the bottom, in loss"),
+            sgd_figures.excess_figure(sl, paths, title="Distance from the bottom, in loss"),
             key=f"{key}_loss",
         )
 
@@ -90,7 +90,7 @@ def section_batches() -> None:
     left, right = st.columns(2)
     with left:
         st.plotly_chart(
-            gf.curves_figure(
+            sgd_figures.curves_figure(
                 {labels[b]: c.train_loss for b, c in curves.items()},
                 {labels[b]: c.step for b, c in curves.items()},
                 title="Loss on all training points",
@@ -101,7 +101,7 @@ def section_batches() -> None:
         )
     with right:
         st.plotly_chart(
-            gf.curves_figure(
+            sgd_figures.curves_figure(
                 {labels[b]: c.batch_loss for b, c in curves.items()},
                 {labels[b]: c.batch_steps for b, c in curves.items()},
                 title="Loss on each step's own minibatch",
@@ -162,7 +162,7 @@ def section_slice() -> tuple[int, int]:
     )
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(gf.noise_figure(noise), key="sgd_noise")
+        st.plotly_chart(sgd_figures.noise_figure(noise), key="sgd_noise")
     with right:
         for b in (1, 100):
             st.metric(f"Typical gradient error, batch of {b}", f"{noise.error_at(b):.3g}")
@@ -196,7 +196,7 @@ def section_learning_rate(units) -> None:
             with col:
                 title = f"{p.label}: η = {p.learning_rate:.3g}"
                 st.plotly_chart(
-                    gf.slice_figure(
+                    sgd_figures.slice_figure(
                         sl,
                         [p],
                         title=title,
@@ -210,7 +210,7 @@ def section_learning_rate(units) -> None:
                 if p.diverged_at >= 0:
                     st.error(p.message)
     st.plotly_chart(
-        gf.excess_figure(sl, lr_paths, title="Distance from the bottom, in loss"),
+        sgd_figures.excess_figure(sl, lr_paths, title="Distance from the bottom, in loss"),
         key="sgd_lr_loss",
     )
     b = blowup()

@@ -7,7 +7,7 @@ Widgets -> ``playground.lessons.softmax`` (cached by plain arguments) ->
 import pandas as pd
 import streamlit as st
 
-from playground.figures import lesson_linear as lf
+from playground.figures import lesson_linear as linear_figures
 from playground.figures import lesson_softmax as sf
 from playground.lessons import softmax
 from playground.ui.links import try_it
@@ -70,7 +70,8 @@ def section_softmax() -> tuple[int, float, float]:
     with left:
         title = f"Predicted class after {steps} steps"
         st.plotly_chart(
-            lf.prediction_map(fit, title, lines=[sf.point_marker(r.point)]), key="sm_map"
+            linear_figures.prediction_map(fit, title, lines=[sf.point_marker(r.point)]),
+            key="sm_map",
         )
     with right:
         st.plotly_chart(
@@ -199,7 +200,9 @@ def section_race() -> None:
         (cols[2], mse.end, f"Squared error, {n} steps later", "sm_map_mse"),
     ):
         with col:
-            st.plotly_chart(lf.prediction_map(fit, title, height=320, legend=False), key=key)
+            st.plotly_chart(
+                linear_figures.prediction_map(fit, title, height=320, legend=False), key=key
+            )
     st.caption(
         "Orange points are class 0, blue points class 1; the background is the network's "
         "P(class 1). Cross-entropy's gradient is largest where the network is most wrong, so it "

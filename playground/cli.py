@@ -118,7 +118,7 @@ def cmd_train(args) -> dict:
 
     from playground.core.model import param_count
     from playground.core.train import divergence_message, metric_name
-    from playground.live.engine import run as R
+    from playground.live.engine import run as engine
     from playground.live.engine.limits import capped, capped_dataset, load_limits
     from playground.live.server.startup import start_process
 
@@ -132,7 +132,9 @@ def cmd_train(args) -> dict:
             raw = Path(args.data).read_bytes()
         except OSError as err:
             raise PlaygroundError(f"cannot read {args.data}: {err.strerror}") from None
-        upload = R.user_dataset(read_points_csv(raw), train_ratio=cfg.train_ratio, seed=cfg.seed)
+        upload = engine.user_dataset(
+            read_points_csv(raw), train_ratio=cfg.train_ratio, seed=cfg.seed
+        )
     # The host's limits (host.toml, PLAYGROUND_HOST_CONFIG) bind the command line too.
     limits = load_limits()
     cfg, limit_notes = capped(cfg, limits, upload=upload)
@@ -140,9 +142,9 @@ def cmd_train(args) -> dict:
         print(f"playground: {note}", file=sys.stderr)
     upload = upload and capped_dataset(upload, limits)[0]
     t0 = time.perf_counter()
-    run = R.new_run(cfg, upload=upload)
+    run = engine.new_run(cfg, upload=upload)
     build_s = time.perf_counter() - t0
-    run, log = R.train(run, steps=args.steps)
+    run, log = engine.train(run, steps=args.steps)
     m, metric = run.metrics, metric_name(run.spec.task)
     out = {
         "problem": cfg.problem,
@@ -171,7 +173,7 @@ def cmd_train(args) -> dict:
     if args.save:
         from playground.core.modelfile import save_model
 
-        Path(args.save).write_bytes(save_model(R.saved_model(run)))
+        Path(args.save).write_bytes(save_model(engine.saved_model(run)))
         out["saved"] = args.save
     return out
 

@@ -17,30 +17,30 @@ _COMPILE_CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
 from playground.core.config import RunConfig
-from playground.live.engine import run as R
+from playground.live.engine import run as engine
 from playground.live.engine.compile_cache import enable_compile_cache
 from playground.live.server.precompile import precompile
 from playground.live.session.live_run import LiveRun
 enable_compile_cache(sys.argv[1])
 cfg = RunConfig(**json.loads(sys.argv[2]))
 out = {}
-run = R.new_run(cfg)
+run = engine.new_run(cfg)
 from playground.core.train import Hyper, compile_chunk
 t = time.perf_counter()
 compile_chunk(run.state, run.arrays[0], run.arrays[1], Hyper(cfg.learning_rate),
-              **R.chunk_shape(run, 16)._asdict())
+              **engine.chunk_shape(run, 16)._asdict())
 out["compile_s"] = time.perf_counter() - t
-R.train(run, steps=16)
+engine.train(run, steps=16)
 out["start_to_trained_s"] = time.perf_counter() - t0
 if sys.argv[3] == "slider":
     # A warm server: a learner's run has trained with every chunk length.
     live = LiveRun(cfg)
-    for n in R.CHUNK_LADDER:
+    for n in engine.CHUNK_LADDER:
         live.train_steps(n)
     def change(hidden):
         t = time.perf_counter()
         live.apply(cfg.replace(hidden=hidden))
-        live.train_steps(R.CHUNK_LADDER[1])  # the trainer's first chunk
+        live.train_steps(engine.CHUNK_LADDER[1])  # the trainer's first chunk
         trained = time.perf_counter() - t
         live.snapshot(int(sys.argv[4]))
         return trained, time.perf_counter() - t

@@ -20,7 +20,7 @@ from playground.core.datasets import Dataset
 from playground.core.modelfile import SavedModel, load_model, save_model
 from playground.core.train import OPTIMIZERS
 from playground.lessons import tools
-from playground.live.engine import run as R
+from playground.live.engine import run as engine
 
 BASE_CFGS = {
     "grow": RunConfig(problem="circle", hidden=(8, 8), batch_size=0, learning_rate=0.01),
@@ -47,9 +47,9 @@ def amount_label(change: str, amount: float) -> str:
     return f"turned by {amount:g}°" if change == "rotate" else f"grown {amount:g}×"
 
 
-def base_run(change: str) -> R.Run:
+def base_run(change: str) -> engine.Run:
     """The original problem learnt by the engine (Adam, all training points each step)."""
-    run, _ = R.train(R.new_run(BASE_CFGS[change]), steps=BASE_STEPS)
+    run, _ = engine.train(engine.new_run(BASE_CFGS[change]), steps=BASE_STEPS)
     return run
 
 
@@ -64,11 +64,11 @@ class Restored(NamedTuple):
 
 def save_and_restore(change: str) -> Restored:
     run = base_run(change)
-    data = save_model(R.saved_model(run))
+    data = save_model(engine.saved_model(run))
     saved = load_model(data)
-    fresh = R.new_run(run.cfg, saved=saved)  # a new run: new optimizer, same data
-    *_, before = R.output_grid(run, GRID)
-    *_, after = R.output_grid(fresh, GRID)
+    fresh = engine.new_run(run.cfg, saved=saved)  # a new run: new optimizer, same data
+    *_, before = engine.output_grid(run, GRID)
+    *_, after = engine.output_grid(fresh, GRID)
     return Restored(
         file=data,
         keys=file_contents(data),
@@ -138,7 +138,7 @@ def frozen_layers(mode: str, n_layers: int) -> tuple[int, ...]:
     return ()
 
 
-def fine_tune(run: R.Run, saved: SavedModel, mode: str, steps: int = TUNE_STEPS):
+def fine_tune(run: engine.Run, saved: SavedModel, mode: str, steps: int = TUNE_STEPS):
     """Train the saved weights on ``run``'s data with some layers frozen; returns the
     curve and the final weights."""
     n_layers = len(saved.params)
@@ -160,16 +160,16 @@ def race(change: str, amount: float) -> Race:
     data = changed_data(change, amount, restored.before.data)
     cfg = restored.before.cfg.replace(problem=UPLOAD_PROBLEM)
     curves, fits = {}, {}
-    spec = R.spec_for(cfg, data)
+    spec = engine.spec_for(cfg, data)
     start = tools.fit_from_params(cfg, spec, restored.saved.params, data)
     for mode in MODES:
         if mode in ("scratch", "all"):
             saved = restored.saved if mode == "all" else None
-            run = R.new_run(cfg, upload=data, saved=saved)
+            run = engine.new_run(cfg, upload=data, saved=saved)
             run, curves[mode], _ = tools.train_curve(run, TUNE_STEPS, EVERY)
             fits[mode] = tools.fit_of(run)
         else:
-            run = R.new_run(cfg, upload=data)
+            run = engine.new_run(cfg, upload=data)
             curves[mode], params = fine_tune(run, restored.saved, mode)
             fits[mode] = tools.fit_from_params(cfg, run.spec, params, data)
     return Race(change, amount, data, curves, fits, start, float(curves["all"].train_loss[0]))

@@ -19,7 +19,7 @@ from playground.core.datasets import BOX, Dataset, grid_points
 from playground.core.features import RAW_FEATURES
 from playground.core.model import param_count, params_to_device
 from playground.core.train import ModelSpec, predict_raw
-from playground.live.engine import run as R
+from playground.live.engine import run as engine
 
 LESSON_STEPS = 1024
 GRID = 60  # grid points per side of the prediction maps
@@ -83,12 +83,12 @@ class Fit(NamedTuple):
 
 def train_fit(cfg: RunConfig, steps: int = LESSON_STEPS, grid: int = GRID) -> Fit:
     """Train a Playground run for ``steps`` and read back everything a lesson draws."""
-    run, _ = R.train(R.new_run(cfg), steps=steps)
-    xs, ys, pred = R.output_grid(run, grid)
+    run, _ = engine.train(engine.new_run(cfg), steps=steps)
+    xs, ys, pred = engine.output_grid(run, grid)
     return Fit(
         cfg=cfg,
         spec=run.spec,
-        params=R.params_numpy(run),
+        params=engine.params_numpy(run),
         metric=run.metrics.test_metric,
         test_loss=run.metrics.test_loss,
         xs=xs,

@@ -22,7 +22,7 @@ from playground.core.model import params_to_device
 from playground.core.train import model_loss
 from playground.lessons import tools
 from playground.lessons.linear import Fit
-from playground.live.engine import run as R
+from playground.live.engine import run as engine
 
 BASE_CFG = RunConfig(
     problem="moons",
@@ -117,7 +117,7 @@ def all_weights(params) -> np.ndarray:
 def regularised(method: str, rate: float | None = None) -> Regularised:
     """Train the big network with one method, measuring it every EVERY steps."""
     cfg = config(method, rate)
-    run, curve, kept = tools.train_curve(R.new_run(cfg), STEPS, EVERY, keep_params=True)
+    run, curve, kept = tools.train_curve(engine.new_run(cfg), STEPS, EVERY, keep_params=True)
     val = validation_set(cfg)
     xv, yv = jnp.asarray(val.x_train), jnp.asarray(val.y_train)
     val_loss = np.array([float(_loss(params_to_device(p), xv, yv, spec=run.spec)) for p in kept])
@@ -171,7 +171,7 @@ def sparse_config(reg: str) -> RunConfig:
 
 def penalised_sgd(reg: str) -> Sparse:
     """The engine's L2 (2·rate·w added to each gradient) or L1 (rate·sign(w)), plain SGD."""
-    run, _ = R.train(R.new_run(sparse_config(reg)), steps=SPARSE_STEPS)
+    run, _ = engine.train(engine.new_run(sparse_config(reg)), steps=SPARSE_STEPS)
     fit = tools.fit_of(run)
     return Sparse(SPARSE_LABELS[reg], all_weights(fit.params), fit)
 
@@ -185,7 +185,7 @@ def l1_proximal() -> Sparse:
     """The same L1 penalty with a proximal step: an SGD step on the data loss alone, then
     soft-thresholding by learning rate x rate. Same start and data as the engine's run."""
     cfg = sparse_config("l1")
-    start = R.new_run(cfg)
+    start = engine.new_run(cfg)
     d = tools.descend(
         tools.engine_loss(start.spec),
         start.state.params,

@@ -19,7 +19,7 @@ import numpy as np
 from playground.core.config import RunConfig
 from playground.core.train import OPTIMIZERS, ModelSpec, divergence_message, model_loss
 from playground.lessons import tools
-from playground.live.engine import run as R
+from playground.live.engine import run as engine
 
 SGD_CFG = RunConfig(
     problem="product", hidden=(8,), optimizer="sgd", learning_rate=0.01, batch_size=10
@@ -52,7 +52,7 @@ def batch_label(batch_size: int, n_train: int) -> str:
 def batch_curve(batch_size: int, learning_rate: float = SGD_CFG.learning_rate) -> tools.Curve:
     """The whole network trained by the engine with SGD at one batch size."""
     cfg = SGD_CFG.replace(batch_size=batch_size, learning_rate=learning_rate)
-    _, curve, _ = tools.train_curve(R.new_run(cfg), CURVE_STEPS, CURVE_EVERY)
+    _, curve, _ = tools.train_curve(engine.new_run(cfg), CURVE_STEPS, CURVE_EVERY)
     return curve
 
 
@@ -65,14 +65,14 @@ class Blowup(NamedTuple):
 def whole_network_blowup(learning_rate: float = TOO_LARGE_LR) -> Blowup:
     """The whole network with a learning rate far too large: the engine stops it."""
     cfg = SGD_CFG.replace(learning_rate=learning_rate)
-    run, curve, _ = tools.train_curve(R.new_run(cfg), CURVE_STEPS, CURVE_EVERY)
+    run, curve, _ = tools.train_curve(engine.new_run(cfg), CURVE_STEPS, CURVE_EVERY)
     at = int(run.state.diverged_at)
     return Blowup(curve, at, divergence_message(at, learning_rate) if at >= 0 else "")
 
 
 # -- the slice ---------------------------------------------------------------------------
-def base_network() -> R.Run:
-    run, _ = R.train(R.new_run(SGD_CFG.replace(optimizer="adam")), steps=BASE_STEPS)
+def base_network() -> engine.Run:
+    run, _ = engine.train(engine.new_run(SGD_CFG.replace(optimizer="adam")), steps=BASE_STEPS)
     return run
 
 
@@ -98,7 +98,7 @@ def _slice_fns(spec: ModelSpec):
     return loss, watch
 
 
-def _ctx(run: R.Run, units) -> tuple:
+def _ctx(run: engine.Run, units) -> tuple:
     return run.state.params, jnp.asarray(units, jnp.int32), run.arrays[0], run.arrays[1]
 
 
@@ -127,7 +127,7 @@ class Slice(NamedTuple):
         return float(2.0 / self.curvatures[-1])
 
 
-def output_curvature(run: R.Run) -> np.ndarray:
+def output_curvature(run: engine.Run) -> np.ndarray:
     """(H, H): the full-batch loss's curvature over all output weights (constant: the
     loss is quadratic in them). The bowl of units (i, j) is its 2 x 2 block."""
     params, spec, x, y = run.state.params, run.spec, run.arrays[0], run.arrays[1]
@@ -139,7 +139,7 @@ def output_curvature(run: R.Run) -> np.ndarray:
     return np.asarray(jax.hessian(loss)(params[-1][0][:, 0]), np.float64)
 
 
-def pairs_by_shape(run: R.Run) -> list[tuple[tuple[int, int], float]]:
+def pairs_by_shape(run: engine.Run) -> list[tuple[tuple[int, int], float]]:
     """Every pair of hidden units with its bowl's curvature ratio λ_max / λ_min."""
     h = output_curvature(run)
     out = []
@@ -150,12 +150,12 @@ def pairs_by_shape(run: R.Run) -> list[tuple[tuple[int, int], float]]:
     return out
 
 
-def default_pair(run: R.Run, ratio: float = 12.0) -> tuple[int, int]:
+def default_pair(run: engine.Run, ratio: float = 12.0) -> tuple[int, int]:
     """A pair whose bowl is clearly longer than wide (curvature ratio nearest ``ratio``)."""
     return min(pairs_by_shape(run), key=lambda p: abs(np.log(p[1] / ratio)))[0]
 
 
-def loss_slice(run: R.Run, units: tuple[int, int], grid: int = SLICE_GRID) -> Slice:
+def loss_slice(run: engine.Run, units: tuple[int, int], grid: int = SLICE_GRID) -> Slice:
     ctx = _ctx(run, units)
     _, watch = _slice_fns(run.spec)
     # A quadratic: one Newton step from anywhere lands on its minimum.
@@ -208,7 +208,7 @@ class Path(NamedTuple):
 
 
 def slice_path(
-    run: R.Run,
+    run: engine.Run,
     sl: Slice,
     *,
     optimizer: str = "sgd",
@@ -246,19 +246,19 @@ def slice_path(
     )
 
 
-def batch_paths(run: R.Run, sl: Slice, steps: int = SLICE_STEPS) -> list[Path]:
+def batch_paths(run: engine.Run, sl: Slice, steps: int = SLICE_STEPS) -> list[Path]:
     lr = PATH_LR_SHARE * sl.max_stable_lr
     return [slice_path(run, sl, learning_rate=lr, batch_size=b, steps=steps) for b in BATCH_SIZES]
 
 
-def lr_paths(run: R.Run, sl: Slice, steps: int = SLICE_STEPS) -> list[Path]:
+def lr_paths(run: engine.Run, sl: Slice, steps: int = SLICE_STEPS) -> list[Path]:
     return [
         slice_path(run, sl, learning_rate=share * sl.max_stable_lr, steps=steps, label=name)
         for name, share in LR_SHARES.items()
     ]
 
 
-def optimizer_paths(run: R.Run, sl: Slice, steps: int = SLICE_STEPS) -> list[Path]:
+def optimizer_paths(run: engine.Run, sl: Slice, steps: int = SLICE_STEPS) -> list[Path]:
     lr = PATH_LR_SHARE * sl.max_stable_lr
     adam_lr = ADAM_RATE * float(np.max(np.abs(sl.start - sl.minimum)))
     return [
@@ -284,7 +284,7 @@ class Noise(NamedTuple):
         return float(np.linalg.norm(self.full_gradient))
 
 
-def gradient_noise(run: R.Run, sl: Slice, *, draws: int = NOISE_DRAWS, seed: int = 0) -> Noise:
+def gradient_noise(run: engine.Run, sl: Slice, *, draws: int = NOISE_DRAWS, seed: int = 0) -> Noise:
     """The loss is a mean over points, so a minibatch's gradient is the mean of its points'
     gradients: one gradient per point, then many random minibatches drawn from them."""
     loss, _ = _slice_fns(run.spec)

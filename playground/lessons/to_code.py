@@ -13,16 +13,16 @@ from playground.core.config import RunConfig
 from playground.core.datasets import grid_points
 from playground.core.modelfile import SavedModel, save_model
 from playground.lessons import export_code
-from playground.live.engine import run as R
+from playground.live.engine import run as engine
 
 EXAMPLE_CFG = RunConfig(problem="xor", hidden=(8, 8), learning_rate=0.03, batch_size=10)
 EXAMPLE_STEPS = 512
 CHECK_GRID = 100
 
 
-def example_run() -> R.Run:
+def example_run() -> engine.Run:
     """XOR learnt by two layers of 8 ReLUs: the network shown when there is no other."""
-    run, _ = R.train(R.new_run(EXAMPLE_CFG), steps=EXAMPLE_STEPS)
+    run, _ = engine.train(engine.new_run(EXAMPLE_CFG), steps=EXAMPLE_STEPS)
     return run
 
 
@@ -44,9 +44,9 @@ def run_jax_code(saved: SavedModel, points: np.ndarray, problem: str = "") -> np
             return np.asarray(out)
 
 
-def check_on_grid(run: R.Run, n: int = CHECK_GRID) -> float:
+def check_on_grid(run: engine.Run, n: int = CHECK_GRID) -> float:
     """Largest |exported JAX code - the app| over an n x n grid of the plane."""
-    xs, ys, app = R.output_grid(run, n)
+    xs, ys, app = engine.output_grid(run, n)
     pts = grid_points(xs, ys)
-    ours = run_jax_code(R.saved_model(run), pts, run.cfg.problem)
+    ours = run_jax_code(engine.saved_model(run), pts, run.cfg.problem)
     return float(np.max(np.abs(ours.reshape(app.shape) - app)))

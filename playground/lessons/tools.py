@@ -30,7 +30,7 @@ from playground.core.train import (
     predict,
 )
 from playground.lessons.linear import GRID, Fit
-from playground.live.engine import run as R
+from playground.live.engine import run as engine
 
 
 class Curve(NamedTuple):
@@ -55,8 +55,8 @@ class Curve(NamedTuple):
 
 
 def train_curve(
-    run: R.Run, steps: int, every: int, *, keep_params: bool = False
-) -> tuple[R.Run, Curve, list]:
+    run: engine.Run, steps: int, every: int, *, keep_params: bool = False
+) -> tuple[engine.Run, Curve, list]:
     """Train ``run`` for ``steps`` with the engine, measuring it every ``every`` steps.
 
     Returns the trained run, its curve and, with ``keep_params``, the weights (host
@@ -64,19 +64,19 @@ def train_curve(
     where the run was (a loaded model keeps the step count of its file).
     """
     start = run.step
-    rows, kept, losses = [_row(run, start)], [R.params_numpy(run)] if keep_params else [], []
+    rows, kept, losses = [_row(run, start)], [engine.params_numpy(run)] if keep_params else [], []
     while run.step - start < steps and not run.diverged:
-        run, log = R.train(run, steps=min(every, steps - (run.step - start)))
+        run, log = engine.train(run, steps=min(every, steps - (run.step - start)))
         rows.append(_row(run, start))
         losses.append(log.loss)
         if keep_params:
-            kept.append(R.params_numpy(run))
+            kept.append(engine.params_numpy(run))
     cols = np.asarray(rows, np.float64).T
     batch_loss = np.concatenate(losses) if losses else np.zeros(0)
     return run, Curve(cols[0].astype(int), *cols[1:], batch_loss), kept
 
 
-def _row(run: R.Run, start: int) -> tuple:
+def _row(run: engine.Run, start: int) -> tuple:
     m = run.metrics
     return run.step - start, m.train_loss, m.test_loss, m.train_metric, m.test_metric
 
@@ -105,9 +105,9 @@ def fit_from_params(cfg: RunConfig, spec: ModelSpec, params, data: Dataset, grid
     )
 
 
-def fit_of(run: R.Run, grid=GRID) -> Fit:
+def fit_of(run: engine.Run, grid=GRID) -> Fit:
     """A trained engine run read back as a ``Fit``."""
-    return fit_from_params(run.cfg, run.spec, R.params_numpy(run), run.data, grid)
+    return fit_from_params(run.cfg, run.spec, engine.params_numpy(run), run.data, grid)
 
 
 # -- the lessons' own optimizer loop -----------------------------------------------------

@@ -125,12 +125,12 @@ def test_a_hand_made_xor_with_4_relus_passes():
 
 
 def test_perfect_on_its_training_points_but_not_on_the_challenges_fails():
-    from playground.live.engine import run as R
+    from playground.live.engine import run as engine
 
     cfg = RunConfig(problem="xor", n_points=20, train_ratio=0.1, hidden=(4,), batch_size=0)
-    run, _ = R.train(R.new_run(cfg), steps=200)
+    run, _ = engine.train(engine.new_run(cfg), steps=200)
     assert len(run.data.x_train) == 2 and run.metrics.train_metric == 1.0
-    got = C.grade(C.CHALLENGES["xor-4"], R.saved_model(run))
+    got = C.grade(C.CHALLENGES["xor-4"], engine.saved_model(run))
     assert not got.passed and got.steps == 200
     assert got.reason == f"test accuracy {got.score:.2f} < 0.95 on the challenge's points"
 

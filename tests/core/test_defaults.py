@@ -9,7 +9,7 @@ import pytest
 
 from playground.cli import DEFAULT_STEPS
 from playground.core.config import DEFAULT, RunConfig
-from playground.live.engine import run as R
+from playground.live.engine import run as engine
 
 SEEDS = (0, 1)
 BIG = (32, 32, 32)
@@ -36,7 +36,7 @@ def test_every_problem_learns_at_the_defaults(problem, classes, hidden, lowest):
     scores = []
     for seed in SEEDS:
         cfg = RunConfig(problem=problem, classes=classes, hidden=hidden, seed=seed)
-        run, _ = R.train(R.new_run(cfg), steps=DEFAULT_STEPS)
+        run, _ = engine.train(engine.new_run(cfg), steps=DEFAULT_STEPS)
         assert not run.diverged
         scores.append(round(run.metrics.test_metric, 3))
     print(f"\n{problem} {classes if problem == 'spiral' else ''} {hidden}: {scores}")

@@ -15,7 +15,7 @@ from playground.core.config import RunConfig
 from playground.core.modelfile import load_model
 from playground.core.train import batch_plan, divergence_message
 from playground.lessons import finetune, overfit, sgd, softmax, tools
-from playground.live.engine import run as R
+from playground.live.engine import run as engine
 from playground.live.engine.compile_cache import enable_compile_cache
 
 enable_compile_cache()
@@ -51,8 +51,8 @@ def np_bce(params, x, y):
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_descend_takes_the_engines_steps(optimizer):
     cfg = RunConfig(problem="xor", hidden=(8, 8), optimizer=optimizer, batch_size=0)
-    start = R.new_run(cfg)
-    engine, log = R.train(start, steps=32)
+    start = engine.new_run(cfg)
+    trained, log = engine.train(start, steps=32)
     d = tools.descend(
         tools.engine_loss(start.spec),
         start.state.params,
@@ -63,11 +63,11 @@ def test_descend_takes_the_engines_steps(optimizer):
         watch=tools.metrics_watch(start.spec),
     )
     np.testing.assert_allclose(d.loss, log.loss, rtol=1e-5, atol=1e-6)
-    for (w, b), (we, be) in zip(d.params, R.params_numpy(engine), strict=True):
+    for (w, b), (we, be) in zip(d.params, engine.params_numpy(trained), strict=True):
         np.testing.assert_allclose(w, we, atol=1e-5)
         np.testing.assert_allclose(b, be, atol=1e-5)
     assert d.diverged_at == -1 and d.watch.shape == (33, len(tools.METRIC_KEYS))
-    np.testing.assert_allclose(d.watch[-1, 1], engine.metrics.test_loss, rtol=1e-5)
+    np.testing.assert_allclose(d.watch[-1, 1], trained.metrics.test_loss, rtol=1e-5)
 
 
 def test_descend_stops_at_the_first_step_that_blows_up():
@@ -189,7 +189,7 @@ def bowl(base):
 
 def numpy_slice(base, units):
     """The slice's residuals written out: f = rest + θ_a h_a + θ_b h_b; loss = mean (f - y)²."""
-    (w0, b0), (w1, b1) = R.params_numpy(base)
+    (w0, b0), (w1, b1) = engine.params_numpy(base)
     x, y = base.data.x_train.astype(np.float64), base.data.y_train.astype(np.float64)
     h = np.maximum(x @ w0 + b0, 0.0)
     rest = h @ w1[:, 0] + b1[0] - h[:, list(units)] @ w1[list(units), 0]
@@ -369,7 +369,7 @@ def test_the_changed_problem_turns_or_grows_the_points():
 def test_frozen_layers_keep_the_saved_weights_and_the_rest_learn():
     r = finetune.save_and_restore("grow")
     data = finetune.changed_data("grow", 1.4, r.before.data)
-    run = R.new_run(r.before.cfg.replace(problem="upload"), upload=data)
+    run = engine.new_run(r.before.cfg.replace(problem="upload"), upload=data)
     for mode, frozen in (("freeze_first", (0,)), ("last_only", (0, 1))):
         _, params = finetune.fine_tune(run, r.saved, mode, steps=32)
         for i, ((w, b), (ws, bs)) in enumerate(zip(params, r.saved.params, strict=True)):
@@ -380,8 +380,8 @@ def test_frozen_layers_keep_the_saved_weights_and_the_rest_learn():
                 assert not np.array_equal(w, ws)
     # With nothing frozen, the loop takes the engine's steps.
     curve, _ = finetune.fine_tune(run, r.saved, "all", steps=64)
-    engine = R.new_run(run.cfg, upload=data, saved=r.saved)
-    _, engine_curve, _ = tools.train_curve(engine, 64, finetune.EVERY)
+    engine_run = engine.new_run(run.cfg, upload=data, saved=r.saved)
+    _, engine_curve, _ = tools.train_curve(engine_run, 64, finetune.EVERY)
     np.testing.assert_array_equal(curve.step, engine_curve.step)
     np.testing.assert_allclose(curve.train_loss, engine_curve.train_loss, rtol=1e-4, atol=1e-6)
 
@@ -389,10 +389,10 @@ def test_frozen_layers_keep_the_saved_weights_and_the_rest_learn():
 def test_the_engine_trains_with_dropout():
     """Dropout's rate is a traced value in the compiled chunk (it can change live)."""
     cfg = RunConfig(problem="xor", hidden=(8, 8), batch_size=0)
-    plain, _ = R.train(R.new_run(cfg), steps=16)
-    dropped, log = R.train(R.new_run(cfg.replace(dropout=0.5)), steps=16)
-    again, _ = R.train(R.new_run(cfg.replace(dropout=0.5)), steps=16)
+    plain, _ = engine.train(engine.new_run(cfg), steps=16)
+    dropped, log = engine.train(engine.new_run(cfg.replace(dropout=0.5)), steps=16)
+    again, _ = engine.train(engine.new_run(cfg.replace(dropout=0.5)), steps=16)
     assert not dropped.diverged and np.all(np.isfinite(log.loss))
-    w_plain, w_drop, w_again = (R.params_numpy(r)[0][0] for r in (plain, dropped, again))
+    w_plain, w_drop, w_again = (engine.params_numpy(r)[0][0] for r in (plain, dropped, again))
     assert not np.allclose(w_plain, w_drop)
     np.testing.assert_array_equal(w_drop, w_again)  # seeded: the same units drop each time

@@ -18,7 +18,7 @@ from playground.core.features import FEATURES, feature_map
 from playground.core.model import ACTIVATIONS
 from playground.core.modelfile import save_model
 from playground.lessons import export_code, to_code
-from playground.live.engine import run as R
+from playground.live.engine import run as engine
 from playground.live.engine.compile_cache import enable_compile_cache
 
 enable_compile_cache()
@@ -43,8 +43,8 @@ def trained():
     """Each network trained a little, its app predictions on a grid, and its spec."""
     out = {}
     for name, cfg in NETWORKS.items():
-        run, _ = R.train(R.new_run(cfg), steps=32)
-        xs, ys, pred = R.output_grid(run, GRID)
+        run, _ = engine.train(engine.new_run(cfg), steps=32)
+        xs, ys, pred = engine.output_grid(run, GRID)
         out[name] = (run, grid_points(xs, ys), pred.reshape(GRID * GRID, -1))
     return out
 
@@ -68,7 +68,7 @@ def test_the_jax_code_reproduces_the_apps_predictions(trained, tmp_path):
         file_name = export_code.model_file_name(run.cfg.problem)
         folder = tmp_path / name
         folder.mkdir()
-        (folder / file_name).write_bytes(save_model(R.saved_model(run)))
+        (folder / file_name).write_bytes(save_model(engine.saved_model(run)))
         code = export_code.jax_code(run.spec, file_name, run.cfg.problem)
         compile(code, name, "exec")
         (folder / "snippet.py").write_text(code)
@@ -92,7 +92,7 @@ def test_the_jax_code_reproduces_the_apps_predictions(trained, tmp_path):
 
 def test_the_lesson_runs_the_jax_code_as_the_page_shows_it(trained):
     run, pts, app = trained["xor_relu"]
-    ours = to_code.run_jax_code(R.saved_model(run), pts, run.cfg.problem)
+    ours = to_code.run_jax_code(engine.saved_model(run), pts, run.cfg.problem)
     np.testing.assert_allclose(ours.reshape(app.shape), app, atol=1e-5)
     assert to_code.check_on_grid(run) < 1e-5
 
@@ -216,7 +216,7 @@ def _keras_stub() -> types.ModuleType:
 def test_the_keras_code_predicts_what_the_app_predicts(trained, name, tmp_path, monkeypatch):
     run, pts, app = trained[name]
     file_name = export_code.model_file_name(run.cfg.problem)
-    (tmp_path / file_name).write_bytes(save_model(R.saved_model(run)))
+    (tmp_path / file_name).write_bytes(save_model(engine.saved_model(run)))
     monkeypatch.chdir(tmp_path)
     keras = _keras_stub()
     monkeypatch.setitem(sys.modules, "keras", keras)
@@ -232,7 +232,7 @@ def test_the_keras_code_predicts_what_the_app_predicts(trained, name, tmp_path, 
 
 def test_a_model_file_describes_its_own_network(trained):
     run = trained["spiral_tanh_features"][0]
-    assert export_code.spec_of(R.saved_model(run)) == run.spec
+    assert export_code.spec_of(engine.saved_model(run)) == run.spec
     text = export_code.jax_code(run.spec, "m.npz", "spiral")
     assert "jnp.sin(x1)" in text and "x1 * x2" in text and "jax.nn.softmax" in text
     assert "n_layers = 3" in text

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from playground.core.model import forward, init_params
-from playground.figures import lesson_backprop as bf
-from playground.figures import lesson_depth as df
-from playground.figures import lesson_linear as lf
+from playground.figures import lesson_backprop as backprop_figures
+from playground.figures import lesson_depth as depth_figures
+from playground.figures import lesson_linear as linear_figures
 from playground.figures import style
 from playground.lessons import backprop
 from playground.lessons import depth as depth_lesson
@@ -260,14 +260,16 @@ def test_depth_is_checked_and_links_stay_within_the_playground():
 
 def test_figures_label_their_axes():
     figs = [
-        df.layer_bars({"a": np.array([1e-9, 1e-3, 1.0])}, title="t", y_title="y", labels="12o"),
-        df.grad_history_figure(np.ones((5, 3))),
-        df.training_loss_figure(np.array([1.0, 0.5])),
-        lf.relu_search_figure([1, 2], [0.6, 1.0], 0.95),
-        lf.slope_figure(np.arange(3.0), {"m": np.ones(3)}, 2.0),
-        lf.collapse_scatter(np.arange(3.0), np.arange(3.0)),
-        bf.cost_figure(backprop.CostReport(1.0, 3.0, 2.0, 6.0)),
-        bf.loss_steps_figure(np.array([2.0, 1.0]), title="t"),
+        depth_figures.layer_bars(
+            {"a": np.array([1e-9, 1e-3, 1.0])}, title="t", y_title="y", labels="12o"
+        ),
+        depth_figures.grad_history_figure(np.ones((5, 3))),
+        depth_figures.training_loss_figure(np.array([1.0, 0.5])),
+        linear_figures.relu_search_figure([1, 2], [0.6, 1.0], 0.95),
+        linear_figures.slope_figure(np.arange(3.0), {"m": np.ones(3)}, 2.0),
+        linear_figures.collapse_scatter(np.arange(3.0), np.arange(3.0)),
+        backprop_figures.cost_figure(backprop.CostReport(1.0, 3.0, 2.0, 6.0)),
+        backprop_figures.loss_steps_figure(np.array([2.0, 1.0]), title="t"),
     ]
     for fig in figs:
         assert fig.layout.title.text
@@ -275,4 +277,6 @@ def test_figures_label_their_axes():
     assert figs[0].layout.yaxis.type == "log"  # spans decades
     assert style.log_ticks([3e-11, 1e-2])["tickvals"][0] == pytest.approx(1e-11)
     assert style.log_ticks([0.5, 3])["ticktext"][:3] == ["0.1", "0.2", "0.5"]
-    assert bf.latex_matrix([[1, -0.0001]], 2) == r"\begin{bmatrix}1.00 & 0\end{bmatrix}"
+    assert (
+        backprop_figures.latex_matrix([[1, -0.0001]], 2) == r"\begin{bmatrix}1.00 & 0\end{bmatrix}"
+    )

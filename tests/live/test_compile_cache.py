@@ -6,7 +6,7 @@ import pytest
 
 from playground.core.config import RunConfig
 from playground.live.engine import compile_cache as C
-from playground.live.engine import run as R
+from playground.live.engine import run as engine
 from playground.live.server import precompile as P
 
 WIDTHS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 48, 64, 128)
@@ -25,12 +25,12 @@ def test_precompile_records_every_chunk_it_compiles():
     ledger = C.ChunkLedger()
     cfg = RunConfig(hidden=(3,), n_points=40, batch_size=5)
     took = P.precompile([cfg], grids=(8,), steps=(1, 16), ledger=ledger)
-    run = R.new_run(cfg)
-    shapes = [R.chunk_shape(run, n) for n in (1, 16)]
+    run = engine.new_run(cfg)
+    shapes = [engine.chunk_shape(run, n) for n in (1, 16)]
     assert set(took) == set(shapes) and all(t > 0 for t in took.values())
     assert all(ledger.compiled(s) and ledger.steps_per_s(s) is None for s in shapes)
     assert P.precompile([cfg], steps=(1, 16), ledger=ledger) == {}  # nothing new to do
-    state, _ = R.train_one_chunk(run, 16)  # and the chunk is there to run
+    state, _ = engine.train_one_chunk(run, 16)  # and the chunk is there to run
     assert int(jax.block_until_ready(state.step)) == 16
 
 

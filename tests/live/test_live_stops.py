@@ -12,7 +12,7 @@ from playground.core.config import PATIENCE_EPOCHS, RunConfig
 from playground.core.model import dead_units
 from playground.core.modelfile import SavedModel
 from playground.core.train import ModelSpec, model_loss
-from playground.live.engine import run as R
+from playground.live.engine import run as engine
 from playground.live.session.live_run import (
     DEAD_CONFIRM_STEPS,
     SCORE_DROP,
@@ -101,8 +101,8 @@ def test_divergence_goes_back_to_weights_worth_having():
     start_loss = run.metrics.train_loss
     run.train_steps(500)
     assert run.diverged
-    assert R.exploding(run.metrics.train_loss, start_loss, start_loss)  # the last finite
-    assert not R.exploding(run.checkpoint.metrics.train_loss, start_loss, start_loss)
+    assert engine.exploding(run.metrics.train_loss, start_loss, start_loss)  # the last finite
+    assert not engine.exploding(run.checkpoint.metrics.train_loss, start_loss, start_loss)
     assert f"weights of step {run.checkpoint.step:,}" in run.message or (
         run.checkpoint.step == 0 and "the first weights" in run.message
     )
@@ -116,12 +116,12 @@ def test_divergence_goes_back_to_weights_worth_having():
 
 
 def test_exploding_and_improved_rules():
-    assert R.exploding(float("nan"), 0.1, 1.0) and R.exploding(5e13, 0.1, 1.0)
-    assert not R.exploding(0.9, 0.01, 1.0)  # worse than the best, not worse than the start
-    assert R.exploding(1.1, 0.01, 1.0) and not R.exploding(0.05, 0.01, 1.0)
-    assert R.improved(0.5, 1.0) and not R.improved(0.995, 1.0)
-    assert not R.improved(0.99e-4, 1.5e-4)  # 1% better but by less than MIN_IMPROVEMENT
-    assert not R.improved(float("nan"), 1.0)
+    assert engine.exploding(float("nan"), 0.1, 1.0) and engine.exploding(5e13, 0.1, 1.0)
+    assert not engine.exploding(0.9, 0.01, 1.0)  # worse than the best, not worse than the start
+    assert engine.exploding(1.1, 0.01, 1.0) and not engine.exploding(0.05, 0.01, 1.0)
+    assert engine.improved(0.5, 1.0) and not engine.improved(0.995, 1.0)
+    assert not engine.improved(0.99e-4, 1.5e-4)  # 1% better but by less than MIN_IMPROVEMENT
+    assert not engine.improved(float("nan"), 1.0)
 
 
 def test_the_early_stop_pauses_when_the_test_loss_stops_improving():
@@ -137,7 +137,7 @@ def test_the_early_stop_pauses_when_the_test_loss_stops_improving():
     # at their start by the margin ``improved`` asks for.
     epochs, losses = run.history.array("epoch"), run.history.array("test_loss")
     start = losses[epochs <= e.since_epoch][-1]
-    assert not any(R.improved(v, start) for v in losses[epochs > e.since_epoch])
+    assert not any(engine.improved(v, start) for v in losses[epochs > e.since_epoch])
     assert run.train_steps(16) == 0
     run.resume()  # Play goes on for another while
     assert run.train_steps(16) == 16
@@ -167,7 +167,7 @@ def test_a_chosen_speed_trains_that_many_epochs_a_second(speed):
         clock.t += 0.05
     # One step at once, then the rate, in whole chunks of the ladder's longest rung that
     # fits what is owed (the rest waits for the next call).
-    assert abs(run.step - (1 + 39 * 0.05 * rate)) <= R.CHUNK_LADDER[1]
+    assert abs(run.step - (1 + 39 * 0.05 * rate)) <= engine.CHUNK_LADDER[1]
     clock.t += 60  # a long pause is not made up for in one jump
     before = run.step
     run.train_for(0.05)

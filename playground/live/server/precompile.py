@@ -20,7 +20,7 @@ import jax
 from playground.core.config import RunConfig
 from playground.core.errors import PlaygroundError
 from playground.core.model import MAX_DEPTH
-from playground.live.engine import run as R
+from playground.live.engine import run as engine
 from playground.live.engine.compile_cache import LEDGER, ChunkLedger, ChunkShape
 
 PRECOMPILE_SHAPES = 8  # networks next to the one on screen, nearest first
@@ -78,28 +78,28 @@ def precompile(
     ledger = LEDGER if ledger is None else ledger
     took: dict[ChunkShape, float] = {}
     if steps is None:
-        steps = (R.CHUNK_LADDER[PRECOMPILE_STEPS_RUNG],)
+        steps = (engine.CHUNK_LADDER[PRECOMPILE_STEPS_RUNG],)
     for cfg in configs:
         if stop is not None and stop.is_set():
             break
         try:
-            run = R.new_run(cfg)
+            run = engine.new_run(cfg)
         except PlaygroundError:
             continue  # e.g. a formula or an upload: nothing to guess
         for n_steps in steps:
-            shape = R.chunk_shape(run, n_steps)
+            shape = engine.chunk_shape(run, n_steps)
             if ledger.compiled(shape):
                 continue
             start = time.perf_counter()
-            state, _ = R.train_one_chunk(run, n_steps)
+            state, _ = engine.train_one_chunk(run, n_steps)
             jax.block_until_ready(state.step)
             took[shape] = time.perf_counter() - start
             ledger.record(shape, took[shape], warm=False)
         for n in grids:
-            R.output_grid(run, n)
-            R.live_picture(run, n)
+            engine.output_grid(run, n)
+            engine.live_picture(run, n)
         if unit_grid:
-            R.unit_grids(run, unit_grid)
+            engine.unit_grids(run, unit_grid)
     return took
 
 

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from playground.live.engine import run as R
+from playground.live.engine import run as engine
 from playground.live.engine.limits import HostLimits
 from playground.live.session.live_run import LiveRun
 
@@ -365,7 +365,7 @@ class TrainTask:
         """Fewest steps a paced run trains at once: what one picture's interval owes,
         up to the ladder's second rung (a call costs the same for 1 step as for 16)."""
         pace = self.live.pace or 0.0
-        return int(min(R.CHUNK_LADDER[1], max(1, math.ceil(pace * self.every))))
+        return int(min(engine.CHUNK_LADDER[1], max(1, math.ceil(pace * self.every))))
 
     def run_slice(self, seconds: float) -> float:
         live = self.live

@@ -20,7 +20,7 @@ from playground.core.errors import PlaygroundError
 from playground.core.model import ACTIVATIONS
 from playground.core.modelfile import SavedModel
 from playground.core.train import divergence_message
-from playground.live.engine import run as R
+from playground.live.engine import run as engine
 from playground.live.engine.limits import HostLimits, capped, capped_dataset, model_message
 from playground.live.session.history import History
 from playground.live.session.snapshots import Snapshot, Snapshots, next_seq
@@ -87,7 +87,7 @@ class ScoreDrop(NamedTuple):
 
 class EarlyStop(NamedTuple):
     """Why the optional early stop paused training: the test loss has not improved
-    (``R.improved``) on its value at ``since_epoch`` for ``patience`` epochs."""
+    (``engine.improved``) on its value at ``since_epoch`` for ``patience`` epochs."""
 
     test_loss: float  # now
     since_epoch: int
@@ -127,7 +127,7 @@ class LiveRun:
         self.limit_notes: list[str] = []  # what the host's limits changed, in words
         self.compile_seconds = 0.0  # spent compiling new chunk shapes, all told
         cfg = self._capped(cfg, upload)
-        self._start(R.new_run(cfg, upload=self._capped_upload(upload), saved=saved))
+        self._start(engine.new_run(cfg, upload=self._capped_upload(upload), saved=saved))
 
     def _capped(self, cfg: RunConfig, upload: Dataset | None) -> RunConfig:
         """``cfg`` within the host's limits; ``limit_notes`` says what they changed."""
@@ -141,7 +141,7 @@ class LiveRun:
             return upload
         return capped_dataset(upload, self.limits)[0]
 
-    def _start(self, run: R.Run) -> None:
+    def _start(self, run: engine.Run) -> None:
         self.run = run
         self.history = History()
         self.snapshots = Snapshots()
@@ -156,13 +156,13 @@ class LiveRun:
         # keeping it costs one reference (and keeps its weights alive, one copy).
         self.best = run
         # Weights worth going back to after a divergence: the last whose loss was not
-        # running away (``R.exploding``), and the losses that rule measures against.
+        # running away (``engine.exploding``), and the losses that rule measures against.
         self.checkpoint = run
         self._start_loss = self._best_train = run.metrics.train_loss
         self._bucket: tuple[float, float] | None = None  # paced play: (steps owed, time)
-        self._pending: list[R.TrainLog] = []  # trained but not yet measured and recorded
+        self._pending: list[engine.TrainLog] = []  # trained but not yet measured and recorded
         self._recorded_at = time.monotonic()
-        self._record(R.TrainLog(np.zeros(0), np.zeros((0, len(run.spec.sizes) - 1))))
+        self._record(engine.TrainLog(np.zeros(0), np.zeros((0, len(run.spec.sizes) - 1))))
 
     # -- what the run is ----------------------------------------------------------------
     cfg = property(lambda self: self.run.cfg)
@@ -191,7 +191,7 @@ class LiveRun:
 
     def compile_pending(self) -> bool:
         """Whether the next training will compile this network first (first time only)."""
-        return R.compile_pending(self.run)
+        return engine.compile_pending(self.run)
 
     # -- changing it --------------------------------------------------------------------
     def apply(self, new: RunConfig, *, upload: Dataset | None = None) -> list[str]:
@@ -206,26 +206,26 @@ class LiveRun:
         if upload is not None and upload is not self.upload:
             changed.append(UPLOAD_CHANGE)
         if changed:
-            self._start(R.new_run(new, upload=self._capped_upload(upload or self.upload)))
+            self._start(engine.new_run(new, upload=self._capped_upload(upload or self.upload)))
             if upload is not None:
                 self.upload = upload
             return changed
         old = self.run
         self.run = old._replace(cfg=new)
         if new.optimizer != old.cfg.optimizer:
-            self.run = R.with_optimizer(self.run, new.optimizer)
+            self.run = engine.with_optimizer(self.run, new.optimizer)
         return []
 
     def reset(self) -> None:
         """Fresh weights (same seed: same start) and an empty history."""
-        self._start(R.new_run(self.cfg, upload=self._capped_upload(self.upload)))
+        self._start(engine.new_run(self.cfg, upload=self._capped_upload(self.upload)))
 
     def load(self, saved: SavedModel) -> None:
         """Continue from a saved model whose shapes fit the current architecture, at the
         step the file says it reached. A model larger than the host allows is refused."""
         if self.limits is not None and (why := model_message(saved.hidden, self.limits)):
             raise PlaygroundError(why)
-        self._start(R.with_saved(self.run, saved))
+        self._start(engine.with_saved(self.run, saved))
 
     @property
     def score_drop(self) -> ScoreDrop | None:
@@ -241,7 +241,7 @@ class LiveRun:
         with the current settings; the history after them is dropped."""
         back = self.best._replace(cfg=self.cfg)
         if back.cfg.optimizer != self.best.cfg.optimizer:
-            back = R.with_optimizer(back, self.cfg.optimizer)
+            back = engine.with_optimizer(back, self.cfg.optimizer)
         self.run = self.checkpoint = back
         self.message, self.dead_layer, self._dead_seen, self.early_stop = "", None, None, None
         self._best_test = (back.metrics.test_loss, self.epoch)
@@ -256,7 +256,7 @@ class LiveRun:
         layer stays dead (only Reset helps)."""
         if self.diverged:
             back = self.checkpoint._replace(cfg=self.cfg)
-            self.run = R.with_optimizer(R.resumed(back), self.cfg.optimizer)
+            self.run = engine.with_optimizer(engine.resumed(back), self.cfg.optimizer)
             self.message = ""
             self.history.truncate(self.step)
         if self.early_stop is not None:
@@ -300,7 +300,7 @@ class LiveRun:
         if n < least:
             self._bucket = (owed, now)
             return 0
-        n -= n % max(r for r in R.CHUNK_LADDER if r <= n)
+        n -= n % max(r for r in engine.CHUNK_LADDER if r <= n)
         self._bucket = (owed - n, now)
         return n
 
@@ -316,13 +316,13 @@ class LiveRun:
         start = self.step
         if self.halted:
             return 0
-        self.run, log = R.train(self.run, measure=False, **budget)
+        self.run, log = engine.train(self.run, measure=False, **budget)
         self.compile_seconds += log.compile_seconds
         if len(log.loss):
             self._pending.append(log)
         now = time.monotonic()
         if self._pending and (self.diverged or now - self._recorded_at >= record_every):
-            self.run = R.measured(self.run)
+            self.run = engine.measured(self.run)
             if self.diverged:
                 back = self.checkpoint.step
                 self.message = divergence_message(
@@ -332,7 +332,7 @@ class LiveRun:
                 self._check_progress()
             pending, self._pending, self._recorded_at = self._pending, [], now
             self._record(
-                R.TrainLog(
+                engine.TrainLog(
                     np.concatenate([lg.loss for lg in pending]),
                     np.concatenate([lg.grad_rms for lg in pending]),
                 )
@@ -342,13 +342,13 @@ class LiveRun:
     def _check_progress(self) -> None:
         """After training: keep a checkpoint, find dead layers, apply the early stop."""
         m = self.metrics
-        if not R.exploding(m.train_loss, self._best_train, self._start_loss):
+        if not engine.exploding(m.train_loss, self._best_train, self._start_loss):
             self.checkpoint = self.run
             self._best_train = min(self._best_train, m.train_loss)
         self._check_dead()
         self._keep_best()
         best, at = self._best_test
-        if R.improved(m.test_loss, best) or not math.isfinite(best):
+        if engine.improved(m.test_loss, best) or not math.isfinite(best):
             self._best_test = (m.test_loss, self.epoch)
         elif self.cfg.early_stop and self.epoch - at >= PATIENCE_EPOCHS:
             self.early_stop = EarlyStop(m.test_loss, at, PATIENCE_EPOCHS)
@@ -394,10 +394,10 @@ class LiveRun:
         False where the activation cannot die)."""
         run = self.run  # once: the trainer may replace it meanwhile (never written here)
         if run.dead is None:  # weights trained since the last measurement
-            run = R.measured(run)
+            run = engine.measured(run)
         return list(run.dead)
 
-    def _record(self, log: R.TrainLog) -> None:
+    def _record(self, log: engine.TrainLog) -> None:
         loss, grads = log.loss, log.grad_rms
         if self.diverged:  # the records of the step that blew up are not worth a point
             loss = loss[np.isfinite(loss)] if np.isfinite(loss).any() else loss
@@ -419,19 +419,19 @@ class LiveRun:
 
     # -- reading ------------------------------------------------------------------------
     def params_numpy(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        return R.params_numpy(self.run)
+        return engine.params_numpy(self.run)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        return R.predict_points(self.run, x)
+        return engine.predict_points(self.run, x)
 
     def output_grid(self, n: int = 100, box=BOX):
-        return R.output_grid(self.run, n, box)
+        return engine.output_grid(self.run, n, box)
 
     def unit_grids(self, n: int = 25, box=BOX):
-        return R.unit_grids(self.run, n, box)
+        return engine.unit_grids(self.run, n, box)
 
     def saved_model(self) -> SavedModel:
-        return R.saved_model(self.run)
+        return engine.saved_model(self.run)
 
     def geometry_note(self) -> str:
         """'' when exact bends can be drawn, else why not, in plain words."""
@@ -450,7 +450,7 @@ class LiveRun:
         if hit is None or hit[0] is not params or hit[1] != box:
             try:
                 found, self.bends_note = (
-                    bends(R.params_numpy(self.run), self.spec.activation, box),
+                    bends(engine.params_numpy(self.run), self.spec.activation, box),
                     "",
                 )
             except TooManyPieces as err:
@@ -466,7 +466,7 @@ class LiveRun:
         """The run as it is now: the output grid, and the exact bends (computed now when
         ``bends`` is None, else the given ones, e.g. [] or the last ones computed)."""
         run = self.run
-        xs, ys, grid = R.output_grid(run, grid_n)
+        xs, ys, grid = engine.output_grid(run, grid_n)
         return Snapshot(
             seq=next_seq(),
             t=time.monotonic(),
@@ -495,7 +495,7 @@ class LiveRun:
         forward pass: no exact geometry, so it costs about what the grid costs."""
         run = self.run
         drawable = bends and self.live_bends_drawable()
-        pic = R.live_picture(run, grid_n, signs=drawable)
+        pic = engine.live_picture(run, grid_n, signs=drawable)
         return Snapshot(
             seq=next_seq(),
             t=time.monotonic(),
