@@ -645,7 +645,7 @@ function showNewestFrame(chart) {
 
 // ---- the frames stream ------------------------------------------------------------
 // While a run plays, the server pushes its pictures, side plots and readouts over a
-// WebSocket of the app's own (live/stream.py) instead of rerunning the page. One socket
+// WebSocket of the app's own (live/server/stream.py) instead of rerunning the page. One socket
 // per page; it reconnects while the page still wants it.
 const streams = new Map();
 const RECONNECT_MS = 1000;
@@ -827,21 +827,17 @@ export default function liveplot(component) {
     chart.canvasTraces = JSON.parse(data.fig).canvas ?? [];
     chart.tables.clear();
   }
-  const onCanvas = (path) => chart.canvasTraces.includes(Number(path.split(".")[0]));
   if (data.owns_stream && !data.stream) chart.note = "";
   for (const path of chart.arrays.keys()) if (!(path in data.paths)) chart.arrays.delete(path);
   const incoming = Object.entries(data.arrays ?? {});
   const frames = data.frames ?? [];
-  const base = new Map();
-  if (frames.length) {
-    for (const [path, { value }] of chart.arrays) if (onCanvas(path)) base.set(path, value);
-  }
+  const base = frames.length ? canvasArrays(chart) : new Map();
   for (const [path, enc] of incoming) {
     chart.arrays.set(path, { digest: data.paths[path], value: decodeArray(enc) });
   }
   // A still picture's caption (its epoch) may change while its arrays do not.
   const relabel = !frames.length && typeof data.label === "string" && data.label !== chart.label;
-  const still = relabel || (!frames.length && incoming.some(([path]) => onCanvas(path)));
+  const still = relabel || (!frames.length && incoming.some(([path]) => onCanvas(chart, path)));
   if (frames.length) {
     // What the frames brought is the state the digests name.
     for (const [path, value] of enqueueFrames(chart, frames, base)) {
@@ -874,7 +870,7 @@ export default function liveplot(component) {
   // Theme colors are resolved here, so a theme switch (which re-calls us) recolors.
   const theme = readTheme(parentElement);
   // Arrays of canvas traces need only a repaint; Plotly hears of them at rest.
-  let changed = Boolean(data.fig) || incoming.some(([path]) => !onCanvas(path));
+  let changed = Boolean(data.fig) || incoming.some(([path]) => !onCanvas(chart, path));
   if (chart.themed !== theme.signature) {
     chart.fig = themedFigure(chart.json, theme);
     chart.themed = theme.signature;
