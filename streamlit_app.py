@@ -9,41 +9,13 @@ import pandas  # noqa: F401
 import streamlit as st
 
 from playground.live.server import startup
-
-PAGES = [
-    ("app_pages/playground.py", "Playground", ":material/science:"),
-    ("app_pages/bends_regions.py", "Bends & regions", ":material/polyline:"),
-    ("app_pages/lesson_linear.py", "Why linear models fail", ":material/straighten:"),
-    ("app_pages/lesson_backprop.py", "Backpropagation, step by step", ":material/replay:"),
-    ("app_pages/lesson_gradients.py", "Gradients through depth", ":material/trending_down:"),
-    (
-        "app_pages/lesson_softmax.py",
-        "Probabilities: softmax and cross-entropy",
-        ":material/percent:",
-    ),
-    ("app_pages/lesson_sgd.py", "SGD, minibatches and the learning rate", ":material/footprint:"),
-    (
-        "app_pages/lesson_overfit.py",
-        "When networks overfit: regularisation",
-        ":material/blur_on:",
-    ),
-    ("app_pages/lesson_finetune.py", "Saving, restoring and fine-tuning", ":material/save:"),
-    ("app_pages/lesson_code.py", "From the playground to code", ":material/code:"),
-    ("app_pages/class_page.py", "Class", ":material/groups:"),
-]
-URL_PATHS = {"app_pages/class_page.py": "class"}  # a short address for the teacher's link
+from playground.ui import pages
 
 
 def run() -> None:
     startup.start_process()
     st.set_page_config(page_title="playground: see what each ReLU does", layout="wide")
-    nav = st.navigation(
-        [
-            st.Page(path, title=title, icon=icon, url_path=URL_PATHS.get(path))
-            for path, title, icon in PAGES
-        ]
-    )
-    nav.run()
+    pages.navigation().run()
 
 
 if __name__ == "__main__":  # how Streamlit runs this file for each session

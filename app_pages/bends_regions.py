@@ -20,7 +20,7 @@ from playground.figures import hidden_space as hidden_fig
 from playground.figures import regions as region_fig
 from playground.figures import sweep as sweep_fig
 from playground.live.session.live_run import LiveRun
-from playground.ui import controls, live_view, run_state
+from playground.ui import controls, live_view, pages, run_state
 from playground.ui.escape import escape_markdown
 from playground.ui.live_plot import encode_live, live_plot
 
@@ -310,7 +310,7 @@ def sweep_section() -> None:
 
 # -- the page -------------------------------------------------------------------------------------
 def page() -> None:
-    st.title("Bends & regions")
+    pages.heading(__file__)
     st.caption(
         "Every ReLU bends the plane along one line; together they cut it into pieces on which "
         "the network is exactly linear. See them, count them, and see where the data goes."

@@ -2,13 +2,11 @@
 every learner live on one wall, puts one on the projector, sends a new exercise and ends
 the class. Everything past creation needs the teacher's link."""
 
-import streamlit as st
-
-from playground.ui import class_wall
+from playground.ui import class_wall, pages
 
 
 def page() -> None:
-    st.title("Class")
+    pages.heading(__file__)
     class_wall.class_page()
 
 

@@ -12,6 +12,7 @@ import streamlit as st
 
 from playground.figures import lesson_backprop as backprop_figures
 from playground.lessons import backprop
+from playground.ui import pages
 from playground.ui.links import try_it
 
 LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
@@ -284,7 +285,7 @@ def show_cost(report, key: str) -> None:
 
 
 def page() -> None:
-    st.title("Backpropagation, step by step")
+    pages.heading(__file__)
     st.markdown(
         "A network is a chain of simple blocks: matrix products, additions, ReLUs, a "
         "loss. Each block has an easy derivative, and the chain rule strings them "

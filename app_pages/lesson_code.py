@@ -10,10 +10,9 @@ import streamlit as st
 from playground.core.modelfile import save_model
 from playground.lessons import to_code
 from playground.live.engine import run as engine
+from playground.ui import pages
 from playground.ui.code_panel import code_tabs
 from playground.ui.links import try_it
-
-TITLE = "From the playground to code"
 
 
 @st.cache_resource(show_spinner="Training an example network…")
@@ -35,7 +34,7 @@ def current_run():
 
 
 def page() -> None:
-    st.title(TITLE)
+    pages.heading(__file__)
     st.markdown(
         "Everything the Playground trains is an ordinary network: a stack of dense layers, "
         "each a matrix product plus a bias followed by an activation. Here is the same "

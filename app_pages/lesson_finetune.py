@@ -10,9 +10,8 @@ import streamlit as st
 from playground.figures import lesson_finetune as ff
 from playground.figures import lesson_linear as linear_figures
 from playground.lessons import finetune
+from playground.ui import pages
 from playground.ui.links import try_it
-
-TITLE = "Saving, restoring and fine-tuning"
 
 
 @st.cache_data(show_spinner="Training, saving and loading the model…", max_entries=4)
@@ -152,7 +151,7 @@ def section_freeze() -> None:
 
 
 def page() -> None:
-    st.title(TITLE)
+    pages.heading(__file__)
     st.markdown(
         "A trained network is a list of numbers. Keep them, and you can use the model again "
         "tomorrow, share it, or teach it something new without starting over."

@@ -11,6 +11,7 @@ from playground.core.model import ACTIVATIONS, INITS
 from playground.figures import lesson_depth as depth_figures
 from playground.figures import style
 from playground.lessons import depth as depth_lesson
+from playground.ui import pages
 from playground.ui.links import try_it
 
 WIDTHS = (8, 16, 32, 64, 128)
@@ -212,7 +213,7 @@ def section_training(run, steps: int, lr: float) -> None:
 
 
 def page() -> None:
-    st.title("Gradients through depth")
+    pages.heading(__file__)
     st.markdown(
         "Backpropagation multiplies the gradient by one layer's derivative after another. "
         "Multiply many numbers a bit below one and the product fades to nothing; a bit "

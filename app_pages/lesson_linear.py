@@ -11,6 +11,7 @@ from playground.figures import lesson_backprop as backprop_figures
 from playground.figures import lesson_linear as linear_figures
 from playground.figures import traces
 from playground.lessons import linear as linear_lesson
+from playground.ui import pages
 from playground.ui.links import try_it
 
 
@@ -284,7 +285,7 @@ def section_relus() -> None:
 
 
 def page() -> None:
-    st.title("Why linear models fail")
+    pages.heading(__file__)
     st.markdown(
         "Linear models are fast, cheap and well behaved, and they can only draw flat "
         "surfaces and straight boundaries. This page shows where that stops being enough, "

@@ -10,10 +10,9 @@ import streamlit as st
 from playground.figures import lesson_linear as linear_figures
 from playground.figures import lesson_overfit as overfit_figures
 from playground.lessons import overfit
-from playground.ui import links
+from playground.ui import links, pages
 from playground.ui.links import try_it
 
-TITLE = "When networks overfit: regularisation"
 SPARSE_TOL = 1e-3
 
 
@@ -216,7 +215,7 @@ def summary_table(rates: dict[str, float]) -> None:
 
 
 def page() -> None:
-    st.title(TITLE)
+    pages.heading(__file__)
     st.markdown(
         "A network with many weights can fit almost anything, including the noise in its "
         "training data. This page shows it happen, and four standard remedies."

@@ -9,10 +9,8 @@ import streamlit as st
 
 from playground.figures import lesson_sgd as sgd_figures
 from playground.lessons import sgd
-from playground.ui import links
+from playground.ui import links, pages
 from playground.ui.links import try_it
-
-TITLE = "SGD, minibatches and the learning rate"
 
 
 @st.cache_resource(show_spinner="Training the network the slice is cut from…")
@@ -243,7 +241,7 @@ def section_optimizers(units) -> None:
 
 
 def page() -> None:
-    st.title(TITLE)
+    pages.heading(__file__)
     st.markdown(
         "Training is walking downhill on the loss. This page looks at the walk itself: "
         "how many points each step looks at, how long the steps are, and what momentum "

@@ -10,9 +10,8 @@ import streamlit as st
 from playground.figures import lesson_linear as linear_figures
 from playground.figures import lesson_softmax as sf
 from playground.lessons import softmax
+from playground.ui import pages
 from playground.ui.links import try_it
-
-TITLE = "Probabilities: softmax and cross-entropy"
 
 
 @st.cache_data(show_spinner="Training the three-class network…", max_entries=4)
@@ -213,7 +212,7 @@ def section_race() -> None:
 
 
 def page() -> None:
-    st.title(TITLE)
+    pages.heading(__file__)
     st.markdown(
         'How does a network say "class 2, I\'m 90% sure"? And why do classifiers train '
         "with cross-entropy rather than the squared error we use for values? This page "

@@ -13,6 +13,7 @@ from playground.ui import (
     code_panel,
     data_panel,
     live_view,
+    pages,
     run_state,
     teacher,
 )
@@ -23,7 +24,7 @@ FRAME_SECONDS = 0.25
 
 
 def page() -> None:
-    st.title("Playground")
+    pages.heading(__file__)
     st.caption(
         "Pick a problem and a network (sidebar), press Play, and watch every ReLU bend "
         "the plane. Hover over (or tap) a plot to read its values; click legend entries to "

@@ -18,9 +18,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from playground.core.config import RunConfig, to_query
+from playground.ui.pages import CLASS_PAGE, PLAYGROUND_PAGE
 
-PLAYGROUND_PAGE = "app_pages/playground.py"  # relative to the entry script
-CLASS_PAGE = "app_pages/class_page.py"
 TRY_IT = "Try it in the Playground"
 CLASS_EXPERIMENT = "Run this as a class experiment"
 # A server bound to these listens on every interface: its own address says nothing.

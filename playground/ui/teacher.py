@@ -26,6 +26,7 @@ from playground.core.presets import PRESETS
 from playground.live.session.live_run import LiveRun
 from playground.ui import links, run_state
 from playground.ui.escape import escape_markdown
+from playground.ui.pages import CLASS_PAGE
 
 # Components v2 have no clipboard of their own: the browser's, with the old copy command
 # where the page is not a secure context (http to another host) and navigator.clipboard
@@ -176,7 +177,7 @@ def teacher_panel(run: LiveRun) -> None:
             "are not shown to your learners, so their values stay as they are now."
         )
         st.page_link(
-            "app_pages/class_page.py",
+            CLASS_PAGE,
             label="To watch every learner live on one wall, create a class",
             icon=":material/groups:",
         )

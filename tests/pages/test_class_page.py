@@ -13,10 +13,10 @@ from playground.classroom.model import MAX_NAME
 from playground.classroom.publish import PUBLISHER
 from playground.core.presets import PRESETS
 from playground.ui import run_state
+from playground.ui.pages import CLASS_PAGE
 
 TIMEOUT = 240
 ROOT = Path(__file__).resolve().parents[2]
-CLASS_PAGE = "app_pages/class_page.py"
 
 
 def session(**query) -> AppTest:
