@@ -2,10 +2,13 @@
 teacher links, uploads, model files and the command line. Past a limit the learner gets a
 plain sentence naming it and the run uses the largest allowed value."""
 
+import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -185,3 +188,16 @@ def test_the_hosts_public_url_is_an_http_address(tmp_path):
         f.write_text(f"public_url = {bad}\n")
         with pytest.raises(PlaygroundError, match="public_url must be an http"):
             load_limits(f)
+
+
+def test_the_shipped_host_toml_and_the_readme_say_the_defaults():
+    """HostLimits is the one source of the defaults; the shipped file and the README's
+    table restate them for hosts, and must say the same."""
+    shipped = tomllib.loads((ROOT / "host.toml").read_text())["limits"]
+    defaults = dataclasses.asdict(HostLimits())
+    assert {k: defaults[k] for k in shipped} == shipped
+    assert set(defaults) - set(shipped) == {"public_url"}  # commented out: unset
+    readme = (ROOT / "README.md").read_text()
+    rows = dict(re.findall(r"^\| `(\w+)` \| ([^|]+?) \|", readme, re.M))
+    for key, value in shipped.items():
+        assert rows[key].split(" ")[0] == str(value), (key, rows[key])

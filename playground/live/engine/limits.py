@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from playground.core.config import UPLOAD_PROBLEM, RunConfig
-from playground.core.datasets import PROBLEMS, Dataset
+from playground.core.datasets import MAX_POINTS, PROBLEMS, Dataset
 from playground.core.errors import PlaygroundError
 from playground.core.model import MAX_DEPTH, MAX_WIDTH, layer_sizes, output_size, param_count
 
@@ -33,7 +33,7 @@ class HostLimits:
 
     max_width: int = MAX_WIDTH  # units in one hidden layer
     max_depth: int = MAX_DEPTH  # hidden layers
-    max_points: int = 20_000  # points of a dataset, train and test together
+    max_points: int = MAX_POINTS  # points of a dataset, train and test together
     # Work of one training step, forward and backward: about 6 x batch x parameters
     # floating-point operations. Bounds the slice a single step can take from others.
     max_step_gflop: float = 2.0
