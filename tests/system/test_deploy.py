@@ -164,6 +164,9 @@ def test_dockerfile_install_steps_work_in_a_clean_venv(tmp_path: Path) -> None:
         "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
         # Where the image writes, this test's folder instead.
         "PLAYGROUND_JAX_CACHE": str(tmp_path / "jax-cache"),
+        # Not the image's business, only this test's time: pip compiles every module it
+        # installs (minutes here); Python compiles what the app imports when it runs.
+        "PIP_NO_COMPILE": "1",
         "PLAYGROUND_HOST_CONFIG": str(app / "host.toml"),
     }
     env.pop("VIRTUAL_ENV", None)
