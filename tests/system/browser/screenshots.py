@@ -1,6 +1,6 @@
 """Screenshots of every page at a laptop (1400x1000) and a phone (390x844) size, to look at.
 
-    python tests/browser/screenshots.py OUTDIR [--url URL] [--only NAME ...] [--play]
+    python tests/system/browser/screenshots.py OUTDIR [--url URL] [--only NAME ...] [--play]
 
 Without ``--url`` it starts the app itself. ``--play`` presses Play on the Playground
 first and shoots while it trains. Not a test: people open the pictures and look.
@@ -13,19 +13,14 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+from playground.ui.pages import PAGES as APP_PAGES
+from playground.ui.pages import PLAYGROUND_PAGE
 from tests.system.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_server
 
+# Name -> address, from the app's page registry (the default page is the root).
 PAGES = {
-    "playground": "",
-    "bends": "bends_regions",
-    "linear": "lesson_linear",
-    "backprop": "lesson_backprop",
-    "gradients": "lesson_gradients",
-    "softmax": "lesson_softmax",
-    "sgd": "lesson_sgd",
-    "overfit": "lesson_overfit",
-    "finetune": "lesson_finetune",
-    "code": "lesson_code",
+    Path(p.path).stem: "" if p.path == PLAYGROUND_PAGE else p.url_path or Path(p.path).stem
+    for p in APP_PAGES
 }
 SIZES = {"laptop": (1400, 1000), "phone": (390, 844)}
 
