@@ -6,11 +6,13 @@ LiveRun), ``play_controls`` (Play / Pause, Step, Reset) and read the run inside
 every full rerun stops first, so nothing changes the run while it trains.
 """
 
+import contextlib
 import math
 import uuid
 
 import streamlit as st
 
+from playground.core.challenges import lesson_challenge
 from playground.core.config import (
     FIELDS,
     UPLOAD_PROBLEM,
@@ -198,6 +200,12 @@ def lesson_box(cfg: RunConfig) -> None:
     lines = [f"**Your task:** {escape_markdown(task)}"] if task else []
     if goal is not None:
         lines.append(f"**Goal:** {escape_markdown(goal.words())}.")
+    with contextlib.suppress(PlaygroundError):  # a bad budget was named with the notices
+        if challenge := lesson_challenge(lesson()):
+            lines.append(
+                f"**A challenge:** {escape_markdown(challenge.limits_text())}; press "
+                "Submit under Challenges, and the server grades your network."
+            )
     if fixed := controls.fixed_text(cfg):
         lines.append(f"This link fixes: {escape_markdown(fixed)}.")
     if lines:

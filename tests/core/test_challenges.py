@@ -381,6 +381,8 @@ def test_a_teacher_makes_a_challenge_in_the_panel_and_a_learner_submits_to_it():
     learner = learner.run()
     picked = learner.selectbox(key="challenge_name")
     assert picked.value.startswith(C.TEACHER_CHALLENGE) and len(picked.options) == 4
+    (box,) = [i.value for i in learner.info if "Your task" in i.value or "Goal" in i.value]
+    assert "**A challenge:** at most 4 ReLUs; press Submit under Challenges" in box
     assert any("at most 4 ReLUs" in m.value for m in learner.markdown)
     learner.session_state["run"].load(xor_net())
     learner = learner.button(key="challenge_submit").click().run()
