@@ -90,10 +90,27 @@ def streamlit_server() -> Iterator[Callable[..., str]]:
         yield start
 
 
+@pytest.fixture(scope="session")
+def shared_servers() -> Iterator[dict[str, str]]:
+    """App path -> URL of a server this test process started once and shares: a server
+    starts in seconds on a busy machine, and every test opens sessions of its own (a
+    class its own code), so they need no server of their own."""
+    with contextlib.ExitStack() as stack:
+
+        class Started(dict):
+            def __missing__(self, app_path: str) -> str:
+                self[app_path] = stack.enter_context(start_server(app_path))
+                return self[app_path]
+
+        yield Started()
+
+
 @pytest.fixture
-def app_url(request: pytest.FixtureRequest, streamlit_server: Callable[..., str]) -> str:
-    """URL of a running app: ``request.param`` (indirect parametrize) or the demo page."""
-    return streamlit_server(getattr(request, "param", DEMO_APP))
+def app_url(request: pytest.FixtureRequest, shared_servers: dict[str, str]) -> str:
+    """URL of a running app: ``request.param`` (indirect parametrize) or the demo page,
+    shared by the tests of this test process (``streamlit_server`` starts one of a
+    test's own)."""
+    return shared_servers[str(getattr(request, "param", DEMO_APP))]
 
 
 @pytest.fixture(scope="module")
