@@ -8,6 +8,8 @@
 import pandas  # noqa: F401
 import streamlit as st
 
+from playground.ui import a11y
+
 PAGES = [
     ("app_pages/playground.py", "Playground", ":material/science:"),
     ("app_pages/bends_regions.py", "Bends & regions", ":material/polyline:"),
@@ -34,6 +36,7 @@ URL_PATHS = {"app_pages/class_page.py": "class"}  # a short address for the teac
 
 def run() -> None:
     st.set_page_config(page_title="playground: see what each ReLU does", layout="wide")
+    a11y.page_setup()
     nav = st.navigation(
         [
             st.Page(path, title=title, icon=icon, url_path=URL_PATHS.get(path))

@@ -20,6 +20,7 @@ from playground.core.config import (
 from playground.core.presets import PRESETS
 from playground.live.live_run import LiveRun
 from playground.ui import links, run_state
+from playground.ui.a11y import ACCENT_TEXT
 from playground.ui.escape import escape_markdown
 
 # Components v2 have no clipboard of their own: the browser's, with the old copy command
@@ -53,10 +54,10 @@ export default function ({ data, parentElement }) {
   };
 }
 """
-_COPY_CSS = """
-.copy-link { font: inherit; padding: 0.35rem 0.9rem; border-radius: 0.5rem;
-  border: 1px solid rgba(49, 51, 63, 0.2); background: white; cursor: pointer; }
-.copy-link:hover { border-color: #ff4b4b; color: #ff4b4b; }
+_COPY_CSS = f"""
+.copy-link {{ font: inherit; padding: 0.35rem 0.9rem; border-radius: 0.5rem;
+  border: 1px solid rgba(49, 51, 63, 0.2); background: white; cursor: pointer; }}
+.copy-link:hover {{ border-color: {ACCENT_TEXT}; color: {ACCENT_TEXT}; }}
 """
 
 
