@@ -1,6 +1,7 @@
 """What every page needs to be usable by every learner (WCAG 2.1 AA, issue 23): text
-colours dark enough to read (4.5:1), a visible keyboard focus, calm pictures for those who
-ask for less motion, and the Playground's keyboard shortcuts.
+colours dark enough to read (4.5:1), a visible keyboard focus, no Plotly toolbar in the
+Tab order, calm pictures for those who ask for less motion, and the Playground's keyboard
+shortcuts.
 
 The colours here are the one source of truth for text the app colours itself (captions,
 code, the copy button's hover); ``tests/test_colours.py`` checks their contrast.
@@ -55,13 +56,34 @@ def _page_css() -> str:
 </style>"""
 
 
+# Plotly's toolbar puts five links per chart into the Tab order (Play was the 57th stop):
+# the keyboard skips them, on every chart of every page, as charts come and go. Zoom and
+# pan are mouse gestures; what the toolbar offers by keyboard is on the page.
+_TOOLBAR_OUT_OF_TAB_ORDER_JS = """<script>
+(() => {
+  if (window.__playgroundToolbarKeys) return;
+  window.__playgroundToolbarKeys = true;
+  const skip = () => {
+    for (const b of document.querySelectorAll(".modebar-btn:not([tabindex='-1'])")) {
+      b.setAttribute("tabindex", "-1");
+    }
+  };
+  skip();
+  new MutationObserver(skip).observe(document.body, { childList: true, subtree: true });
+})();
+</script>"""
+
+
 def page_setup() -> None:
-    """The styles every page shares (called by the entry before the page runs)."""
+    """What every page shares (called by the entry before the page runs): the styles,
+    and Plotly's toolbars out of the Tab order."""
     st.html(_page_css())
+    st.html(_TOOLBAR_OUT_OF_TAB_ORDER_JS, unsafe_allow_javascript=True)
 
 
 # Space, S and R press the Playground's own buttons, found by their words; never while
-# the focus is in a field or on a control that uses these keys itself.
+# the focus is in a field or on a control that uses these keys itself. Heard first (the
+# capture phase) and kept from Streamlit, whose own R would rerun the page instead.
 _SHORTCUTS_JS = """<script>
 (() => {
   if (window.__playgroundShortcuts) return;
@@ -69,19 +91,22 @@ _SHORTCUTS_JS = """<script>
   const OWN_KEYS = "input, textarea, select, [contenteditable], [role=slider], [role=combobox],"
     + " [role=listbox], [role=option], [role=switch], [role=checkbox], [role=radio], [role=tab]";
   const BUTTONS = { " ": ["Play", "Pause"], s: ["Step"], r: ["Reset"] };
-  document.addEventListener("keydown", (event) => {
-    if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+  window.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
     const names = BUTTONS[event.key.toLowerCase()];
     const target = event.target;
     if (!names || target?.closest?.(OWN_KEYS)) return;
     if (event.key === " " && target?.closest?.("button, a, summary")) return;
     const main = document.querySelector('[data-testid="stMain"]') ?? document;
+    // The one on screen: Streamlit keeps a hidden copy of some buttons beside it.
     const button = [...main.querySelectorAll("button")].find(
-      (b) => names.includes(b.innerText.trim()) && !b.disabled);
+      (b) => names.includes(b.innerText.trim()) && !b.disabled && b.getClientRects().length
+        && b.getBoundingClientRect().width > 0);
     if (!button) return;
     event.preventDefault();
+    event.stopPropagation();
     button.click();
-  });
+  }, true);
 })();
 </script>"""
 
