@@ -66,6 +66,15 @@ def test_the_boundary_sentence_says_the_accuracy_and_where_it_fails(trained_run)
         assert "all" in text
 
 
+def test_a_diverged_boundary_says_so():
+    x, y = np.zeros((3, 2)), np.zeros(3)
+    for task in ("regression", "binary"):
+        text = boundary_description(
+            x, y, np.array([np.nan, 1.0, 0.0]), task=task, n_classes=2, epoch=3
+        )
+        assert "not a number" in text
+
+
 def test_the_network_description_counts_live_and_dead_units(trained_run):
     run = trained_run
     params = run.params_numpy()

@@ -70,6 +70,8 @@ def boundary_description(
     x, y = np.asarray(x), np.asarray(y)
     on = f" on {problem}" if problem else ""
     head = f"Decision boundary{on} at epoch {fmt_count(epoch)}"
+    if not np.isfinite(prediction).all():
+        return f"{head}: the output is not a number at some points (training diverged)."
     if task == "regression":
         pred = np.asarray(prediction).reshape(len(y))
         err = np.abs(pred - y)
