@@ -56,29 +56,85 @@ def _page_css() -> str:
 </style>"""
 
 
-# Plotly's toolbar puts five links per chart into the Tab order (Play was the 57th stop):
-# the keyboard skips them, on every chart of every page, as charts come and go. Zoom and
-# pan are mouse gestures; what the toolbar offers by keyboard is on the page.
-_TOOLBAR_OUT_OF_TAB_ORDER_JS = """<script>
+# Every Plotly chart on every page, as charts come and go (watched, at most once a frame):
+# - its toolbar's five links leave the Tab order (Play was the 57th stop); zoom and pan
+#   are mouse gestures, and what the toolbar offers by keyboard is on the page;
+# - a chart without the server's own sentence (live plots given one) becomes a figure
+#   whose name says what it shows, with its numbers: the title, the axes, and each
+#   trace's range (heatmaps: the range of their values).
+_CHARTS_JS = """<script>
 (() => {
-  if (window.__playgroundToolbarKeys) return;
-  window.__playgroundToolbarKeys = true;
-  const skip = () => {
+  if (window.__playgroundCharts) return;
+  window.__playgroundCharts = true;
+  const plain = (text) =>
+    String(text ?? "").replace(/<[^>]*>/g, " ").replace(/\\s+/g, " ").trim();
+  const num = (v) => String(Number(Number(v).toPrecision(3)));
+  const values = (a) => {
+    const out = [];
+    const walk = (x) => { for (const v of x?.[Symbol.iterator] ? x : []) {
+      if (Array.isArray(v) || ArrayBuffer.isView(v)) walk(v);
+      else if (Number.isFinite(Number(v)) && v !== null && v !== "") out.push(Number(v)); } };
+    walk(a);
+    return out;
+  };
+  const words = (gd) => {
+    const layout = gd._fullLayout ?? gd.layout ?? {};
+    const axis = (name) => plain(layout[name]?.title?.text);
+    let text = plain(layout.title?.text) || "Chart";
+    if (axis("xaxis") || axis("yaxis")) {
+      text += `: ${axis("yaxis") || "y"} against ${axis("xaxis") || "x"}`;
+    }
+    const traces = [];
+    for (const t of gd._fullData ?? []) { // decoded arrays (the input may be base64)
+      if (t.visible === false) continue;
+      const grid = t.type === "heatmap" || t.type === "contour";
+      const v = values(grid ? t.z : t.orientation === "h" ? t.x : t.y);
+      if (!v.length) continue;
+      let lo = Infinity, hi = -Infinity; // no spread: a heatmap has many thousand values
+      for (const x of v) { if (x < lo) lo = x; if (x > hi) hi = x; }
+      const name = plain(t._input?.name) || (grid ? "values" : "series"); // not "trace 0"
+      const mode = String(t.mode ?? "");
+      const range = `${num(lo)} to ${num(hi)}`;
+      if (v.length === 1) traces.push(`${name} ${num(v[0])}`);
+      else if (!grid && mode.includes("markers") && !mode.includes("lines")) {
+        traces.push(`${name}: ${v.length} points, from ${range}`);
+      } else traces.push(`${name} from ${num(v[0])} to ${num(v[v.length - 1])} (range ${range})`);
+    }
+    if (traces.length) text += `. ${traces.slice(0, 8).join("; ")}`;
+    return text + ".";
+  };
+  const seen = new WeakMap();
+  const tend = () => {
     for (const b of document.querySelectorAll(".modebar-btn:not([tabindex='-1'])")) {
       b.setAttribute("tabindex", "-1");
     }
+    for (const gd of document.querySelectorAll(".js-plotly-plot")) {
+      const spoken = gd.closest(".live-plot[aria-describedby]");
+      if (spoken || seen.get(gd) === gd.data || !gd.data) continue;
+      seen.set(gd, gd.data);
+      let label = "";
+      try { label = words(gd); } catch (err) { label = plain(gd.layout?.title?.text) || "Chart"; }
+      gd.setAttribute("role", "figure");
+      gd.setAttribute("aria-label", label);
+    }
   };
-  skip();
-  new MutationObserver(skip).observe(document.body, { childList: true, subtree: true });
+  let queued = false;
+  const soon = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; tend(); });
+  };
+  tend();
+  new MutationObserver(soon).observe(document.body, { childList: true, subtree: true });
 })();
 </script>"""
 
 
 def page_setup() -> None:
     """What every page shares (called by the entry before the page runs): the styles,
-    and Plotly's toolbars out of the Tab order."""
+    and words for every chart, whose toolbar leaves the Tab order."""
     st.html(_page_css())
-    st.html(_TOOLBAR_OUT_OF_TAB_ORDER_JS, unsafe_allow_javascript=True)
+    st.html(_CHARTS_JS, unsafe_allow_javascript=True)
 
 
 # Space, S and R press the Playground's own buttons, found by their words; never while

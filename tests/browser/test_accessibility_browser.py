@@ -361,3 +361,24 @@ def test_less_motion_shows_calm_pictures(app: str, browser):
         assert 0 < shown <= seconds * 1000 / calm_ms + 1
     finally:
         context.close()
+
+
+def test_every_lesson_chart_has_words_with_numbers(app: str, laptop):
+    """Charts drawn by st.plotly_chart get a name from the page's script: the title,
+    the axes and each trace's range, as numbers."""
+    page = laptop
+    page.goto(f"{app}/lesson_softmax")
+    settle(page)
+    charts = '[data-testid="stPlotlyChart"] .js-plotly-plot'
+
+    def labels() -> list[str]:
+        return page.evaluate(
+            "(sel) => [...document.querySelectorAll(sel)].map(g => g.getAttribute('aria-label'))",
+            charts,
+        )
+
+    wait_until(page, lambda: labels() and all(labels()), "every chart's words")
+    found = labels()
+    print("\n" + "\n".join(found))
+    assert all(re.search(r"\d", text) for text in found), found
+    assert any(" against " in text for text in found), found
