@@ -217,6 +217,20 @@ def test_the_plots_say_what_they_show_and_the_live_region_reads_the_epoch(app: s
     print(text_of(page, grads))
 
 
+def test_the_live_region_says_why_training_stopped(app: str, laptop):
+    """A learning rate of 10 with plain SGD on x1·x2 diverges within a few steps: the
+    live region says so at once, in the words of the page's own message."""
+    page = laptop
+    open_playground(page, f"{app}/?problem=product&optimizer=sgd&learning_rate=10")
+    page.get_by_role("button", name="Play").click()
+    region = '.live-plot[data-key="boundary"] [role="status"]'
+    wait_until(page, lambda: "Training stopped" in text_of(page, region), "the stop in words")
+    said = text_of(page, region)
+    alerts = page.locator('[data-testid="stAlertContainer"]')
+    wait_until(page, lambda: alerts.count() > 0, "the page's own message")
+    assert said.rstrip(".") in alerts.first.inner_text(), (said, alerts.first.inner_text())
+
+
 def test_describe_reads_the_network_in_words(app: str, laptop):
     page = laptop
     open_playground(page, app)
