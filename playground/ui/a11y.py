@@ -46,6 +46,9 @@ def _page_css() -> str:
 .katex-display {{ padding: 0 0.25em; }}
 /* Streamlit's own focus ring is faint on some controls: one that shows everywhere. */
 :focus-visible {{ outline: 2px solid {FOCUS_RING} !important; outline-offset: 2px; }}
+/* A slider's focused input is invisible (its thumb only glows): ring the whole slider. */
+[data-testid="stSlider"]:has(input:focus-visible) {{
+  outline: 2px solid {FOCUS_RING}; outline-offset: 4px; border-radius: 4px; }}
 .sr-only {{ position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px;
   overflow: hidden; clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }}
 @media (prefers-reduced-motion: reduce) {{

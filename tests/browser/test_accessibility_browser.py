@@ -272,9 +272,10 @@ def picture_epoch(page: Page) -> int:
     return int(label.split()[-1].replace(",", "")) if label.startswith("epoch") else -1
 
 
-def test_a_lesson_to_the_playground_and_training_by_keyboard_alone(app: str, laptop):
+def test_a_lesson_to_the_playground_and_training_by_keyboard_alone(app: str, laptop, artifacts):
     page = laptop
     page.goto(f"{app}/lesson_sgd")  # its Try-it link: x1·x2 on one hidden layer of 8
+    page.locator("a", has_text=TRY_IT).first.wait_for(timeout=WAIT_MS)  # after its models
     settle(page)
     tab_to(page, lambda f: f["tag"] == "A" and TRY_IT in f["text"], "the Try-it link")
     page.keyboard.press("Enter")
@@ -289,6 +290,8 @@ def test_a_lesson_to_the_playground_and_training_by_keyboard_alone(app: str, lap
 
     stops = tab_to(page, lambda f: f["text"] == "Play", "Play")
     print(f"\nPlay is Tab stop {stops} after the link")
+    (artifacts / "a11y").mkdir(exist_ok=True)
+    page.screenshot(path=str(artifacts / "a11y" / "keyboard-focus-play.png"))  # to look at
     page.keyboard.press("Enter")
     page.get_by_role("button", name="Pause").wait_for(timeout=WAIT_MS)
     start = epoch(page)
@@ -304,6 +307,7 @@ def test_a_lesson_to_the_playground_and_training_by_keyboard_alone(app: str, lap
 
     width = re.search(r"hidden=(\d+)", page.url).group(1)
     tab_to(page, lambda f: f["tag"] == "INPUT" and "width" in f["label"].lower(), "width")
+    page.screenshot(path=str(artifacts / "a11y" / "keyboard-focus-width.png"))
     page.keyboard.press("ArrowRight")
     wait_until(page, lambda: f"hidden={width}" not in page.url, "a wider network")
     settle(page)
