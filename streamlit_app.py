@@ -9,12 +9,13 @@ import pandas  # noqa: F401
 import streamlit as st
 
 from playground.live.server import startup
-from playground.ui import pages
+from playground.ui import a11y, pages
 
 
 def run() -> None:
     startup.start_process()
     st.set_page_config(page_title="playground: see what each ReLU does", layout="wide")
+    a11y.page_setup()
     pages.navigation().run()
 
 

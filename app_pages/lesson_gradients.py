@@ -86,9 +86,12 @@ def controls() -> dict:
     init = c[1].selectbox(
         "Initialisation", tuple(INITS), format_func=lambda k: INITS[k].label, key="depth_init"
     )
-    sigma = c[2].select_slider(
-        "σ of Normal(0, σ)", SIGMAS, key="depth_sigma", disabled=init != "normal"
-    )
+    # Shown only where it applies: a greyed-out control's label is too faint to read.
+    if init == "normal":
+        sigma = c[2].select_slider("σ of Normal(0, σ)", SIGMAS, key="depth_sigma")
+    else:
+        sigma = ss.depth_sigma
+        c[2].caption(f"σ applies to Normal(0, σ) only; {INITS[init].label} sets its own scale.")
     depth = c[3].slider("Hidden layers", 1, depth_lesson.MAX_LESSON_DEPTH, key="depth_layers")
     width = c[4].select_slider("Units per layer", WIDTHS, key="depth_width")
     return {

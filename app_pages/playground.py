@@ -8,6 +8,7 @@ apply to the running one. The whole configuration lives in the URL (the share li
 import streamlit as st
 
 from playground.ui import (
+    a11y,
     challenge_panel,
     classroom,
     code_panel,
@@ -74,6 +75,7 @@ def page() -> None:
                     on_stopped=run_state.on_stream_stopped if streams else None,
                     on_attention=run_state.on_class_attention if streams else None,
                 )
+                live_view.describe_button(run)
                 note = run.geometry_note() or run.bends_note
                 if show_bends and note:
                     st.caption(f"Bends are not drawn: {note}")
@@ -83,6 +85,7 @@ def page() -> None:
                 live_view.thumbnails(run)
 
     live()
+    a11y.keyboard_shortcuts()  # below the plots: the first screen of a phone stays as it was
     with bg.reading():
         data_panel.downloads(run)
     st.caption(

@@ -4,6 +4,7 @@ experiment (one knob, a value per learner, plotted live), the leaderboard, sendi
 exercise, and ending the class. Every part past creation needs the teacher's secret; a
 wrong or missing one shows no learner at all."""
 
+import base64
 import html
 import io
 import re
@@ -48,6 +49,7 @@ WALL_S = 1.0  # the wall's refresh: tiles are made once a second (classroom.publ
 SPOT_S = 1.0
 SPOT_DRAWN = "_class_spot_drawn"  # session key: the spotlight the page was drawn with
 BOARD_S = 2.0  # the leaderboard changes only when someone passes
+QR_ALT = "QR code of the join link"
 NOT_TEACHER = "This link is not a teacher's link."
 CURRENT = "The Playground's current settings"
 STATUS_ICONS = {
@@ -204,7 +206,13 @@ def invite(info: ClassInfo, secret: str, *, learners: int) -> None:
             )
             teacher.copy_url(teacher_url, key="class_teacher_copy")
         with right:
-            st.image(_qr_png(join), caption="QR code of the join link", width=200)
+            # Inline with its alt text (st.image gives the picture none).
+            qr = base64.b64encode(_qr_png(join)).decode("ascii")
+            st.html(
+                f'<img src="data:image/png;base64,{qr}" alt="{QR_ALT}" '
+                'style="width:200px;max-width:100%">'
+            )
+            st.caption(QR_ALT)
 
 
 def _tile(tile: Tile, spot: str | None, store: ClassStore, code: str, now: float) -> None:

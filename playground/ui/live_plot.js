@@ -23,6 +23,15 @@ const PLAYBACK_CATCH_UP = 1.25;
 const MAX_QUEUED_FRAMES = 120;
 // Plotly gets the canvas traces' latest arrays (for hover) once no frame came this long.
 const REST_SYNC_MS = 600;
+// Words for screen readers: the live region reads the run's progress at most this often
+// (never every picture); a stop, a pause or a description is read at once.
+const SAY_EVERY_MS = 5000;
+// With prefers-reduced-motion the pictures change at most this often, with no playback.
+const CALM_MS = 1000;
+const SR_ONLY = {
+  position: "absolute", width: "1px", height: "1px", padding: "0", margin: "-1px",
+  overflow: "hidden", clip: "rect(0, 0, 0, 0)", whiteSpace: "nowrap", border: "0",
+};
 // Everything per user key: the figure, its arrays and its DOM node, kept across remounts
 // (a page switch, a full rerun) so the same node is moved back instead of redrawn.
 const charts = new Map();
@@ -617,7 +626,15 @@ function playback(chart, now) {
   }
   // At most one frame a tick, oldest first: frames taken close together are shown on
   // consecutive ticks instead of hiding one another.
-  const frame = queue[0].t <= chart.clock ? queue.shift() : null;
+  let frame = queue[0].t <= chart.clock ? queue.shift() : null;
+  if (frame && calm()) {
+    // Less motion: only the newest picture that is due, and at most one a CALM_MS.
+    while (queue.length && queue[0].t <= chart.clock) frame = queue.shift();
+    if (now - (chart.calmAt ?? -Infinity) < CALM_MS) {
+      queue.unshift(frame);
+      frame = null;
+    } else chart.calmAt = now;
+  }
   if (frame) {
     chart.shown = frame.values;
     chart.label = frame.label;
@@ -643,6 +660,52 @@ function showNewestFrame(chart) {
   schedulePaint(chart);
 }
 
+// ---- words: the text alternative and the live region ----------------------------
+
+function calm() {
+  return window.matchMedia?.("(prefers-reduced-motion: reduce)").matches ?? false;
+}
+
+// The chart is a figure with a title (its layout's) and a sentence that says what it
+// shows, with its numbers, for those who cannot see it (data.alt, made on the server).
+function describe(chart, alt) {
+  if (!chart.alt) {
+    chart.alt = document.createElement("p");
+    chart.alt.className = "live-plot-alt";
+    chart.alt.id = `live-plot-alt-${chart.key}`;
+    Object.assign(chart.alt.style, SR_ONLY);
+    chart.root.appendChild(chart.alt);
+    chart.root.setAttribute("role", "figure");
+    chart.root.setAttribute("aria-describedby", chart.alt.id);
+  }
+  if (chart.title) chart.root.setAttribute("aria-label", chart.title);
+  if (chart.alt.textContent !== alt) chart.alt.textContent = alt;
+}
+
+// A polite live region: what a screen reader says about the run without taking the focus.
+function liveRegion(chart) {
+  if (!chart.region) {
+    chart.region = document.createElement("div");
+    chart.region.className = "live-plot-status";
+    chart.region.setAttribute("role", "status");
+    chart.region.setAttribute("aria-live", "polite");
+    chart.region.setAttribute("aria-atomic", "true");
+    Object.assign(chart.region.style, SR_ONLY);
+    chart.root.appendChild(chart.region);
+  }
+  return chart.region;
+}
+
+function say(chart, text, { now = false } = {}) {
+  if (!text) return;
+  const t = performance.now();
+  if (!now && t - (chart.saidAt ?? -Infinity) < SAY_EVERY_MS) return;
+  chart.saidAt = t;
+  const region = liveRegion(chart);
+  if (region.textContent !== text) region.textContent = text;
+  chart.root.dataset.said = text;
+}
+
 // ---- the frames stream ------------------------------------------------------------
 // While a run plays, the server pushes its pictures, side plots and readouts over a
 // WebSocket of the app's own (live/server/stream.py) instead of rerunning the page. One socket
@@ -661,14 +724,19 @@ function canvasArrays(chart) {
 }
 
 // The readout tiles are Streamlit's own metrics, drawn by the last page run: while no run
-// comes, their numbers are kept current here.
+// comes, their numbers are kept current here. The text node React made is changed in
+// place: replacing it (textContent) left React updating a detached node, so after a
+// streamed run a Step or Reset no longer showed its numbers.
 function showReadouts(values) {
   for (const tile of document.querySelectorAll('[data-testid="stMetric"]')) {
     const label = tile.querySelector('[data-testid="stMetricLabel"]')?.textContent?.trim();
     if (!(label in values)) continue;
     const box = tile.querySelector('[data-testid="stMetricValue"]');
     const target = box?.querySelector("div") ?? box;
-    if (target && target.textContent !== values[label]) target.textContent = values[label];
+    if (!target || target.textContent === values[label]) continue;
+    const text = target.childNodes.length === 1 ? target.firstChild : null;
+    if (text?.nodeType === Node.TEXT_NODE) text.nodeValue = values[label];
+    else target.textContent = values[label];
   }
 }
 
@@ -705,6 +773,8 @@ function onStreamMessage(stream, msg) {
       chart.note = note;
       schedulePaint(chart);
     }
+    // Progress every few seconds; a change of state (a stop, a pause) at once.
+    if (status.says) say(chart, status.says, { now: status.state !== chart.root.dataset.state });
     chart.root.dataset.state = status.state;
     // Paused: training stopped and the readouts show its last numbers; so does the picture.
     if (status.state === "paused") showNewestFrame(chart);
@@ -824,7 +894,9 @@ export default function liveplot(component) {
   if (data.owns_stream) wantStream(data.stream, setTriggerValue);
   if (data.fig) {
     Object.assign(chart, { spec: data.spec, json: data.fig, lib: data.lib, themed: null });
-    chart.canvasTraces = JSON.parse(data.fig).canvas ?? [];
+    const spec = JSON.parse(data.fig);
+    chart.canvasTraces = spec.canvas ?? [];
+    chart.title = String(spec.layout?.title?.text ?? "").replace(/<[^>]*>/g, "");
     chart.tables.clear();
   }
   if (data.owns_stream && !data.stream) chart.note = "";
@@ -863,6 +935,9 @@ export default function liveplot(component) {
   }
 
   attach(chart, parentElement);
+  if (data.owns_stream) liveRegion(chart); // in the page before it first speaks
+  if (typeof data.alt === "string") describe(chart, data.alt);
+  if (data.say) say(chart, data.say, { now: true });
   // data-updates counts arrivals, data-frames counts draws (bursts coalesce).
   chart.updates += 1;
   chart.root.dataset.updates = String(chart.updates);

@@ -32,6 +32,10 @@ Two additions keep a training view smooth where Plotly's own drawing is too slow
   carries it over), e.g. bends that are recomputed less often than the heatmap.
 - ``label``: the caption of a still picture of the canvas traces (e.g. its epoch), shown
   with it at once instead of the last played frame's; frames carry their own.
+- ``alt``: the figure's text alternative (a sentence with its numbers): the chart
+  becomes a labelled figure described by it. ``say``: words for the chart's polite live
+  region (on the chart that plays the pictures), read at once; while the stream plays,
+  its ``says`` is read every few seconds.
 - ``stream`` (with ``on_stopped``, on the one chart that plays the pictures):
   ``{url, token, key}`` of the page's frames stream (``live/server/stream.py``). While it is
   given, the browser keeps one WebSocket open and the server pushes frames to chart
@@ -251,6 +255,8 @@ def live_plot(
     canvas: tuple[int, ...] | list[int] = (),
     frames: list[LiveFrame] | None = None,
     label: str | None = None,
+    alt: str | None = None,
+    say: str | None = None,
     stream: dict | None = None,
     on_stopped=None,
     on_attention=None,
@@ -300,6 +306,10 @@ def live_plot(
         data["frames"] = frames
     if label is not None:
         data["label"] = label
+    if alt is not None:
+        data["alt"] = alt
+    if say:
+        data["say"] = say
     if on_stopped is not None:  # this chart decides whether the page streams
         data["owns_stream"] = True
         if stream is not None:

@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 
 from playground.analysis.geometry import bends_by_layer
-from playground.core.train import metric_name
+from playground.core.train import metric_label, metric_name
 from playground.figures.boundary import (
     decision_boundary_figure,
     first_bend_trace,
@@ -27,6 +27,13 @@ from playground.figures.curves import (
     history_arrays,
     loss_curves_figure,
     metric_curves_figure,
+)
+from playground.figures.describe import (
+    boundary_description,
+    curves_description,
+    gradients_description,
+    network_description,
+    units_description,
 )
 from playground.figures.readouts import readout_tiles
 from playground.figures.units import neuron_thumbnails_arrays, neuron_thumbnails_figure
@@ -43,6 +50,7 @@ from playground.live.server.frames import (
     thumbnails_fit as _fits,
 )
 from playground.live.session.live_run import LiveRun
+from playground.ui.escape import escape_markdown
 from playground.ui.live_plot import LiveFrame, encode_live, live_plot
 
 # On a phone the tiles' numbers are set smaller, so the readouts take two rows and the
@@ -68,16 +76,16 @@ def _due(name: str, every: int) -> bool:
     return ss.get("_frame", 0) % every == 0
 
 
-def _show(name: str, fig: dict, height: int, arrays: dict) -> None:
-    st.session_state[f"_last_{name}"] = (fig, height, arrays)
-    live_plot(fig, key=name, height=height, arrays=arrays)
+def _show(name: str, fig: dict, height: int, arrays: dict, alt: str) -> None:
+    st.session_state[f"_last_{name}"] = (fig, height, arrays, alt)
+    live_plot(fig, key=name, height=height, arrays=arrays, alt=alt)
 
 
 def _show_last(name: str) -> None:
     """Redraw a skipped plot from its last arrays: an element missing from a rerun
     disappears, and unchanged arrays cost the browser no draw."""
-    fig, height, arrays = st.session_state[f"_last_{name}"]
-    live_plot(fig, key=name, height=height, arrays=arrays)
+    fig, height, arrays, alt = st.session_state[f"_last_{name}"]
+    live_plot(fig, key=name, height=height, arrays=arrays, alt=alt)
 
 
 # Figures whose key says all they show, whatever the session: built once per process
@@ -207,6 +215,17 @@ def boundary_plot(
     else:
         arrays = encoder.arrays(snaps[-1])
     seq = snaps[-1].seq if snaps else last["seq"]
+    data = run.data
+    alt = boundary_description(
+        data.x_test,
+        data.y_test,
+        run.predict(data.x_test),
+        task=run.spec.task,
+        n_classes=data.n_classes,
+        class_names=data.class_names,
+        epoch=run.epoch,
+        problem=data.name,
+    )
     ss["_boundary_last"] = {"snapshots": run.snapshots, "seq": seq, "view": view, "arrays": arrays}
     live_plot(
         fig,
@@ -217,10 +236,49 @@ def boundary_plot(
         frames=frames,
         # A still picture is the run now: it says the same epoch as the readouts above.
         label=None if playback else epoch_label(snaps[-1].epoch),
+        alt=alt,
+        say=_description_asked(run),
         stream=stream,
         on_stopped=on_stopped,
         on_attention=on_attention,
     )
+
+
+DESCRIBE = "Describe the network"
+_DESCRIBE_ASKED = "_describe_asked"  # session keys: the button was pressed; its text
+_DESCRIPTION = "_description"
+
+
+def _ask_description() -> None:
+    st.session_state[_DESCRIBE_ASKED] = True
+
+
+def _description_asked(run: LiveRun) -> str | None:
+    """The network in words when "Describe the network" was just pressed (the boundary's
+    live region reads it), else None."""
+    if not st.session_state.pop(_DESCRIBE_ASKED, False):
+        return None
+    lines = network_description(
+        run.params_numpy(),
+        run.dead_units(),
+        activation=run.spec.activation,
+        features=run.spec.features,
+    )
+    st.session_state[_DESCRIPTION] = (run.step, run.spec, lines)
+    return " ".join(lines)
+
+
+def describe_button(run: LiveRun) -> None:
+    """The "Describe the network" button, and its words while the network is unchanged."""
+    st.button(
+        DESCRIBE,
+        key="describe",
+        on_click=_ask_description,
+        help="The current network in words: units alive and dead, regions, largest weights.",
+    )
+    said = st.session_state.get(_DESCRIPTION)
+    if said and said[:2] == (run.step, run.spec):
+        st.markdown("\n".join(f"- {escape_markdown(line)}" for line in said[2]))
 
 
 def curves(run: LiveRun, height: int = 260) -> None:
@@ -246,11 +304,23 @@ def curves(run: LiveRun, height: int = 260) -> None:
         "loss": ((), lambda: loss_curves_figure(x, x, x, height=height)),
         "grads": ((n,), lambda: gradient_curves_figure(x, np.ones((len(x), n)), height=height)),
     }
+    epochs = h.array("epoch")
+    grads = np.stack(h.rows["grad_rms"]) if len(h) else np.full((1, n), np.nan)
+    alts = {
+        "metric": curves_description(
+            epochs, train, test, what=f"Test {metric_label(run.spec.task)}", metric=metric
+        ),
+        "loss": curves_description(
+            epochs, h.array("train_loss"), h.array("test_loss"), what="Loss"
+        ),
+        "grads": gradients_description(grads[-1], epoch=run.epoch),
+    }
     for name in PLOTS:
         key, build = builders[name]
         # Built from placeholders: the key says all (the arrays go separately).
         fig = _cached_figure(name, (*key, height), build, shared=True)
-        _show(name, fig, fig["layout"].get("height", height), encode_live(arrays[name]))
+        arrays_now = encode_live(arrays[name])
+        _show(name, fig, fig["layout"].get("height", height), arrays_now, alts[name])
 
 
 def thumbnails_fit(run: LiveRun) -> bool:
@@ -274,4 +344,5 @@ def thumbnails(run: LiveRun) -> None:
     )
     arrays = encode_live(neuron_thumbnails_arrays(grids, bends, max_units=THUMB_MAX_WIDTH))
     height, canvas = fig["layout"]["height"], list(range(len(fig["data"])))
-    live_plot(fig, key="thumbs", height=height, arrays=arrays, canvas=canvas)
+    alt = units_description(dead)
+    live_plot(fig, key="thumbs", height=height, arrays=arrays, canvas=canvas, alt=alt)

@@ -25,6 +25,7 @@ from playground.core.errors import PlaygroundError
 from playground.core.presets import PRESETS
 from playground.live.session.live_run import LiveRun
 from playground.ui import links, run_state
+from playground.ui.a11y import ACCENT_TEXT
 from playground.ui.escape import escape_markdown
 from playground.ui.pages import CLASS_PAGE
 
@@ -59,10 +60,10 @@ export default function ({ data, parentElement }) {
   };
 }
 """
-_COPY_CSS = """
-.copy-link { font: inherit; padding: 0.35rem 0.9rem; border-radius: 0.5rem;
-  border: 1px solid rgba(49, 51, 63, 0.2); background: white; cursor: pointer; }
-.copy-link:hover { border-color: #ff4b4b; color: #ff4b4b; }
+_COPY_CSS = f"""
+.copy-link {{ font: inherit; padding: 0.35rem 0.9rem; border-radius: 0.5rem;
+  border: 1px solid rgba(49, 51, 63, 0.2); background: white; cursor: pointer; }}
+.copy-link:hover {{ border-color: {ACCENT_TEXT}; color: {ACCENT_TEXT}; }}
 """
 
 

@@ -14,7 +14,8 @@ Messages are JSON objects with any of ``frames`` (``{key: [frame, ...]}``: pictu
 chart ``key`` to play back),
 ``plots`` (``{key: {path: array}}`` of the side plots), ``status`` (``readouts`` by label,
 ``state``: playing / waiting / stopped / paused, ``ahead``: runs in line before this one,
-``why``: why it stopped, ``compiling``: its first chunk is being compiled).
+``why``: why it stopped, ``compiling``: its first chunk is being compiled, ``says``: the
+sentence the page's live region reads).
 """
 
 import asyncio
@@ -30,6 +31,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from playground.core.train import metric_name
+from playground.figures.describe import progress_sentence, stopped_sentence
 from playground.live.server.frames import (
     BoundaryView,
     curve_arrays,
@@ -87,6 +89,10 @@ class StreamLink:
         out = {"state": state, "ahead": self.scheduler.ahead(self.key), "why": why}
         if live is not None:
             out["readouts"] = readouts(live.run)
+            # What a screen reader hears (the page's live region, every few seconds).
+            out["says"] = progress_sentence(out["readouts"])
+        if state == "stopped":
+            out["says"] = stopped_sentence(why)
             out["message"] = live.message
             out["compiling"] = state == "playing" and live.compile_pending()
         if self.attention is not None:
