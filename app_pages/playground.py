@@ -13,6 +13,7 @@ from playground.ui import (
     code_panel,
     data_panel,
     live_view,
+    network_view,
     run_state,
     teacher,
 )
@@ -37,6 +38,11 @@ def page() -> None:
     )
     show_units = view.toggle(
         "Show each unit", value=True, help="Small pictures of every hidden unit (small nets)."
+    )
+    show_network = view.toggle(
+        "Show the network",
+        value=True,
+        help="Inputs, every unit and every weight, as TensorFlow Playground draws them.",
     )
     run = run_state.sync_run(cfg)
     data_panel.apply_model_upload(run)  # before drawing: a loaded model shows at once
@@ -82,6 +88,10 @@ def page() -> None:
                 live_view.thumbnails(run)
 
     live()
+    if show_network:
+        network_view.network_panel(run, playing=playing)
+        with bg.reading():
+            network_view.edit_panel(run, playing=playing)
     with bg.reading():
         data_panel.downloads(run)
     st.caption(

@@ -430,6 +430,20 @@ class LiveRun:
     def unit_grids(self, n: int = 25, box=BOX):
         return R.unit_grids(self.run, n, box)
 
+    def network_grids(self, n: int = 25, box=BOX):
+        return R.network_grids(self.run, n, box)
+
+    def loss_gradients(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        return R.loss_gradients(self.run)
+
+    def edit(self, layer: int, unit: int, source: int | None, value: float) -> None:
+        """Set one weight (``source``: the input's index) or bias (``source`` None) of
+        weight layer ``layer`` to ``value``, while paused; the metrics follow at once and
+        the history gets a row for the edited network. Bad picks or values raise
+        PlaygroundError and leave the run as it was."""
+        self.run = R.with_edit(self.run, layer, unit, source, value)
+        self._record(R.TrainLog(np.zeros(0), np.zeros((0, len(self.spec.sizes) - 1))))
+
     def saved_model(self) -> SavedModel:
         return R.saved_model(self.run)
 
