@@ -26,7 +26,7 @@ import jax
 from playground.core.config import RunConfig
 from playground.core.errors import PlaygroundError
 from playground.core.model import MAX_DEPTH
-from playground.core.train import ModelSpec
+from playground.core.train import CONSTANT, ModelSpec, Schedule
 
 MAX_SHAPES = 256  # chunk shapes remembered; older ones are forgotten (jit keeps its own)
 
@@ -49,6 +49,7 @@ class ChunkShape(NamedTuple):
     batch_size: int
     use_dropout: bool
     n_steps: int
+    schedule: Schedule = CONSTANT
 
 
 class ChunkLedger:

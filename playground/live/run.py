@@ -243,7 +243,7 @@ def resumed(run: Run) -> Run:
 # -- training -----------------------------------------------------------------------------
 def chunk_shape(run: Run, n_steps: int) -> ChunkShape:
     c = run.cfg
-    return ChunkShape(run.spec, c.optimizer, c.batch_size, c.dropout > 0, n_steps)
+    return ChunkShape(run.spec, c.optimizer, c.batch_size, c.dropout > 0, n_steps, c.lr_schedule)
 
 
 def compile_pending(run: Run) -> bool:
@@ -277,6 +277,7 @@ def train_one_chunk(run: Run, n_steps: int) -> tuple[TrainState, object]:
         batch_size=c.batch_size,
         n_steps=n_steps,
         use_dropout=c.dropout > 0,
+        schedule=c.lr_schedule,
     )
 
 
@@ -480,5 +481,9 @@ def saved_model(run: Run) -> SavedModel:
             "n_classes": run.spec.n_classes,
             "problem": run.cfg.problem,
             "step": run.step,
+            "init": run.cfg.init,
+            "schedule": run.cfg.schedule,
+            "warmup_steps": run.cfg.warmup_steps,
+            "decay_steps": run.cfg.decay_steps,
         },
     )
