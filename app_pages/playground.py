@@ -14,6 +14,7 @@ from playground.ui import (
     data_panel,
     live_view,
     network_view,
+    rewind_panel,
     run_state,
     teacher,
 )
@@ -88,6 +89,8 @@ def page() -> None:
                 live_view.thumbnails(run)
 
     live()
+    with bg.reading():
+        rewind_panel.rewind_panel(run, playing=playing)
     if show_network:
         network_view.network_panel(run, playing=playing)
         with bg.reading():

@@ -22,6 +22,7 @@ from playground.core.modelfile import SavedModel
 from playground.core.train import divergence_message
 from playground.live import run as R
 from playground.live.history import History
+from playground.live.kept import KeptRuns
 from playground.live.limits import HostLimits, capped, capped_dataset, model_message
 from playground.live.snapshots import Snapshot, Snapshots, next_seq
 
@@ -143,6 +144,11 @@ class LiveRun:
 
     def _start(self, run: R.Run) -> None:
         self.run = run
+        # The weights this run started from ("Restart from the same weights"), and its
+        # states at log-spaced steps ("Rewind to step").
+        self.initial = run
+        self.kept = KeptRuns()
+        self._rewound = False  # showing a kept step, with later ones still kept
         self.history = History()
         self.snapshots = Snapshots()
         self.message = ""  # why training paused, in plain words; "" when all is well
@@ -227,6 +233,45 @@ class LiveRun:
             raise PlaygroundError(why)
         self._start(R.with_saved(self.run, saved))
 
+    # -- going back ---------------------------------------------------------------------
+    def kept_steps(self) -> list[int]:
+        """Steps whose weights are kept to rewind to (log-spaced; always the first and
+        the newest)."""
+        return self.kept.steps()
+
+    def _go_to(self, back: R.Run) -> None:
+        """Show and go on from ``back`` with the current settings."""
+        if back.cfg.optimizer != self.cfg.optimizer:
+            back = R.with_optimizer(back, self.cfg.optimizer)
+        back = back._replace(cfg=self.cfg)
+        self.run = self.checkpoint = self.best = back
+        self.message, self.dead_layer, self._dead_seen, self.early_stop = "", None, None, None
+        self._best_test = (back.metrics.test_loss, self.epoch)
+        self._pending, self._bucket = [], None
+
+    def rewind(self, step: int) -> None:
+        """Show the run as it was at kept step ``step`` (weights, numbers, pictures).
+        The later kept steps and the history stay until training goes on from here
+        (``continue_here``), so a learner can scrub back and forth. KeyError when
+        ``step`` is not kept."""
+        self._go_to(self.kept.at(step))
+        self._rewound = True
+
+    def continue_here(self) -> None:
+        """Make the weights shown the run's present: the kept steps and the history
+        after it are dropped, and training goes on from here with the current settings
+        (training after a rewind does this by itself)."""
+        if self._rewound:
+            self.kept.truncate(self.step)
+            self.history.truncate(self.step)
+            self._rewound = False
+
+    def restart(self) -> None:
+        """Start again from this run's first weights and data, with the current settings
+        and a fresh optimizer: the same first minibatches, so one changed setting shows
+        only its own effect. The history and kept steps start anew."""
+        self._start(R.with_optimizer(self.initial._replace(cfg=self.cfg), self.cfg.optimizer))
+
     @property
     def score_drop(self) -> ScoreDrop | None:
         """The test score now and at its best, when it fell more than SCORE_DROP below
@@ -248,6 +293,7 @@ class LiveRun:
         self._best_train = min(self._best_train, back.metrics.train_loss)
         self._pending, self._bucket = [], None
         self.history.truncate(self.step)
+        self.kept.truncate(self.step)
 
     def resume(self) -> None:
         """Go on after training stopped by itself. After a divergence: from the
@@ -259,6 +305,7 @@ class LiveRun:
             self.run = R.with_optimizer(R.resumed(back), self.cfg.optimizer)
             self.message = ""
             self.history.truncate(self.step)
+            self.kept.truncate(self.step)
         if self.early_stop is not None:
             self.early_stop = None
             self._best_test = (self._best_test[0], self.epoch)
@@ -316,6 +363,7 @@ class LiveRun:
         start = self.step
         if self.halted:
             return 0
+        self.continue_here()
         self.run, log = R.train(self.run, measure=False, **budget)
         self.compile_seconds += log.compile_seconds
         if len(log.loss):
@@ -406,6 +454,7 @@ class LiveRun:
         batch_loss = _finite_mean(loss) if len(loss) else self.metrics.train_loss
         grad_rms = _finite_mean(grads) if len(grads) else np.full(grads.shape[1], np.nan)
         m = self.metrics
+        self.kept.add(self.run)
         self.history.append(
             step=self.step,
             epoch=self.step / self.steps_per_epoch,
