@@ -106,9 +106,9 @@ def test_the_initialiser_draws_its_own_first_weights():
     [
         (["--schedule", "linear"], "Learning-rate schedule: 'linear' is not one of constant"),
         (["--init", "zeros"], "Initialisation: 'zeros' is not one of he, glorot"),
-        (["--warmup-steps", "-1"], "Warm-up steps must lie between 0 and"),
-        (["--warmup-steps", "many"], "Warm-up steps: 'many' is not a number"),
-        (["--decay-steps", "0"], "Decay steps must lie between 1 and"),
+        (["--warmup-steps", "-1"], "Warm-up must lie between 0 and"),
+        (["--warmup-steps", "many"], "Warm-up: 'many' is not a number"),
+        (["--decay-steps", "0"], "Decay time must lie between 1 and"),
     ],
 )
 def test_a_wrong_schedule_or_init_exits_2_with_one_line(args, words):

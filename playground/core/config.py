@@ -191,7 +191,8 @@ FIELDS: dict[str, Field] = {
     "warmup_steps": Field(
         "int",
         "training",
-        "Warm-up steps",
+        # No "step" in a label: its help button would share the Step button's name.
+        "Warm-up",
         "Steps over which the rate first grows from 0 to the learning rate.",
         0,
         1_000_000,
@@ -199,9 +200,9 @@ FIELDS: dict[str, Field] = {
     "decay_steps": Field(
         "int",
         "training",
-        "Decay steps",
-        "Cosine: the step where the rate reaches 0 (warm-up included); exponential: steps "
-        "per tenfold fall.",
+        "Decay time",
+        "In steps. Cosine: the step where the rate reaches 0 (warm-up included); "
+        "exponential: steps per tenfold fall.",
         1,
         10_000_000,
     ),
