@@ -11,6 +11,7 @@ from playground.ui import (
     challenge_panel,
     classroom,
     code_panel,
+    compare_panel,
     data_panel,
     live_view,
     network_view,
@@ -91,6 +92,7 @@ def page() -> None:
     live()
     with bg.reading():
         rewind_panel.rewind_panel(run, playing=playing)
+        compare_panel.compare_panel(run)
     if show_network:
         network_view.network_panel(run, playing=playing)
         with bg.reading():

@@ -540,6 +540,11 @@ def _hidden_text(width, depth, base: RunConfig, notices: list[str]) -> str:
     return ",".join([str(w)] * d)
 
 
+def differing_fields(a: RunConfig, b: RunConfig) -> list[str]:
+    """Names of the settings whose values differ, in the table's order."""
+    return [n for n in FIELDS if getattr(a, n) != getattr(b, n)]
+
+
 def reset_fields(old: RunConfig, new: RunConfig) -> list[str]:
     """Names of changed fields that need a fresh run (new data or a new network)."""
     return [

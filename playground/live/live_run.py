@@ -78,6 +78,15 @@ def dead_layer_cause(
     return "step"
 
 
+class Pinned(NamedTuple):
+    """A run kept to compare with ("Pin this run"): its settings, data, weights (an
+    immutable ``Run``) and a copy of its history, as they were when pinned."""
+
+    cfg: RunConfig
+    run: R.Run
+    history: History
+
+
 class ScoreDrop(NamedTuple):
     """The test score fell well below its best (by more than SCORE_DROP)."""
 
@@ -232,6 +241,10 @@ class LiveRun:
         if self.limits is not None and (why := model_message(saved.hidden, self.limits)):
             raise PlaygroundError(why)
         self._start(R.with_saved(self.run, saved))
+
+    def pinned(self) -> Pinned:
+        """This run as it is now, to keep beside the next ones."""
+        return Pinned(self.cfg, self.run, self.history.copy())
 
     # -- going back ---------------------------------------------------------------------
     def kept_steps(self) -> list[int]:
