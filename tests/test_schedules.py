@@ -190,3 +190,23 @@ def test_the_page_offers_the_schedule_and_applies_it_to_the_running_network():
     step = at.session_state["run"].step
     want = optax.warmup_cosine_decay_schedule(0.0, run.cfg.learning_rate, 50, 1000)(step - 1)
     assert rate_now(at.session_state["run"]) == pytest.approx(float(want), rel=1e-5)
+
+
+def test_adopting_a_model_files_network_takes_its_schedule_and_init_too():
+    from tests.test_playground_page import app, button, no_exceptions
+
+    source = LiveRun(RunConfig(hidden=(6,), schedule="exponential", warmup_steps=30, init="glorot"))
+    source.train_steps(50)
+    data = save_model(source.saved_model())
+    at = app()  # 8-8: the file's network differs, so the page offers to adopt it
+    at.file_uploader(key="model_upload").set_value(("m.npz", data, "x/y")).run()
+    button(at, "Use the file's network: layers [6], relu").click().run()
+    no_exceptions(at)
+    cfg = at.session_state["run"].cfg
+    assert (cfg.hidden, cfg.schedule, cfg.warmup_steps, cfg.init) == (
+        (6,),
+        "exponential",
+        30,
+        "glorot",
+    )
+    assert at.session_state["run"].step == 50
