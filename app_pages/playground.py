@@ -12,9 +12,12 @@ from playground.ui import (
     challenge_panel,
     classroom,
     code_panel,
+    compare_panel,
     data_panel,
     live_view,
+    network_view,
     pages,
+    rewind_panel,
     run_state,
     teacher,
 )
@@ -39,6 +42,11 @@ def page() -> None:
     )
     show_units = view.toggle(
         "Show each unit", value=True, help="Small pictures of every hidden unit (small nets)."
+    )
+    show_network = view.toggle(
+        "Show the network",
+        value=True,
+        help="Inputs, every unit and every weight, as TensorFlow Playground draws them.",
     )
     run = run_state.sync_run(cfg)
     data_panel.apply_model_upload(run)  # before drawing: a loaded model shows at once
@@ -86,6 +94,13 @@ def page() -> None:
 
     live()
     a11y.keyboard_shortcuts()  # below the plots: the first screen of a phone stays as it was
+    with bg.reading():
+        rewind_panel.rewind_panel(run, playing=playing)
+        compare_panel.compare_panel(run)
+    if show_network:
+        network_view.network_panel(run, playing=playing)
+        with bg.reading():
+            network_view.edit_panel(run, playing=playing)
     with bg.reading():
         data_panel.downloads(run)
     st.caption(

@@ -27,6 +27,7 @@ FLAG_FIELDS = {
         for name in (
             *("problem", "activation", "features", "classes", "seed", "optimizer"),
             *("batch_size", "init", "reg", "reg_rate", "dropout", "noise", "train_ratio"),
+            *("schedule", "warmup_steps", "decay_steps"),
         )
     },
     **ALIASES,
@@ -152,6 +153,9 @@ def cmd_train(args) -> dict:
         "hidden": list(cfg.hidden),
         "activation": cfg.activation,
         "features": list(cfg.features),
+        "init": cfg.init,
+        "schedule": cfg.schedule,
+        "warmup_steps": cfg.warmup_steps,
         "params": param_count(run.spec.sizes),
         "steps": run.step,
         "epochs": run.epoch,

@@ -16,7 +16,7 @@ from playground.core.datasets import MAX_ARMS, MAX_POINTS, PROBLEMS
 from playground.core.errors import PlaygroundError
 from playground.core.features import FEATURES
 from playground.core.model import ACTIVATIONS, INITS, MAX_DEPTH, MAX_WIDTH
-from playground.core.train import OPTIMIZERS
+from playground.core.train import DECAY_STEPS, OPTIMIZERS, SCHEDULES, Schedule
 
 REGULARIZERS = {"none": "None", "l1": "L1", "l2": "L2"}  # name -> label
 
@@ -65,6 +65,9 @@ class RunConfig:
     # Adam at 0.01 learns every problem with a net big enough for it; 0.03 killed the
     # 3- and 4-arm spirals at 32x3 (README, "Defaults").
     learning_rate: float = 0.01
+    schedule: str = "constant"
+    warmup_steps: int = 0
+    decay_steps: int = DECAY_STEPS
     batch_size: int = 10
     reg: str = "none"
     reg_rate: float = 0.001
@@ -77,6 +80,11 @@ class RunConfig:
     @property
     def depth(self) -> int:
         return len(self.hidden)
+
+    @property
+    def lr_schedule(self) -> Schedule:
+        """The learning-rate schedule training follows (``train.Schedule``)."""
+        return Schedule(self.schedule, self.warmup_steps, self.decay_steps)
 
     def replace(self, **changes) -> "RunConfig":
         return dataclasses.replace(self, **changes)
@@ -171,6 +179,32 @@ FIELDS: dict[str, Field] = {
         1e-5,
         10.0,
         log=True,
+    ),
+    "schedule": Field(
+        "choice",
+        "training",
+        "Learning-rate schedule",
+        "How the rate moves over the run: held, or falling along a cosine to 0 at the decay "
+        "steps, or tenfold every decay steps (exponential).",
+        choices=tuple(SCHEDULES),
+    ),
+    "warmup_steps": Field(
+        "int",
+        "training",
+        # No "step" in a label: its help button would share the Step button's name.
+        "Warm-up",
+        "Steps over which the rate first grows from 0 to the learning rate.",
+        0,
+        1_000_000,
+    ),
+    "decay_steps": Field(
+        "int",
+        "training",
+        "Decay time",
+        "In steps. Cosine: the step where the rate reaches 0 (warm-up included); "
+        "exponential: steps per tenfold fall.",
+        1,
+        10_000_000,
     ),
     "batch_size": Field(
         "int",
@@ -566,6 +600,11 @@ def _hidden_text(width, depth, base: RunConfig, notices: list[str]) -> str:
         notices.append(f"Changed: depth must lie between 0 and {MAX_DEPTH}: {d} became {clamped}")
         d = clamped
     return ",".join([str(w)] * d)
+
+
+def differing_fields(a: RunConfig, b: RunConfig) -> list[str]:
+    """Names of the settings whose values differ, in the table's order."""
+    return [n for n in FIELDS if getattr(a, n) != getattr(b, n)]
 
 
 def reset_fields(old: RunConfig, new: RunConfig) -> list[str]:

@@ -5,6 +5,7 @@
 layer but the last. Depth 0 (one pair) is the linear / logistic model.
 """
 
+import math
 from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import NamedTuple
@@ -12,6 +13,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from playground.core.errors import PlaygroundError
 
 LEAKY_RELU_SLOPE = 0.01
 
@@ -176,3 +179,36 @@ def params_to_device(params, dtype=None) -> list:
 def params_to_host(params) -> list[tuple[np.ndarray, np.ndarray]]:
     """The params as NumPy arrays [(W, b), ...] (copied off the device)."""
     return [(np.asarray(w), np.asarray(b)) for w, b in params]
+
+
+# A typed weight or bias beyond this size saturates every unit it feeds: refused, in words.
+EDIT_LIMIT = 1000.0
+
+
+def edited_params(params, layer: int, unit: int, source: int | None, value: float) -> list:
+    """``params`` with one number changed: weight ``W[source, unit]`` of weight layer
+    ``layer`` (0-based; the last is the output layer), or its bias ``b[unit]`` when
+    ``source`` is None. A new list of NumPy pairs (dtypes kept); ``params`` is not
+    touched. Out-of-range picks and non-finite or huge values raise PlaygroundError."""
+    host = params_to_host(params)
+    if not 0 <= layer < len(host):
+        raise PlaygroundError(f"there is no layer {layer + 1}: the network has {len(host)}")
+    w, b = host[layer]
+    if not 0 <= unit < w.shape[1]:
+        raise PlaygroundError(f"there is no unit {unit + 1} in that layer: it has {w.shape[1]}")
+    if source is not None and not 0 <= source < w.shape[0]:
+        raise PlaygroundError(f"there is no input {source + 1} to that layer: it has {w.shape[0]}")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise PlaygroundError(f"{value!r} is not a number") from None
+    if not math.isfinite(value) or abs(value) > EDIT_LIMIT:
+        raise PlaygroundError(
+            f"a weight or bias must be a number between -{EDIT_LIMIT:g} and {EDIT_LIMIT:g}"
+        )
+    w, b = w.copy(), b.copy()
+    if source is None:
+        b[unit] = value
+    else:
+        w[source, unit] = value
+    return [*host[:layer], (w, b), *host[layer + 1 :]]

@@ -14,11 +14,16 @@ import numpy as np
 
 from playground.core.errors import PlaygroundError
 from playground.core.features import FEATURES, RAW_FEATURES
-from playground.core.model import ACTIVATIONS, MAX_DEPTH, MAX_WIDTH
+from playground.core.model import ACTIVATIONS, INITS, MAX_DEPTH, MAX_WIDTH
+from playground.core.train import SCHEDULES
 
 MAX_FILE_BYTES = 50_000_000
 _LAYER_KEY = re.compile(r"^([Wb])(\d+)$")
 META_KEYS = ("task", "n_classes", "problem", "step")
+# Training settings a file may carry (optional: older files lack them): name -> the
+# choices a text must be one of, or None for a whole number of at least 0.
+TRAINING_KEYS = {"init": tuple(INITS), "schedule": tuple(SCHEDULES), "warmup_steps": None,
+                 "decay_steps": None}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -120,4 +125,24 @@ def load_model(data: bytes) -> SavedModel:
             f"{len(features)} features ({', '.join(features)})"
         )
     meta = {k: arrays[k].item() for k in META_KEYS if k in arrays and arrays[k].ndim == 0}
+    meta.update(_training_meta(arrays))
     return SavedModel(params, activation, features, meta)
+
+
+def _training_meta(arrays: dict[str, np.ndarray]) -> dict:
+    """The training settings a file carries (TRAINING_KEYS), checked."""
+    meta = {}
+    for key, choices in TRAINING_KEYS.items():
+        if key not in arrays:
+            continue
+        arr = arrays[key]
+        if choices is not None:
+            text = _text(arr, key)
+            if text not in choices:
+                raise PlaygroundError(f"unknown {key} {text!r}; known: {', '.join(choices)}")
+            meta[key] = text
+        elif arr.ndim != 0 or arr.dtype.kind not in "iu" or int(arr) < 0:
+            raise PlaygroundError(f"'{key}' must be a single whole number of at least 0")
+        else:
+            meta[key] = int(arr)
+    return meta

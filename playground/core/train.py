@@ -82,6 +82,46 @@ OPTIMIZERS: dict[str, Optimizer] = {
 }
 METRIC_LABELS = {"accuracy": "accuracy", "r2": "R²"}
 
+# How the learning rate moves over a run: name -> label. Each is optax's own schedule.
+SCHEDULES = {"constant": "Constant", "cosine": "Cosine decay", "exponential": "Exponential decay"}
+EXPONENTIAL_FALL = 0.1  # exponential: the rate falls tenfold every ``decay_steps``
+DECAY_STEPS = 5000  # the CLI's default run length: a cosine ends where it ends
+
+
+class Schedule(NamedTuple):
+    """The learning-rate schedule (static: a new one compiles the chunk anew). The rate
+    rises from 0 over ``warmup_steps``; then "constant" holds it, "cosine" falls to 0 at
+    step ``decay_steps`` (warm-up included) and "exponential" falls tenfold every
+    ``decay_steps`` steps after the warm-up."""
+
+    kind: str = "constant"
+    warmup_steps: int = 0
+    decay_steps: int = DECAY_STEPS
+
+    @property
+    def varies(self) -> bool:
+        return self.kind != "constant" or self.warmup_steps > 0
+
+
+CONSTANT = Schedule()
+
+
+def schedule_fn(schedule: Schedule, peak: float = 1.0) -> Callable:
+    """The learning rate at each step (0-based) as an optax schedule, peaking at ``peak``."""
+    warm, decay = int(schedule.warmup_steps), int(schedule.decay_steps)
+    if schedule.kind == "cosine":
+        # optax wants a decay after the warm-up: at least one step of it.
+        return optax.warmup_cosine_decay_schedule(0.0, peak, warm, max(decay, warm + 1))
+    if schedule.kind == "exponential":
+        return optax.warmup_exponential_decay_schedule(0.0, peak, warm, decay, EXPONENTIAL_FALL)
+    if schedule.kind != "constant":
+        raise ValueError(f"unknown schedule {schedule.kind!r}")
+    if warm == 0:
+        return optax.constant_schedule(peak)
+    return optax.join_schedules(
+        [optax.linear_schedule(0.0, peak, warm), optax.constant_schedule(peak)], [warm]
+    )
+
 
 def make_optimizer(name: str) -> optax.GradientTransformation:
     """An optax optimizer whose learning rate lives in its state, so it can change live."""
@@ -225,6 +265,7 @@ def train_chunk(
     batch_size: int,
     n_steps: int,
     use_dropout: bool = False,
+    schedule: Schedule = CONSTANT,
 ) -> tuple[TrainState, ChunkLog]:
     """Run ``n_steps`` optimizer steps on (x, y) in one compiled scan.
 
@@ -238,6 +279,9 @@ def train_chunk(
     a loss or the final weights are not finite (weights that once became NaN or inf
     stay so) does it run again from the same state with them. Both give the same
     numbers; the checked one is compiled the first time a run diverges.
+
+    ``hyper.learning_rate`` is the schedule's peak; each step takes the rate of its own
+    step number (the run's, so chunks of any length agree).
     """
     kw = dict(
         spec=spec,
@@ -245,6 +289,7 @@ def train_chunk(
         batch_size=batch_size,
         n_steps=n_steps,
         use_dropout=use_dropout,
+        schedule=schedule,
     )
     chunk = chunk_program(spec, x.shape[0], batch_size)
     new_state, log, clean = chunk(state, x, y, hyper, checked=False, **kw)
@@ -361,6 +406,7 @@ def _chunk(
     n_steps: int,
     use_dropout: bool,
     checked: bool,
+    schedule: Schedule = CONSTANT,
 ) -> tuple[TrainState, ChunkLog, jax.Array]:
     """``train_chunk``'s scan; ``checked``: keep the last good weights at every step.
 
@@ -382,6 +428,7 @@ def _chunk(
         first_epoch + jnp.arange(n_epochs)
     )
     packed = _pack(state.params, state.opt_state, flat=flat)
+    rate_at = schedule_fn(schedule)
 
     def loss_fn(p, xb, yb, step):
         params = packed.unpack(p)
@@ -405,6 +452,9 @@ def _chunk(
             idx = jax.lax.dynamic_slice(order, ((step % per_epoch) * b,), (b,))
             xb, yb = x[idx], y[idx]
         (_, fit), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, xb, yb, step)
+        if schedule.varies:  # the rate of this step (a constant one was set once, below)
+            rate = hyper.learning_rate * rate_at(step)
+            opt_state.hyperparams["learning_rate"] = jnp.asarray(rate, jnp.float32)
         updates, new_opt = tx.update(grads, opt_state, params)
         new_params = optax.apply_updates(params, updates)
         log = (fit, packed.grad_rms(grads))
@@ -436,7 +486,7 @@ def _chunk(
     return new_state, ChunkLog(loss, gnorm), clean
 
 
-_STATIC = ("spec", "optimizer", "batch_size", "n_steps", "use_dropout", "checked")
+_STATIC = ("spec", "optimizer", "batch_size", "n_steps", "use_dropout", "checked", "schedule")
 _chunk_default = jax.jit(_chunk, static_argnames=_STATIC)
 _chunk_small = jax.jit(_chunk, static_argnames=_STATIC, compiler_options=SMALL_NET_XLA)
 

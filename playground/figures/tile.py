@@ -20,7 +20,7 @@ from playground.figures.curves import loss_curves_figure
 TILE_PX = 96  # the wall's picture, in pixels (a tile is ~160 px wide on a laptop)
 
 
-def _colours(z: np.ndarray, scale: list, lo: float, hi: float) -> np.ndarray:
+def scale_colours(z: np.ndarray, scale: list, lo: float, hi: float) -> np.ndarray:
     """The colour of each value on a Plotly colour scale (piecewise linear), as RGB."""
     stops = np.array([float(s[0]) for s in scale])
     rgb = np.array([hex_to_rgb(s[1]) for s in scale], np.float64)
@@ -34,8 +34,12 @@ def boundary_tile_png(grid: np.ndarray, task: str, n_classes: int, discretize: b
     follow y upwards, so the image is flipped: up is +x₂ as on the big plot)."""
     z = output_surface(np.asarray(grid), task, n_classes, discretize)
     scale, lo, hi = surface_colourscale(task, n_classes)
-    image = Image.fromarray(_colours(z[::-1], scale, lo, hi), "RGB")
-    image = image.resize((TILE_PX, TILE_PX), Image.Resampling.BILINEAR)
+    return rgb_png(scale_colours(z[::-1], scale, lo, hi), TILE_PX)
+
+
+def rgb_png(rgb: np.ndarray, px: int) -> str:
+    """An (h, w, 3) uint8 picture resized to a ``px`` square, as a base64 PNG."""
+    image = Image.fromarray(rgb, "RGB").resize((px, px), Image.Resampling.BILINEAR)
     buf = io.BytesIO()
     image.save(buf, format="PNG", optimize=True)
     return base64.b64encode(buf.getvalue()).decode("ascii")

@@ -24,7 +24,7 @@ from playground.core.datasets import PROBLEMS
 from playground.core.errors import PlaygroundError
 from playground.core.features import FEATURES
 from playground.core.model import ACTIVATIONS, INITS, MAX_DEPTH, MAX_WIDTH
-from playground.core.train import OPTIMIZERS
+from playground.core.train import OPTIMIZERS, SCHEDULES
 from playground.ui.escape import escape_markdown
 
 PREFIX = "cfg_"
@@ -37,6 +37,7 @@ LABELS = {
     "features": {k: f.label for k, f in FEATURES.items()},
     "init": {k: i.label for k, i in INITS.items()},
     "optimizer": {k: o.label for k, o in OPTIMIZERS.items()},
+    "schedule": SCHEDULES,
     "reg": REGULARIZERS,
     "activation": {k: a.label for k, a in ACTIVATIONS.items()},
     "speed": {k: s.label for k, s in SPEEDS.items()},
@@ -193,6 +194,7 @@ def _shown(name: str) -> bool:
         "n_points": problem != UPLOAD_PROBLEM,
         "init_sigma": ss[_key("init")] == "normal",
         "reg_rate": ss[_key("reg")] != "none",
+        "decay_steps": ss[_key("schedule")] != "constant",
     }
     return rules.get(name, True)
 

@@ -9,10 +9,10 @@ import math
 import numpy as np
 import streamlit as st
 
-from playground.core.config import FIELDS, UPLOAD_PROBLEM
+from playground.core.config import FIELDS, UPLOAD_PROBLEM, clamp_field
 from playground.core.datasets import PROBLEMS
 from playground.core.errors import PlaygroundError
-from playground.core.modelfile import load_model, save_model
+from playground.core.modelfile import TRAINING_KEYS, load_model, save_model
 from playground.live.engine.run import user_dataset
 from playground.live.session.live_run import LiveRun
 from playground.ui import controls
@@ -77,6 +77,9 @@ def _adopt(saved, problem: str | None = None, classes: int | None = None) -> Non
     cfg = st.session_state.run.cfg.replace(
         hidden=saved.hidden, activation=saved.activation, features=saved.features
     )
+    # The training settings the file carries (checked when it was read), too.
+    carried = {k: clamp_field(k, saved.meta[k])[0] for k in TRAINING_KEYS if k in saved.meta}
+    cfg = cfg.replace(**carried)
     if problem is not None:
         cfg = cfg.replace(problem=problem, classes=classes or cfg.classes)
     controls.init_widgets(cfg, force=True)

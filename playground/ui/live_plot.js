@@ -724,19 +724,22 @@ function canvasArrays(chart) {
 }
 
 // The readout tiles are Streamlit's own metrics, drawn by the last page run: while no run
-// comes, their numbers are kept current here. The text node React made is changed in
-// place: replacing it (textContent) left React updating a detached node, so after a
-// streamed run a Step or Reset no longer showed its numbers.
+// comes, their numbers are kept current here. The number's own text node is changed in
+// place: replacing the nodes React drew (its <p>) would leave React updating detached
+// ones, and the next page run (after Pause: a Step, an edit, a rewind) would not show.
 function showReadouts(values) {
   for (const tile of document.querySelectorAll('[data-testid="stMetric"]')) {
     const label = tile.querySelector('[data-testid="stMetricLabel"]')?.textContent?.trim();
     if (!(label in values)) continue;
     const box = tile.querySelector('[data-testid="stMetricValue"]');
-    const target = box?.querySelector("div") ?? box;
-    if (!target || target.textContent === values[label]) continue;
-    const text = target.childNodes.length === 1 ? target.firstChild : null;
-    if (text?.nodeType === Node.TEXT_NODE) text.nodeValue = values[label];
-    else target.textContent = values[label];
+    if (!box) continue;
+    const texts = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+    const node = texts.nextNode();
+    if (node && !texts.nextNode()) {
+      if (node.nodeValue !== values[label]) node.nodeValue = values[label];
+    } else if (box.textContent !== values[label]) {
+      (box.querySelector("p") ?? box.querySelector("div") ?? box).textContent = values[label];
+    }
   }
 }
 

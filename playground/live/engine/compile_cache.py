@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import jax
 
-from playground.core.train import ModelSpec
+from playground.core.train import CONSTANT, ModelSpec, Schedule
 
 MAX_SHAPES = 256  # chunk shapes remembered; older ones are forgotten (jit keeps its own)
 
@@ -37,6 +37,7 @@ class ChunkShape(NamedTuple):
     batch_size: int
     use_dropout: bool
     n_steps: int
+    schedule: Schedule = CONSTANT
 
 
 class ChunkLedger:

@@ -23,7 +23,9 @@ from playground.core.datasets import BOX, Dataset, grid_points, make_dataset, sp
 from playground.core.errors import PlaygroundError
 from playground.core.features import feature_map
 from playground.core.model import (
+    ACTIVATIONS,
     dead_units,
+    edited_params,
     forward_with_preactivations,
     hidden_activations,
     params_to_device,
@@ -38,6 +40,7 @@ from playground.core.train import (
     hyper_from,
     init_state,
     make_optimizer,
+    model_loss,
     predict,
     reset_optimizer,
     train_chunk,
@@ -240,7 +243,7 @@ def resumed(run: Run) -> Run:
 # -- training -----------------------------------------------------------------------------
 def chunk_shape(run: Run, n_steps: int) -> ChunkShape:
     c = run.cfg
-    return ChunkShape(run.spec, c.optimizer, c.batch_size, c.dropout > 0, n_steps)
+    return ChunkShape(run.spec, c.optimizer, c.batch_size, c.dropout > 0, n_steps, c.lr_schedule)
 
 
 def compile_pending(run: Run) -> bool:
@@ -274,6 +277,7 @@ def train_one_chunk(run: Run, n_steps: int) -> tuple[TrainState, object]:
         batch_size=c.batch_size,
         n_steps=n_steps,
         use_dropout=c.dropout > 0,
+        schedule=c.lr_schedule,
     )
 
 
@@ -427,6 +431,42 @@ def unit_grids(run: Run, n: int = 25, box=BOX) -> tuple[np.ndarray, np.ndarray, 
     return xs, ys, [np.asarray(a).reshape(n, n, -1) for a in acts]
 
 
+@functools.partial(jax.jit, static_argnames=("spec",))
+def _network_values(params, pts, spec: ModelSpec):
+    x = feature_map(pts, spec.features, jnp)
+    out, pre = forward_with_preactivations(params, x, spec.activation)
+    act = ACTIVATIONS[spec.activation].fn
+    return [x, *(act(z) for z in pre), out]
+
+
+def network_grids(run: Run, n: int = 25, box=BOX) -> tuple[np.ndarray, np.ndarray, list]:
+    """What every node of the network computes on an n x n grid, column by column: the
+    input features (n, n, F), each hidden layer's activations (n, n, width) and the
+    output layer's raw outputs (n, n, K) (before the sigmoid or softmax)."""
+    xs, ys, pts = _grid(n, tuple(box))
+    cols = _network_values(run.state.params, pts, run.spec)
+    return xs, ys, [np.asarray(c).reshape(n, n, -1) for c in cols]
+
+
+@functools.partial(jax.jit, static_argnames=("spec",))
+def _loss_gradients(params, x, y, spec: ModelSpec):
+    return jax.grad(model_loss)(params, x, y, spec)
+
+
+def loss_gradients(run: Run) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The gradient of the mean training loss (all training points, no penalty, no
+    dropout) with respect to every weight and bias: [(dW, db), ...] like the params."""
+    return params_to_host(_loss_gradients(run.state.params, *run.arrays[:2], run.spec))
+
+
+def with_edit(run: Run, layer: int, unit: int, source: int | None, value: float) -> Run:
+    """The run with one weight (``source`` an input index) or bias (``source`` None)
+    set to ``value`` (``core.model.edited_params``), measured afresh; the optimizer's
+    state and the step count go on."""
+    params = params_to_device(edited_params(params_numpy(run), layer, unit, source, value))
+    return with_state(run, run.state._replace(params=params))
+
+
 def params_numpy(run: Run) -> list[tuple[np.ndarray, np.ndarray]]:
     return params_to_host(run.state.params)
 
@@ -441,5 +481,9 @@ def saved_model(run: Run) -> SavedModel:
             "n_classes": run.spec.n_classes,
             "problem": run.cfg.problem,
             "step": run.step,
+            "init": run.cfg.init,
+            "schedule": run.cfg.schedule,
+            "warmup_steps": run.cfg.warmup_steps,
+            "decay_steps": run.cfg.decay_steps,
         },
     )

@@ -23,6 +23,7 @@ from playground.core.train import divergence_message
 from playground.live.engine import run as engine
 from playground.live.engine.limits import HostLimits, capped, capped_dataset, model_message
 from playground.live.session.history import History
+from playground.live.session.kept import KeptRuns
 from playground.live.session.snapshots import Snapshot, Snapshots, next_seq
 
 # A layer seen dead is declared dead once it has stayed so this many steps: by then
@@ -75,6 +76,15 @@ def dead_layer_cause(
     if len(hidden) >= DEEP_LAYERS:
         return "deep"
     return "step"
+
+
+class Pinned(NamedTuple):
+    """A run kept to compare with ("Pin this run"): its settings, data, weights (an
+    immutable ``Run``) and a copy of its history, as they were when pinned."""
+
+    cfg: RunConfig
+    run: engine.Run
+    history: History
 
 
 class ScoreDrop(NamedTuple):
@@ -143,6 +153,11 @@ class LiveRun:
 
     def _start(self, run: engine.Run) -> None:
         self.run = run
+        # The weights this run started from ("Restart from the same weights"), and its
+        # states at log-spaced steps ("Rewind to step").
+        self.initial = run
+        self.kept = KeptRuns()
+        self._rewound = False  # showing a kept step, with later ones still kept
         self.history = History()
         self.snapshots = Snapshots()
         self.message = ""  # why training paused, in plain words; "" when all is well
@@ -227,6 +242,49 @@ class LiveRun:
             raise PlaygroundError(why)
         self._start(engine.with_saved(self.run, saved))
 
+    def pinned(self) -> Pinned:
+        """This run as it is now, to keep beside the next ones."""
+        return Pinned(self.cfg, self.run, self.history.copy())
+
+    # -- going back ---------------------------------------------------------------------
+    def kept_steps(self) -> list[int]:
+        """Steps whose weights are kept to rewind to (log-spaced; always the first and
+        the newest)."""
+        return self.kept.steps()
+
+    def _go_to(self, back: engine.Run) -> None:
+        """Show and go on from ``back`` with the current settings."""
+        if back.cfg.optimizer != self.cfg.optimizer:
+            back = engine.with_optimizer(back, self.cfg.optimizer)
+        back = back._replace(cfg=self.cfg)
+        self.run = self.checkpoint = self.best = back
+        self.message, self.dead_layer, self._dead_seen, self.early_stop = "", None, None, None
+        self._best_test = (back.metrics.test_loss, self.epoch)
+        self._pending, self._bucket = [], None
+
+    def rewind(self, step: int) -> None:
+        """Show the run as it was at kept step ``step`` (weights, numbers, pictures).
+        The later kept steps and the history stay until training goes on from here
+        (``continue_here``), so a learner can scrub back and forth. KeyError when
+        ``step`` is not kept."""
+        self._go_to(self.kept.at(step))
+        self._rewound = True
+
+    def continue_here(self) -> None:
+        """Make the weights shown the run's present: the kept steps and the history
+        after it are dropped, and training goes on from here with the current settings
+        (training after a rewind does this by itself)."""
+        if self._rewound:
+            self.kept.truncate(self.step)
+            self.history.truncate(self.step)
+            self._rewound = False
+
+    def restart(self) -> None:
+        """Start again from this run's first weights and data, with the current settings
+        and a fresh optimizer: the same first minibatches, so one changed setting shows
+        only its own effect. The history and kept steps start anew."""
+        self._start(engine.with_optimizer(self.initial._replace(cfg=self.cfg), self.cfg.optimizer))
+
     @property
     def score_drop(self) -> ScoreDrop | None:
         """The test score now and at its best, when it fell more than SCORE_DROP below
@@ -248,6 +306,7 @@ class LiveRun:
         self._best_train = min(self._best_train, back.metrics.train_loss)
         self._pending, self._bucket = [], None
         self.history.truncate(self.step)
+        self.kept.truncate(self.step)
 
     def resume(self) -> None:
         """Go on after training stopped by itself. After a divergence: from the
@@ -259,6 +318,7 @@ class LiveRun:
             self.run = engine.with_optimizer(engine.resumed(back), self.cfg.optimizer)
             self.message = ""
             self.history.truncate(self.step)
+            self.kept.truncate(self.step)
         if self.early_stop is not None:
             self.early_stop = None
             self._best_test = (self._best_test[0], self.epoch)
@@ -316,6 +376,7 @@ class LiveRun:
         start = self.step
         if self.halted:
             return 0
+        self.continue_here()
         self.run, log = engine.train(self.run, measure=False, **budget)
         self.compile_seconds += log.compile_seconds
         if len(log.loss):
@@ -406,6 +467,7 @@ class LiveRun:
         batch_loss = _finite_mean(loss) if len(loss) else self.metrics.train_loss
         grad_rms = _finite_mean(grads) if len(grads) else np.full(grads.shape[1], np.nan)
         m = self.metrics
+        self.kept.add(self.run)
         self.history.append(
             step=self.step,
             epoch=self.step / self.steps_per_epoch,
@@ -429,6 +491,20 @@ class LiveRun:
 
     def unit_grids(self, n: int = 25, box=BOX):
         return engine.unit_grids(self.run, n, box)
+
+    def network_grids(self, n: int = 25, box=BOX):
+        return engine.network_grids(self.run, n, box)
+
+    def loss_gradients(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        return engine.loss_gradients(self.run)
+
+    def edit(self, layer: int, unit: int, source: int | None, value: float) -> None:
+        """Set one weight (``source``: the input's index) or bias (``source`` None) of
+        weight layer ``layer`` to ``value``, while paused; the metrics follow at once and
+        the history gets a row for the edited network. Bad picks or values raise
+        PlaygroundError and leave the run as it was."""
+        self.run = engine.with_edit(self.run, layer, unit, source, value)
+        self._record(engine.TrainLog(np.zeros(0), np.zeros((0, len(self.spec.sizes) - 1))))
 
     def saved_model(self) -> SavedModel:
         return engine.saved_model(self.run)

@@ -1,0 +1,137 @@
+"""The Playground's "Network" figure, live while playing, and the box that edits one
+weight or bias of the paused network.
+
+The figure refreshes from the run's current weights every ``NETWORK_SECONDS`` while
+playing (its own fragment: the boundary's stream is not touched) and on every rerun
+otherwise. An edit reruns the whole page, so the boundary, bends and numbers show the
+edited network at once.
+"""
+
+import streamlit as st
+
+from playground.core.errors import PlaygroundError
+from playground.core.features import FEATURES
+from playground.core.model import EDIT_LIMIT
+from playground.figures.network import network_figure
+from playground.figures.style import layer_names
+from playground.live.engine import run as engine
+from playground.live.session.live_run import LiveRun
+from playground.ui import run_state
+from playground.ui.escape import escape_markdown
+from playground.ui.live_plot import live_plot
+
+# Refreshed about once a second while playing: each refresh is a whole Plotly redraw.
+NETWORK_SECONDS = 1.0
+PICTURE_N = 25  # grid of each unit's picture
+GRADIENT_TOGGLE = "Links show the gradient"
+EDIT_TITLE = "Edit a weight"
+
+
+def figure(run: LiveRun, *, gradients: bool) -> dict:
+    """The network figure of the run's weights now (read once: the trainer may replace
+    them meanwhile), as a dict."""
+    r = run.run
+    _, _, pictures = engine.network_grids(r, PICTURE_N)
+    dead = r.dead if r.dead is not None else engine.measured(r).dead
+    fig = network_figure(
+        engine.params_numpy(r),
+        feature_labels=[FEATURES[n].label for n in r.spec.features],
+        pictures=pictures,
+        dead=list(dead),
+        gradients=engine.loss_gradients(r) if gradients else None,
+    )
+    return fig.to_dict()
+
+
+def network_panel(run: LiveRun, *, playing: bool) -> None:
+    """The figure titled "Network" and its gradient toggle, refreshed while playing."""
+
+    @st.fragment(run_every=NETWORK_SECONDS if playing else None)
+    def panel() -> None:
+        with run_state.trainer().reading():
+            gradients = st.toggle(
+                GRADIENT_TOGGLE,
+                key="network_gradients",
+                help="Link widths show how large the loss's gradient is for each weight "
+                "(where the learning happens now) instead of the weight itself.",
+            )
+            fig = figure(run, gradients=gradients)
+            live_plot(fig, key="network", height=fig["layout"]["height"])
+
+    panel()
+
+
+def _source_name(layer: int, source, feature_labels) -> str:
+    if source is None:
+        return "its bias"
+    if layer == 0:
+        return f"input {feature_labels[source]}"
+    return f"unit {source + 1} of layer {layer}"
+
+
+def apply_edit(layer: int, unit: int, source) -> None:
+    """The value box's callback: set the number the box shows (a message if refused)."""
+    ss = st.session_state
+    run_state.hold()
+    try:
+        ss.run.edit(layer, unit, source, ss["edit_value"])
+    except PlaygroundError as err:
+        ss["_edit_error"] = str(err)
+
+
+def _fit_pick(key: str, n: int) -> None:
+    """A pick that no longer exists (another layer, a narrower network) starts over."""
+    value = st.session_state.get(key)
+    if value is not None and not 0 <= value < n:
+        st.session_state[key] = 0
+
+
+def edit_panel(run: LiveRun, *, playing: bool) -> None:
+    """Pick a weight (layer, unit, the input it comes from) or a bias and type its value:
+    while paused, the network changes at once."""
+    ss = st.session_state
+    with st.expander(EDIT_TITLE):
+        if playing:
+            st.caption("Pause to edit a weight or a bias.")
+            return
+        params = run.params_numpy()
+        labels = [FEATURES[n].label for n in run.spec.features]
+        names = layer_names(len(params))
+        _fit_pick("edit_layer", len(params))
+        layer = st.selectbox(
+            "Layer", range(len(params)), format_func=names.__getitem__, key="edit_layer"
+        )
+        w, b = params[layer]
+        _fit_pick("edit_unit", w.shape[1])
+        unit = st.selectbox(
+            "Unit", range(w.shape[1]), format_func=lambda j: f"unit {j + 1}", key="edit_unit"
+        )
+        sources = [None, *range(w.shape[0])]
+        if ss.get("edit_source") not in sources:
+            ss["edit_source"] = None
+        source = st.selectbox(
+            "Weight from",
+            sources,
+            format_func=lambda s: _source_name(layer, s, labels),
+            key="edit_source",
+        )
+        current = float(b[unit] if source is None else w[source, unit])
+        # The box shows the network's number whenever the pick or the network changed.
+        target = (layer, unit, source, current)
+        if ss.get("_edit_target") != target:
+            ss["edit_value"] = current if abs(current) <= EDIT_LIMIT else 0.0
+            ss["_edit_target"] = target
+        st.number_input(
+            "Bias" if source is None else "Weight",
+            min_value=-EDIT_LIMIT,
+            max_value=EDIT_LIMIT,
+            step=0.1,
+            format="%.4f",
+            key="edit_value",
+            on_change=apply_edit,
+            args=(layer, unit, source),
+            help="Type a value and press Enter: the boundary, the bends and the loss "
+            "show the changed network at once.",
+        )
+        if error := ss.pop("_edit_error", None):
+            st.error(escape_markdown(error))

@@ -1,0 +1,124 @@
+"""The network figure, the weight editor, time travel and comparing runs in a real
+browser (issue 22): the figure titled "Network" follows training while playing; then,
+by keyboard only, edit a bias, rewind to the first step, continue from there, pin the
+run, restart from the same weights, train, and see both runs compared."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.system.browser.test_playground_browser import APP, WAIT_MS, epoch, open_app, wait_until
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from playwright.sync_api import Page
+
+NETWORK = """() => [...document.querySelectorAll('.live-plot')].find(
+    e => e.dataset.key === 'network')"""
+
+
+def link_widths(page: Page) -> str:
+    """The stroke widths of the network's links as drawn (Plotly's shape paths)."""
+    return page.evaluate(
+        f"() => {{ const e = ({NETWORK})(); if (!e) return '';"
+        " return [...e.querySelectorAll('.shapelayer path')]"
+        ".map(p => p.style.strokeWidth).join(','); }"
+    )
+
+
+def readout(page: Page, label: str) -> str:
+    tile = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return tile.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def expander(page: Page, title: str):
+    """An expander's header (a <summary>: Enter opens it)."""
+    return page.locator('[data-testid="stExpander"] summary', has_text=title).first
+
+
+def press(page: Page, locator, key: str = "Enter") -> None:
+    """Reach a control by keyboard focus and press a key on it."""
+    locator.focus()
+    page.keyboard.press(key)
+
+
+def pause_by_keyboard(page: Page) -> None:
+    """Enter on the focused Pause button until the button reads Play (a key pressed
+    while the page redraws the button can be lost; Pause is pressed again only while it
+    still reads Pause)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(WAIT_MS // 20_000):
+        pause = page.get_by_role("button", name="Pause")
+        if pause.count():
+            press(page, pause)
+        try:
+            page.get_by_role("button", name="Play").wait_for(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError("the button never read Play")
+
+
+@pytest.mark.parametrize("app_url", [APP], indirect=True)
+def test_network_edit_rewind_continue_pin_restart_compare(
+    app_url: str, page: Page, artifacts: Path
+):
+    open_app(page, app_url, "?hidden=4,3&speed=normal")
+    page.locator(".gtitle", has_text="Network").first.wait_for(timeout=WAIT_MS)
+    wait_until(page, lambda: link_widths(page) != "", "the network's links")
+    start = link_widths(page)
+    assert len(start.split(",")) == 2 * 4 + 4 * 3 + 3  # every weight is a link
+
+    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Pause").wait_for(timeout=WAIT_MS)
+    wait_until(page, lambda: epoch(page) >= 3, "three epochs")
+    # Live while playing: the links move without a click.
+    wait_until(page, lambda: link_widths(page) not in ("", start), "the links to move")
+    pause_by_keyboard(page)
+    page.screenshot(path=str(artifacts / "network-paused.png"), full_page=True)
+    # After playing, a page run's numbers show (the stream had patched the tiles).
+    paused = epoch(page)
+    press(page, page.get_by_role("button", name="Step", exact=True))
+    wait_until(page, lambda: epoch(page) == paused + 1, "one more epoch after Step")
+
+    # Edit a bias by keyboard: the loss follows at once.
+    press(page, expander(page, "Edit a weight"))
+    box = page.get_by_label("Bias", exact=True)
+    box.wait_for(timeout=WAIT_MS)
+    before = readout(page, "Train loss")
+    box.fill("5")  # typed into the focused box
+    box.press("Enter")
+    wait_until(page, lambda: readout(page, "Train loss") != before, "the loss to follow")
+
+    # Rewind to the first kept step with the slider's Home key, then go on from there.
+    press(page, expander(page, "Rewind, continue or restart"))
+    rewind = page.locator('[data-testid="stSlider"]').filter(has_text="Rewind to step")
+    slider = rewind.get_by_role("slider")
+    slider.wait_for(timeout=WAIT_MS)
+    press(page, slider, "Home")
+    wait_until(page, lambda: readout(page, "Step") == "0", "the rewind to step 0")
+    press(page, page.get_by_role("button", name="Continue from here"))
+    page.get_by_role("button", name="Pause").wait_for(timeout=WAIT_MS)
+    wait_until(page, lambda: epoch(page) >= 1, "training from step 0 again")
+    pause_by_keyboard(page)
+
+    press(page, expander(page, "Compare with a pinned run"))
+    press(page, page.get_by_role("button", name="Pin this run"))
+    page.get_by_role("button", name="Unpin").wait_for(timeout=WAIT_MS)
+
+    press(page, page.get_by_role("button", name="Restart from the same weights"))
+    wait_until(page, lambda: readout(page, "Step") == "0", "the restart")
+    wait_until(page, lambda: link_widths(page) == start, "the first weights' links")
+    press(page, page.get_by_role("button", name="Step", exact=True))
+    wait_until(page, lambda: readout(page, "Step") != "0", "a step of the new run")
+    # Both boundaries side by side and both runs' losses on one chart.
+    for title in ("Pinned run", "This run", "Loss: the pinned run and this one"):
+        page.locator(".gtitle", has_text=title).first.wait_for(timeout=WAIT_MS)
+    table = page.locator("table.compare-settings")
+    assert table.count() == 0 or "Settings that differ" in table.inner_text()
+    page.locator(".gtitle", has_text="Pinned run").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "network-compare.png"))
