@@ -20,8 +20,12 @@ from playground.ui import run_state
 from playground.ui.escape import escape_markdown
 from playground.ui.live_plot import live_plot
 
-# Refreshed about once a second while playing: each refresh is a whole Plotly redraw.
+# Refreshed about once a second while playing: each refresh is a whole Plotly redraw,
+# ~50-80 ms of the server's one interpreter lock for an 8-8 net (measured on the
+# project's 2-core machine). On a busy server it refreshes less often, a quarter second
+# more for every playing run, so a class of 30 spends about a third of a core on it.
 NETWORK_SECONDS = 1.0
+SECONDS_PER_PLAYING_RUN = 0.25
 PICTURE_N = 25  # grid of each unit's picture
 GRADIENT_TOGGLE = "Links show the gradient"
 EDIT_TITLE = "Edit a weight"
@@ -43,10 +47,17 @@ def figure(run: LiveRun, *, gradients: bool) -> dict:
     return fig.to_dict()
 
 
+def refresh_seconds(playing_runs: int) -> float:
+    """Seconds between two pictures of the network while playing, with ``playing_runs``
+    runs training on this server."""
+    return max(NETWORK_SECONDS, SECONDS_PER_PLAYING_RUN * playing_runs)
+
+
 def network_panel(run: LiveRun, *, playing: bool) -> None:
     """The figure titled "Network" and its gradient toggle, refreshed while playing."""
+    every = refresh_seconds(run_state.trainer().scheduler.playing()) if playing else None
 
-    @st.fragment(run_every=NETWORK_SECONDS if playing else None)
+    @st.fragment(run_every=every)
     def panel() -> None:
         with run_state.trainer().reading():
             gradients = st.toggle(
@@ -57,6 +68,11 @@ def network_panel(run: LiveRun, *, playing: bool) -> None:
             )
             fig = figure(run, gradients=gradients)
             live_plot(fig, key="network", height=fig["layout"]["height"])
+        if every is not None and every > NETWORK_SECONDS:
+            st.caption(
+                f"While playing, the network is drawn again every {every:.0f} s: this server "
+                "trains many networks at once."
+            )
 
     panel()
 
