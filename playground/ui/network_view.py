@@ -7,6 +7,7 @@ otherwise. An edit reruns the whole page, so the boundary, bends and numbers sho
 edited network at once.
 """
 
+import numpy as np
 import streamlit as st
 
 from playground.core.errors import PlaygroundError
@@ -29,6 +30,24 @@ SECONDS_PER_PLAYING_RUN = 0.25
 PICTURE_N = 25  # grid of each unit's picture
 GRADIENT_TOGGLE = "Links show the gradient"
 EDIT_TITLE = "Edit a weight"
+
+
+def figure_alt(params, dead, feature_labels, *, gradients: bool) -> str:
+    """The figure in a sentence with its numbers (cheap: it is said at every refresh;
+    "Describe the network" under the plot says more)."""
+    widths = [w.shape[1] for w, _ in params[:-1]]
+    n_dead = sum(int(d.sum()) for d in map(np.asarray, dead))
+    what = "gradient" if gradients else "weight"
+    largest = max((float(np.abs(w).max()) for w, _ in params if w.size), default=0.0)
+    hidden = (
+        f"hidden layers of {', '.join(map(str, widths))} units" if widths else "no hidden layer"
+    )
+    return (
+        f"Network: {len(feature_labels)} inputs ({', '.join(feature_labels)}), {hidden} "
+        f"({n_dead} dead), {params[-1][0].shape[1]} output. Each link is a {what}: blue "
+        f"positive, orange negative, wider is larger; the largest weight is {largest:.3g} "
+        "in size."
+    )
 
 
 def figure(run: LiveRun, *, gradients: bool) -> dict:
@@ -67,7 +86,11 @@ def network_panel(run: LiveRun, *, playing: bool) -> None:
                 "(where the learning happens now) instead of the weight itself.",
             )
             fig = figure(run, gradients=gradients)
-            live_plot(fig, key="network", height=fig["layout"]["height"])
+            r = run.run
+            dead = r.dead if r.dead is not None else engine.measured(r).dead
+            labels = [FEATURES[n].label for n in r.spec.features]
+            alt = figure_alt(engine.params_numpy(r), dead, labels, gradients=gradients)
+            live_plot(fig, key="network", height=fig["layout"]["height"], alt=alt)
         if every is not None and every > NETWORK_SECONDS:
             st.caption(
                 f"While playing, the network is drawn again every {every:.0f} s: this server "
