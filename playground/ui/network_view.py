@@ -1,10 +1,13 @@
-"""The Playground's "Network" figure, live while playing, and the box that edits one
-weight or bias of the paused network.
+"""The Playground's "Network" figure and the box that edits one weight or bias of the
+paused network.
 
-The figure refreshes from the run's current weights every ``NETWORK_SECONDS`` while
-playing (its own fragment: the boundary's stream is not touched) and on every rerun
-otherwise. An edit reruns the whole page, so the boundary, bends and numbers show the
-edited network at once.
+The figure is drawn from the run's weights at every page run (a pause, a step, an
+edit, a rewind). It does not redraw itself while playing: a fragment that reruns on a
+timer (``run_every``) can swallow a click sent at the same moment in Streamlit 1.67 (the
+timer's fragment rerun replaces the page rerun the click asked for; fixed upstream by
+streamlit/streamlit#15088), and the browser tests lost Pause clicks that way. An edit
+reruns the whole page, so the boundary, bends and numbers show the edited network at
+once.
 """
 
 import numpy as np
@@ -21,12 +24,6 @@ from playground.ui import run_state
 from playground.ui.escape import escape_markdown
 from playground.ui.live_plot import live_plot
 
-# Refreshed about once a second while playing: each refresh is a whole Plotly redraw,
-# ~50-80 ms of the server's one interpreter lock for an 8-8 net (measured on the
-# project's 2-core machine). On a busy server it refreshes less often, a quarter second
-# more for every playing run, so a class of 30 spends about a third of a core on it.
-NETWORK_SECONDS = 1.0
-SECONDS_PER_PLAYING_RUN = 0.25
 PICTURE_N = 25  # grid of each unit's picture
 GRADIENT_TOGGLE = "Links show the gradient"
 EDIT_TITLE = "Edit a weight"
@@ -66,17 +63,10 @@ def figure(run: LiveRun, *, gradients: bool) -> dict:
     return fig.to_dict()
 
 
-def refresh_seconds(playing_runs: int) -> float:
-    """Seconds between two pictures of the network while playing, with ``playing_runs``
-    runs training on this server."""
-    return max(NETWORK_SECONDS, SECONDS_PER_PLAYING_RUN * playing_runs)
-
-
 def network_panel(run: LiveRun, *, playing: bool) -> None:
-    """The figure titled "Network" and its gradient toggle, refreshed while playing."""
-    every = refresh_seconds(run_state.trainer().scheduler.playing()) if playing else None
+    """The figure titled "Network" and its gradient toggle."""
 
-    @st.fragment(run_every=every)
+    @st.fragment
     def panel() -> None:
         with run_state.trainer().reading():
             gradients = st.toggle(
@@ -91,10 +81,10 @@ def network_panel(run: LiveRun, *, playing: bool) -> None:
             labels = [FEATURES[n].label for n in r.spec.features]
             alt = figure_alt(engine.params_numpy(r), dead, labels, gradients=gradients)
             live_plot(fig, key="network", height=fig["layout"]["height"], alt=alt)
-        if every is not None and every > NETWORK_SECONDS:
+        if playing:
             st.caption(
-                f"While playing, the network is drawn again every {every:.0f} s: this server "
-                "trains many networks at once."
+                "The network as it was when training started; it is drawn again when you "
+                "pause (the boundary above plays live)."
             )
 
     panel()

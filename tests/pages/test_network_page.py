@@ -129,13 +129,3 @@ def test_edited_params_changes_one_number_and_copies_the_rest():
     mask[1] = False
     np.testing.assert_array_equal(out[0][1][mask], params[0][1][mask])
     assert params[0][1][1] != np.float32(0.75)  # the input is not touched
-
-
-def test_a_busy_server_draws_the_network_less_often():
-    from playground.ui.network_view import NETWORK_SECONDS, refresh_seconds
-
-    assert refresh_seconds(0) == refresh_seconds(1) == NETWORK_SECONDS
-    gaps = [refresh_seconds(n) for n in range(0, 61, 5)]
-    assert gaps == sorted(gaps) and gaps[-1] > gaps[0]
-    # A class of 30: each learner's picture costs the server at most one in 7.5 s.
-    assert 30 / refresh_seconds(30) <= 4

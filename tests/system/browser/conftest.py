@@ -113,6 +113,13 @@ def app_url(request: pytest.FixtureRequest, shared_servers: dict[str, str]) -> s
     return shared_servers[str(getattr(request, "param", DEMO_APP))]
 
 
+@pytest.fixture
+def own_app_url(request: pytest.FixtureRequest, streamlit_server: Callable[..., str]) -> str:
+    """As ``app_url``, a server of the test's own: for tests of several learners at once
+    or of speed, which the sessions other tests left training would disturb."""
+    return streamlit_server(getattr(request, "param", DEMO_APP))
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Headless Debian chromium; skips (not fails) where it or Playwright is missing."""

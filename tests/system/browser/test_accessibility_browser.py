@@ -29,7 +29,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 from playground.ui.links import TRY_IT
-from tests.system.browser.conftest import start_server
 from tests.system.browser.test_playground_browser import (
     APP,
     BOUNDARY,
@@ -54,11 +53,10 @@ EXPANDERS = (
 )
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One app server for the module's views (each view is a session of its own)."""
-    with start_server(APP, log_dir=tmp_path_factory.mktemp("a11y")) as url:
-        yield url
+@pytest.fixture
+def app(shared_servers: dict[str, str]) -> str:
+    """The app server this test process shares (each view is a session of its own)."""
+    return shared_servers[APP]
 
 
 def settle(page: Page) -> None:
@@ -224,8 +222,14 @@ def test_the_live_region_says_why_training_stopped(app: str, laptop):
     open_playground(page, f"{app}/?problem=product&optimizer=sgd&learning_rate=10")
     page.get_by_role("button", name="Play").click()
     region = '.live-plot[data-key="boundary"] [role="status"]'
-    wait_until(page, lambda: "Training stopped" in text_of(page, region), "the stop in words")
-    said = text_of(page, region)
+    heard: list[str] = []  # read once: the region may speak again right after
+
+    def stop_said() -> bool:
+        heard.append(text_of(page, region))
+        return "Training stopped" in heard[-1]
+
+    wait_until(page, stop_said, "the stop in words")
+    said = heard[-1]
     alerts = page.locator('[data-testid="stAlertContainer"]')
     wait_until(page, lambda: alerts.count() > 0, "the page's own message")
     assert said.rstrip(".") in alerts.first.inner_text(), (said, alerts.first.inner_text())

@@ -30,15 +30,15 @@ if TYPE_CHECKING:
 TABS = 4
 
 
-@pytest.mark.parametrize("app_url", [APP], indirect=True)
+@pytest.mark.parametrize("own_app_url", [APP], indirect=True)
 @pytest.mark.slow
 def test_four_learners_play_at_once_and_none_is_starved(
-    app_url: str, browser: Browser, artifacts: Path
+    own_app_url: str, browser: Browser, artifacts: Path
 ) -> None:
     pages = []
     for _ in range(TABS):  # a context each: four learners, four sessions
         page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
-        open_app(page, app_url, "?" + ISSUE_SETUP)
+        open_app(page, own_app_url, "?" + ISSUE_SETUP)
         pages.append(page)
     for page in pages:
         page.get_by_role("button", name="Play").click()

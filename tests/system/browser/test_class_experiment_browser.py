@@ -39,14 +39,14 @@ def learner_accuracy(page: Page) -> float:
     return float(tile.locator('[data-testid="stMetricValue"]').inner_text().rstrip("%")) / 100
 
 
-@pytest.mark.parametrize("app_url", [APP], indirect=True)
+@pytest.mark.parametrize("own_app_url", [APP], indirect=True)
 @pytest.mark.slow
 def test_three_learners_three_values_and_a_leaderboard(
-    app_url: str, browser: Browser, artifacts: Path
+    own_app_url: str, browser: Browser, artifacts: Path
 ) -> None:
     teacher = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     # The class starts from the teacher's Playground: XOR with one layer of 4 ReLUs.
-    teacher.goto(app_url + "/?hidden=4&speed=fast")
+    teacher.goto(own_app_url + "/?hidden=4&speed=fast")
     teacher.wait_for_function(f"() => !!({BOUNDARY})()", timeout=WAIT_MS)
     teacher.get_by_role("link", name="Class").click()  # the same session
     teacher.get_by_text("Run a class experiment").click()

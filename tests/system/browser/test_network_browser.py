@@ -1,6 +1,6 @@
 """The network figure, the weight editor, time travel and comparing runs in a real
-browser (issue 22): the figure titled "Network" follows training while playing; then,
-by keyboard only, edit a bias, rewind to the first step, continue from there, pin the
+browser (issue 22): the figure titled "Network" shows the trained weights at the pause;
+then, by keyboard only, edit a bias, rewind to the first step, continue from there, pin the
 run, restart from the same weights, train, and see both runs compared."""
 
 from __future__ import annotations
@@ -76,9 +76,9 @@ def test_network_edit_rewind_continue_pin_restart_compare(
     page.get_by_role("button", name="Play").click()
     page.get_by_role("button", name="Pause").wait_for(timeout=WAIT_MS)
     wait_until(page, lambda: epoch(page) >= 3, "three epochs")
-    # Live while playing: the links move without a click.
-    wait_until(page, lambda: link_widths(page) not in ("", start), "the links to move")
     pause_by_keyboard(page)
+    # Drawn again at the pause: the links moved with training.
+    wait_until(page, lambda: link_widths(page) not in ("", start), "the links to move")
     page.screenshot(path=str(artifacts / "network-paused.png"), full_page=True)
     # After playing, a page run's numbers show (the stream had patched the tiles).
     paused = epoch(page)

@@ -179,8 +179,8 @@ def canvas_against_plotly(page: Page) -> dict[str, float]:
     return {"mean": float(off.mean()), "share_off": float((off > 24).mean())}
 
 
-@pytest.mark.parametrize("app_url", [APP], indirect=True)
-def test_measure_playground(app_url: str, page: Page, artifacts: Path) -> None:
+@pytest.mark.parametrize("own_app_url", [APP], indirect=True)
+def test_measure_playground(own_app_url: str, page: Page, artifacts: Path) -> None:
     """xor, 8-8 ReLU, batch 10, 250 training points: epochs/s, draws/s, bytes per frame."""
     frames: list[int] = []
     deflated: list[int] = []  # each message alone through deflate, as the wire carries it
@@ -192,7 +192,7 @@ def test_measure_playground(app_url: str, page: Page, artifacts: Path) -> None:
 
     page.on("websocket", lambda ws: ws.on("framereceived", received))
     query = os.environ.get("PLAYGROUND_MEASURE_QUERY", ISSUE_SETUP)
-    open_app(page, app_url, "?" + query)
+    open_app(page, own_app_url, "?" + query)
     press_play_until_epoch(page, 20)
     page.wait_for_timeout(3000)  # past the first compiles
     window = 10.0
