@@ -21,6 +21,7 @@ from playground.figures.style import (
     MODEBAR_REMOVE,
     ORANGE,
     TITLE_PAD_PX,
+    title_layout,
 )
 from playground.figures.tile import rgb_png, scale_colours
 from playground.figures.units import scaled_unit
@@ -383,16 +384,7 @@ def network_figure(
     fig.update_layout(
         height=height,
         margin={"l": 50, "r": 10, "t": top_px, "b": bottom_px},
-        title={
-            "text": f"{TITLE}<br><sup>{'<br>'.join(lines)}</sup>",
-            "x": 0.01,
-            "xanchor": "left",
-            "yref": "container",
-            "y": 1,
-            "yanchor": "top",
-            "pad": {"t": TITLE_PAD_PX},
-            "font": {"size": 15},
-        },
+        title=title_layout(f"{TITLE}<br><sup>{'<br>'.join(lines)}</sup>"),
         shapes=shapes,
         images=images,
         annotations=annotations,

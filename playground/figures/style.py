@@ -163,16 +163,7 @@ def layout_dict(
         "modebar": {"remove": MODEBAR_REMOVE},
     }
     if title:
-        layout["title"] = {
-            "text": title,
-            "x": 0.01,
-            "xanchor": "left",
-            "yref": "container",
-            "y": 1,
-            "yanchor": "top",
-            "pad": {"t": TITLE_PAD_PX},
-            "font": {"size": 15},
-        }
+        layout["title"] = title_layout(title)
     if live:
         layout["uirevision"] = "keep"
     return layout
@@ -180,6 +171,20 @@ def layout_dict(
 
 # Lesson figures: a little more room on the left for long axis titles, legend below.
 LESSON_LAYOUT = {"margin": {"l": 65, "r": 15, "t": 45, "b": 60}, "legend": "below", "grid": True}
+
+
+def title_layout(text: str) -> dict:
+    """A figure's title at the top left, under the toolbar's row."""
+    return {
+        "text": text,
+        "x": 0.01,
+        "xanchor": "left",
+        "yref": "container",
+        "y": 1,
+        "yanchor": "top",
+        "pad": {"t": TITLE_PAD_PX},
+        "font": {"size": 15},
+    }
 
 
 def base_layout(fig: go.Figure, title: str | None, height: int, *, grid: bool = False, **kw):

@@ -32,13 +32,19 @@ GRADE_KEY = "challenge_grade"  # the last grade, kept across reruns
 BOARD_NOTE = "challenge_board_note"  # what became of the last grade on the leaderboard
 
 
-def challenges_here() -> dict[str, Challenge]:
-    """The built-in challenges, and the one of the teacher's link or class exercise
-    (a goal with a budget) when there is one."""
+def teacher_challenge() -> Challenge | None:
+    """The challenge of the teacher's link or class exercise (a goal with a budget);
+    None without one, or with one that makes none (the teacher's form said why, a
+    link's bad budget gave a notice)."""
     try:
-        own = lesson_challenge(controls.lesson())
+        return lesson_challenge(controls.lesson())
     except PlaygroundError:
-        own = None  # the teacher's form said why; a link's bad budget gave a notice
+        return None
+
+
+def challenges_here() -> dict[str, Challenge]:
+    """The built-in challenges, and the teacher's first when there is one."""
+    own = teacher_challenge()
     return CHALLENGES if own is None else {own.name: own, **CHALLENGES}
 
 

@@ -30,8 +30,8 @@ EDIT_TITLE = "Edit a weight"
 
 
 def figure_alt(params, dead, feature_labels, *, gradients: bool) -> str:
-    """The figure in a sentence with its numbers (cheap: it is said at every refresh;
-    "Describe the network" under the plot says more)."""
+    """The figure in a sentence with its numbers (cheap: no regions counted; "Describe
+    the network" under the plot says more)."""
     widths = [w.shape[1] for w, _ in params[:-1]]
     n_dead = sum(int(d.sum()) for d in map(np.asarray, dead))
     what = "gradient" if gradients else "weight"
@@ -47,20 +47,22 @@ def figure_alt(params, dead, feature_labels, *, gradients: bool) -> str:
     )
 
 
-def figure(run: LiveRun, *, gradients: bool) -> dict:
-    """The network figure of the run's weights now (read once: the trainer may replace
-    them meanwhile), as a dict."""
+def figure(run: LiveRun, *, gradients: bool) -> tuple[dict, str]:
+    """The network figure of the run's weights now, as a dict, and its sentence: both
+    from one read of the run (the trainer may replace it meanwhile)."""
     r = run.run
     _, _, pictures = engine.network_grids(r, PICTURE_N)
-    dead = r.dead if r.dead is not None else engine.measured(r).dead
+    dead = list(r.dead if r.dead is not None else engine.measured(r).dead)
+    params = engine.params_numpy(r)
+    labels = [FEATURES[n].label for n in r.spec.features]
     fig = network_figure(
-        engine.params_numpy(r),
-        feature_labels=[FEATURES[n].label for n in r.spec.features],
+        params,
+        feature_labels=labels,
         pictures=pictures,
-        dead=list(dead),
+        dead=dead,
         gradients=engine.loss_gradients(r) if gradients else None,
     )
-    return fig.to_dict()
+    return fig.to_dict(), figure_alt(params, dead, labels, gradients=gradients)
 
 
 def network_panel(run: LiveRun, *, playing: bool) -> None:
@@ -75,11 +77,7 @@ def network_panel(run: LiveRun, *, playing: bool) -> None:
                 help="Link widths show how large the loss's gradient is for each weight "
                 "(where the learning happens now) instead of the weight itself.",
             )
-            fig = figure(run, gradients=gradients)
-            r = run.run
-            dead = r.dead if r.dead is not None else engine.measured(r).dead
-            labels = [FEATURES[n].label for n in r.spec.features]
-            alt = figure_alt(engine.params_numpy(r), dead, labels, gradients=gradients)
+            fig, alt = figure(run, gradients=gradients)
             live_plot(fig, key="network", height=fig["layout"]["height"], alt=alt)
         if playing:
             st.caption(

@@ -6,13 +6,11 @@ LiveRun), ``play_controls`` (Play / Pause, Step, Reset) and read the run inside
 every full rerun stops first, so nothing changes the run while it trains.
 """
 
-import contextlib
 import math
 import uuid
 
 import streamlit as st
 
-from playground.core.challenges import lesson_challenge
 from playground.core.config import (
     FIELDS,
     UPLOAD_PROBLEM,
@@ -32,7 +30,7 @@ from playground.live.server.precompile import precompile_in_background
 from playground.live.server.scheduler import SessionTrainer, process_scheduler
 from playground.live.server.startup import host_limits
 from playground.live.session.live_run import NARROW_WIDTH, UPLOAD_CHANGE, LiveRun
-from playground.ui import classroom, controls, data_panel, links
+from playground.ui import challenge_panel, classroom, controls, data_panel, links
 from playground.ui.escape import escape_markdown
 
 WAITING_FOR_UPLOAD = (
@@ -200,12 +198,11 @@ def lesson_box(cfg: RunConfig) -> None:
     lines = [f"**Your task:** {escape_markdown(task)}"] if task else []
     if goal is not None:
         lines.append(f"**Goal:** {escape_markdown(goal.words())}.")
-    with contextlib.suppress(PlaygroundError):  # a bad budget was named with the notices
-        if challenge := lesson_challenge(lesson()):
-            lines.append(
-                f"**A challenge:** {escape_markdown(challenge.limits_text())}; press "
-                "Submit under Challenges, and the server grades your network."
-            )
+    if challenge := challenge_panel.teacher_challenge():
+        lines.append(
+            f"**A challenge:** {escape_markdown(challenge.limits_text())}; press "
+            "Submit under Challenges, and the server grades your network."
+        )
     if fixed := controls.fixed_text(cfg):
         lines.append(f"This link fixes: {escape_markdown(fixed)}.")
     if lines:
