@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.system.browser.test_playground_browser import APP, BOUNDARY, WAIT_MS, wait_until
+from tests.system.browser.test_playground_browser import (
+    APP,
+    BOUNDARY,
+    WAIT_MS,
+    pause,
+    play,
+    wait_until,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -63,7 +70,7 @@ def test_three_learners_three_values_and_a_leaderboard(
         page.goto(f"{join}&name={name}")
         page.get_by_text("Your value in the class experiment").wait_for(timeout=WAIT_MS)
         assert f"learning rate {rate}" in page.get_by_text("Your value in").inner_text()
-        page.get_by_role("button", name="Play").click()
+        play(page)
         learners.append(page)
 
     # The wall's plot: one point per learner in each panel.
@@ -75,9 +82,9 @@ def test_three_learners_three_values_and_a_leaderboard(
     for page in learners[1:]:
         try:
             wait_until(page, lambda p=page: learner_accuracy(p) >= 0.97, "XOR solved")
+            pause(page)
         finally:
             page.screenshot(path=str(artifacts / "class_experiment_learner.png"))
-        page.get_by_role("button", name="Pause").click()
         page.get_by_text("Challenges", exact=True).click()
         pick = page.get_by_role("combobox", name="Challenge")
         # A busy machine may drop keys typed while the page reruns: until it shows xor-4.

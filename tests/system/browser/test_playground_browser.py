@@ -8,6 +8,7 @@ place. ``test_measure_playground`` records smoothness (no timing is asserted):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -113,6 +114,31 @@ def wait_until(page: Page, done, what: str, timeout_ms: int = WAIT_MS) -> None:
     while not done():
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
         page.wait_for_timeout(250)
+
+
+def toggle_until(page: Page, press: str, reads: str) -> None:
+    """Press the button named ``press`` until a button named ``reads`` shows. A click
+    that lands while the page redraws the button is lost; it is pressed again only
+    after ten seconds without ``reads``, so two clicks never undo each other. A run
+    that stopped by itself (a goal, a dead layer) already reads Play."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    target, result = (page.get_by_role("button", name=n) for n in (press, reads))
+    for _ in range(WAIT_MS // 10_000):
+        with contextlib.suppress(PlaywrightError):
+            if not result.count():
+                target.click(timeout=5_000)
+            result.wait_for(timeout=10_000)
+            return
+    raise AssertionError(f"pressed {press} but the button never read {reads}")
+
+
+def play(page: Page) -> None:
+    toggle_until(page, "Play", "Pause")
+
+
+def pause(page: Page) -> None:
+    toggle_until(page, "Pause", "Play")
 
 
 def press_play_until_epoch(page: Page, at_least: int) -> None:
