@@ -97,8 +97,8 @@ def page() -> None:
     with bg.reading():
         rewind_panel.rewind_panel(run, playing=playing)
         compare_panel.compare_panel(run)
+    network_view.network_panel(run, playing=playing, shown=show_network)
     if show_network:
-        network_view.network_panel(run, playing=playing)
         with bg.reading():
             network_view.edit_panel(run, playing=playing)
     with bg.reading():

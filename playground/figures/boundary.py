@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from playground.figures.style import (
+    BLACK,
     DIVERGING,
     NO_LINE,
     LiveArray,
@@ -98,6 +99,37 @@ def live_bend_arrays(lines, signs, first_bend: int, n_layers: int, box) -> dict[
 def first_bend_trace(n_traces: int, n_bend_layers: int) -> int:
     """Index of the first bend trace: the bends are the figure's last traces."""
     return n_traces - n_bend_layers
+
+
+PICKED_BEND = "the picked unit's bend"
+PICKED_WIDTH = 4.5  # px: thick and solid, apart from every layer's 1.6 px dashes
+
+
+def picked_bend_trace() -> go.Scatter:
+    """The bend of the unit picked in the Network (or by a click on the plane), drawn
+    over the others; empty until one is picked (its arrays: ``picked_bend_arrays``)."""
+    return go.Scatter(
+        x=[],
+        y=[],
+        mode="lines",
+        name=PICKED_BEND,
+        line={"color": BLACK, "width": PICKED_WIDTH},
+        hoverinfo="skip",
+        showlegend=False,
+    )
+
+
+def picked_bend_arrays(trace: int, segments=None, signs=None, box=None) -> dict[str, LiveArray]:
+    """The picked unit's bend for trace ``trace``: exact or first-layer ``segments``
+    (S, 2, 2), or a deeper unit's ``signs`` (1, m, m) on ``box`` (traced by the browser)."""
+    if signs is not None:
+        return {
+            f"{trace}.x": LiveArray(NO_LINE, bits=16),
+            f"{trace}.y": LiveArray(NO_LINE, bits=16),
+            f"{trace}.signs": LiveArray(signs, box=tuple(box)),
+        }
+    bx, by = polylines_xy(segments if segments is not None else np.zeros((0, 2, 2)))
+    return {f"{trace}.x": LiveArray(bx, bits=16), f"{trace}.y": LiveArray(by, bits=16)}
 
 
 def decision_boundary_figure(

@@ -291,6 +291,7 @@ async function drawLoop(chart) {
         for (const event of ["plotly_afterplot", "plotly_restyle", "plotly_relayout"]) {
           chart.div.on(event, () => schedulePaint(chart));
         }
+        bindClicks(chart);
       } else await Plotly.react(chart.div, traces, layout, config);
       chart.root.dataset.drawMs = (performance.now() - start).toFixed(1);
       chart.frames += 1;
@@ -713,6 +714,62 @@ function say(chart, text, { now = false } = {}) {
 const streams = new Map();
 const RECONNECT_MS = 1000;
 
+// ---- clicks ------------------------------------------------------------------------
+
+// Where a click at client (cx, cy) falls on the plot's plane, in data units, with the
+// data units per pixel (so the server can say "near"); null outside the plot area.
+function planeAt(chart, cx, cy) {
+  const full = chart.div._fullLayout;
+  const xa = full?.xaxis;
+  const ya = full?.yaxis;
+  if (!xa?.p2c || !ya?.p2c) return null;
+  const box = chart.div.getBoundingClientRect();
+  const px = cx - box.left - xa._offset;
+  const py = cy - box.top - ya._offset;
+  if (px < 0 || py < 0 || px > xa._length || py > ya._length) return null;
+  const perPx = Math.abs(xa.range[1] - xa.range[0]) / xa._length;
+  return { x: xa.p2c(px), y: ya.p2c(py), per_px: perPx };
+}
+
+// A chart with ``clicks`` reports a click on a point that has an id (Plotly's own
+// click event), else on its plane: Plotly sends no event for a click on a heatmap whose
+// hover is muted, or on the lines painted on the canvas, so a press and release in
+// place on the plot is a click too.
+function bindClicks(chart) {
+  if (chart.clicksBound) return;
+  chart.clicksBound = true;
+  let pointAt = -1e9;
+  let down = null;
+  const send = (value) => chart.sendClick?.({ ...value, t: Date.now() });
+  chart.div.on("plotly_click", (event) => {
+    const p = event?.points?.[0];
+    const id = p?.data?.ids?.[p.pointNumber];
+    if (id === undefined || id === null) return;
+    pointAt = performance.now();
+    send({ trace: p.data.name ?? null, id: String(id) });
+  });
+  chart.div.addEventListener(
+    "pointerdown",
+    (e) => (down = { x: e.clientX, y: e.clientY, t: performance.now() }),
+    true,
+  );
+  window.addEventListener(
+    "pointerup",
+    (e) => {
+      const d = down;
+      down = null;
+      if (!d || !chart.sendClick || !chart.root.isConnected) return;
+      if (Math.hypot(e.clientX - d.x, e.clientY - d.y) > 4 || performance.now() - d.t > 700) return;
+      setTimeout(() => {
+        if (performance.now() - pointAt < 400) return; // a point's own click said it
+        const at = planeAt(chart, d.x, d.y);
+        if (at) send(at);
+      }, 60);
+    },
+    true,
+  );
+}
+
 function onCanvas(chart, path) {
   return chart.canvasTraces.includes(Number(path.split(".")[0]));
 }
@@ -762,6 +819,18 @@ function onStreamMessage(stream, msg) {
     }
     if (draw) scheduleDraw(chart);
     else schedulePaint(chart);
+  }
+  // Whole figures (the Network): the page's next run sends its own spec again.
+  for (const [key, fig] of Object.entries(msg.figures ?? {})) {
+    const chart = charts.get(key);
+    if (!chart?.json || !chart.root.isConnected) continue;
+    const theme = readTheme(chart.root);
+    Object.assign(chart, { json: fig.spec, spec: null, themed: theme.signature });
+    chart.fig = themedFigure(fig.spec, theme);
+    if (typeof fig.alt === "string") describe(chart, fig.alt);
+    chart.streamed = (chart.streamed ?? 0) + 1;
+    chart.root.dataset.streamed = String(chart.streamed);
+    scheduleDraw(chart);
   }
   const status = msg.status;
   if (!status) return;
@@ -893,6 +962,7 @@ export default function liveplot(component) {
     chart = newChart(data.key);
     charts.set(data.key, chart);
   }
+  chart.sendClick = data.clicks ? (value) => setTriggerValue("click", value) : null;
   // Only the chart that plays the pictures decides whether the page streams.
   if (data.owns_stream) wantStream(data.stream, setTriggerValue);
   if (data.fig) {

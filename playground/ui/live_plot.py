@@ -39,8 +39,11 @@ Two additions keep a training view smooth where Plotly's own drawing is too slow
 - ``stream`` (with ``on_stopped``, on the one chart that plays the pictures):
   ``{url, token, key}`` of the page's frames stream (``live/server/stream.py``). While it is
   given, the browser keeps one WebSocket open and the server pushes frames to chart
-  ``key``, arrays to the side plots named in its messages and the readout tiles' numbers,
-  with no page rerun; ``on_stopped`` runs when the server says training stopped.
+  ``key``, arrays to the side plots named in its messages, whole figures (``figures``:
+  ``{key: {spec, alt}}``, e.g. the Network) and the readout tiles' numbers, with no page
+  rerun; ``on_stopped`` runs when the server says training stopped.
+- ``clicks`` (with ``on_click``): the chart reports a click on a point that has an id
+  (``{trace, id}``) or else on its plane (``{x, y, per_px}``); ``clicked(key)`` reads it.
 
 The frontend may skip a frame's data when frames come faster than it renders, and a
 page may lack what its session sent (a reload into an old session). The digests let the
@@ -167,6 +170,15 @@ def _component() -> Any:
     return st.components.v2.component(_COMPONENT, js=_LOADER_JS, isolate_styles=False)
 
 
+def clicked(key: str) -> dict | None:
+    """The click chart ``key`` reported (``on_click``): ``{trace, id}`` of a point it
+    hit (the trace's name, the point's entry in its ``ids``) or ``{x, y, per_px}``, the
+    plot's data coordinates of a click on its plane and its data units per pixel."""
+    state = st.session_state.get(f"live_plot:{key}")
+    value = state.get("click") if hasattr(state, "get") else None
+    return value if isinstance(value, dict) else None
+
+
 def _split_path(path: str, n_traces: int) -> tuple[int, list[str]]:
     index, *props = path.split(".")
     if not index.isdigit() or not props or not all(p.isidentifier() for p in props):
@@ -207,6 +219,12 @@ def _spec(
         "config": figure.get("config") or {},
         "canvas": canvas,
     }
+
+
+def spec_json(figure: go.Figure | dict[str, Any], paths=(), canvas=()) -> str:
+    """The figure as the browser gets it (a page run's ``fig``, or the stream's whole
+    figures): JSON of ``{"data", "layout", "config", "canvas"}`` without ``paths``."""
+    return pio_json.to_json_plotly(_spec(figure, list(paths), sorted({int(i) for i in canvas})))
 
 
 def _sent_record(key: str) -> dict[str, Any]:
@@ -260,6 +278,7 @@ def live_plot(
     stream: dict | None = None,
     on_stopped=None,
     on_attention=None,
+    on_click=None,
 ) -> None:
     """Show ``figure`` under ``key``, updating the chart in place on later calls.
 
@@ -281,8 +300,8 @@ def live_plot(
     arrays = dict(arrays or {})
     frames = list(frames or [])
     canvas_traces = sorted({int(i) for i in canvas})
-    spec_json = pio_json.to_json_plotly(_spec(figure, list(arrays), canvas_traces))
-    spec = digest(spec_json)
+    fig_json = spec_json(figure, arrays, canvas_traces)
+    spec = digest(fig_json)
     record = _sent_record(key)
 
     digests = {path: array_digest(enc) for path, enc in sorted(arrays.items())}
@@ -290,7 +309,7 @@ def live_plot(
     data: dict[str, Any] = {"key": key, "spec": spec, "paths": digests, "height": height}
     if record["spec"] != spec:
         _serve_plotly_js()
-        data["fig"] = spec_json
+        data["fig"] = fig_json
         data["lib"] = plotly_js_url()
         data["code"] = _renderer_js()
         record["spec"] = spec
@@ -319,4 +338,7 @@ def live_plot(
         callbacks["on_stopped_change"] = on_stopped
     if on_attention is not None:  # the stream says the class asks something of the page
         callbacks["on_attention_change"] = on_attention
+    if on_click is not None:  # ``clicked(key)`` reads where
+        data["clicks"] = True
+        callbacks["on_click_change"] = on_click
     _component()(key=f"live_plot:{key}", data=data, height=height, **callbacks)

@@ -7,6 +7,7 @@ While playing, the decision boundary plays back the trainer's snapshots (~25 a s
 from a page refreshed ~4 times a second; it and the unit pictures are canvas-painted.
 """
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -19,6 +20,7 @@ from playground.core.train import metric_label, metric_name
 from playground.figures.boundary import (
     decision_boundary_figure,
     first_bend_trace,
+    picked_bend_trace,
 )
 from playground.figures.curves import (
     PLOTS,
@@ -50,6 +52,7 @@ from playground.live.server.frames import (
     thumbnails_fit as _fits,
 )
 from playground.live.session.live_run import LiveRun
+from playground.ui import picks
 from playground.ui.escape import escape_markdown
 from playground.ui.live_plot import LiveFrame, encode_live, live_plot
 
@@ -158,14 +161,14 @@ def bend_layers_shown(run: LiveRun, show_bends: bool) -> int:
 
 def boundary_figure(run: LiveRun, *, show_bends: bool, height: int = 520):
     """The boundary figure as a dict (built once per picture shape) and how it is drawn
-    (``BoundaryView``: which traces the pictures update)."""
+    (``BoundaryView``: which traces the pictures update, and the picked unit's bend)."""
     cfg = run.cfg
     n_layers = bend_layers_shown(run, show_bends)
     key = (_data_key(run.data), cfg.show_test, cfg.discretize, n_layers, height)
 
     def build():
         snap = run.snapshot(GRID_N, bends=None if n_layers else [])
-        return decision_boundary_figure(
+        fig, arrays = decision_boundary_figure(
             snap.xs,
             snap.ys,
             snap.grid,
@@ -175,11 +178,18 @@ def boundary_figure(run: LiveRun, *, show_bends: bool, height: int = 520):
             bends_by_layer=bends_by_layer(snap.bends, n_layers),
             height=height,
         )
+        if n_layers:  # the last trace, over every layer's bends
+            fig.add_trace(picked_bend_trace())
+        return fig, arrays
 
     # The points are the figure's; the output and the bends go as arrays: learners on
     # the same data share one figure.
     fig = _cached_figure("boundary", key, build, shared=True)
-    view = BoundaryView(first_bend_trace(len(fig["data"]), n_layers), n_layers, cfg.discretize)
+    if not n_layers:
+        return fig, BoundaryView(len(fig["data"]), 0, cfg.discretize)
+    picked = picks.picked_unit(run)
+    last = len(fig["data"]) - 1
+    view = BoundaryView(first_bend_trace(last, n_layers), n_layers, cfg.discretize, last, picked)
     return fig, view
 
 
@@ -241,7 +251,10 @@ def boundary_plot(
         stream=stream,
         on_stopped=on_stopped,
         on_attention=on_attention,
+        on_click=functools.partial(picks.on_plane_click, "boundary") if view.n_layers else None,
     )
+    if caption := picks.picked_caption(run) if view.n_layers else None:
+        st.caption(caption)
 
 
 DESCRIBE = "Describe the network"

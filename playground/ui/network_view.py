@@ -2,13 +2,14 @@
 paused network.
 
 The figure is drawn from the run's weights at every page run (a pause, a step, an
-edit, a rewind). It does not redraw itself while playing: a fragment that reruns on a
-timer (``run_every``) can swallow a click sent at the same moment in Streamlit 1.67 (the
-timer's fragment rerun replaces the page rerun the click asked for; fixed upstream by
-streamlit/streamlit#15088), and the browser tests lost Pause clicks that way. An edit
-reruns the whole page, so the boundary, bends and numbers show the edited network at
-once.
+edit, a rewind), and while the run plays the frames stream sends it again, whole, every
+second or so (``live.server.stream``). Not a fragment on a timer: a ``run_every`` rerun
+can swallow a click sent at the same moment in Streamlit 1.67 (fixed upstream by
+streamlit/streamlit#15088). An edit reruns the whole page, so the boundary, bends and
+numbers show the edited network at once.
 """
+
+import functools
 
 import numpy as np
 import streamlit as st
@@ -20,9 +21,9 @@ from playground.figures.network import network_figure
 from playground.figures.style import layer_names
 from playground.live.engine import run as engine
 from playground.live.session.live_run import LiveRun
-from playground.ui import run_state
+from playground.ui import picks, run_state
 from playground.ui.escape import escape_markdown
-from playground.ui.live_plot import live_plot
+from playground.ui.live_plot import live_plot, spec_json
 
 PICTURE_N = 25  # grid of each unit's picture
 GRADIENT_TOGGLE = "Links show the gradient"
@@ -47,9 +48,10 @@ def figure_alt(params, dead, feature_labels, *, gradients: bool) -> str:
     )
 
 
-def figure(run: LiveRun, *, gradients: bool) -> tuple[dict, str]:
+def figure(run: LiveRun, *, gradients: bool, picked=None) -> tuple[dict, str]:
     """The network figure of the run's weights now, as a dict, and its sentence: both
-    from one read of the run (the trainer may replace it meanwhile)."""
+    from one read of the run (the trainer may replace it meanwhile). ``picked``: the
+    pick (``picks``), its unit outlined."""
     r = run.run
     _, _, pictures = engine.network_grids(r, PICTURE_N)
     dead = list(r.dead if r.dead is not None else engine.measured(r).dead)
@@ -61,15 +63,31 @@ def figure(run: LiveRun, *, gradients: bool) -> tuple[dict, str]:
         pictures=pictures,
         dead=dead,
         gradients=engine.loss_gradients(r) if gradients else None,
+        picked=None if picked is None else (picked[0] + 1, picked[1]),
     )
-    return fig.to_dict(), figure_alt(params, dead, labels, gradients=gradients)
+    return fig, figure_alt(params, dead, labels, gradients=gradients)
 
 
-def network_panel(run: LiveRun, *, playing: bool) -> None:
-    """The figure titled "Network" and its gradient toggle."""
+def streamed_figure(run: LiveRun, *, gradients: bool, picked) -> dict:
+    """The Network as the frames stream sends it while the run plays."""
+    fig, alt = figure(run, gradients=gradients, picked=picked)
+    return {"spec": spec_json(fig), "alt": alt}
+
+
+def network_panel(run: LiveRun, *, playing: bool, shown: bool = True) -> None:
+    """The figure titled "Network" and its gradient toggle. While the run plays, the
+    frames stream draws it again every second or so (``shown`` False: no Network)."""
+    streams = run_state.streaming()
+    link = run_state.stream_link() if streams else None
+    if not shown:
+        if link is not None:
+            link.network = None
+        return
 
     @st.fragment
     def panel() -> None:
+        if st.session_state.pop(run_state.REDRAW_PAGE, False):
+            st.rerun(scope="app")  # a click picked a unit: the boundary shows its bend
         with run_state.trainer().reading():
             gradients = st.toggle(
                 GRADIENT_TOGGLE,
@@ -77,12 +95,33 @@ def network_panel(run: LiveRun, *, playing: bool) -> None:
                 help="Link widths show how large the loss's gradient is for each weight "
                 "(where the learning happens now) instead of the weight itself.",
             )
-            fig, alt = figure(run, gradients=gradients)
-            live_plot(fig, key="network", height=fig["layout"]["height"], alt=alt)
-        if playing:
+            picked = picks.fit_pick(run.params_numpy())
+            fig, alt = figure(run, gradients=gradients, picked=picked)
+            live_plot(
+                fig,
+                key="network",
+                height=fig["layout"]["height"],
+                alt=alt,
+                on_click=functools.partial(picks.on_network_click, "network"),
+            )
+        if link is not None:
+            link.network = functools.partial(
+                streamed_figure, run, gradients=gradients, picked=picked
+            )
+        if playing and link is None:
             st.caption(
                 "The network as it was when training started; it is drawn again when you "
                 "pause (the boundary above plays live)."
+            )
+        else:
+            st.caption(
+                "Click a unit (or a link) to pick it: its bend is drawn thick on the "
+                'decision boundary, and "Edit a weight" shows its weights.'
+                + (
+                    " While playing, the network is drawn again every second or so."
+                    if playing
+                    else ""
+                )
             )
 
     panel()
@@ -106,6 +145,10 @@ def apply_edit(layer: int, unit: int, source) -> None:
         ss["_edit_error"] = str(err)
 
 
+def _boxes_changed() -> None:
+    st.session_state["_edit_boxes_changed"] = True
+
+
 def _fit_pick(key: str, n: int) -> None:
     """A pick that no longer exists (another layer, a narrower network) starts over."""
     value = st.session_state.get(key)
@@ -124,14 +167,25 @@ def edit_panel(run: LiveRun, *, playing: bool) -> None:
         params = run.params_numpy()
         labels = [FEATURES[n].label for n in run.spec.features]
         names = layer_names(len(params))
+        picked = picks.fit_pick(params)
+        if picked is not None and ss.get("_edit_shows") != picked:  # picked by a click
+            ss["edit_layer"], ss["edit_unit"], ss["edit_source"] = picked
         _fit_pick("edit_layer", len(params))
         layer = st.selectbox(
-            "Layer", range(len(params)), format_func=names.__getitem__, key="edit_layer"
+            "Layer",
+            range(len(params)),
+            format_func=names.__getitem__,
+            key="edit_layer",
+            on_change=_boxes_changed,
         )
         w, b = params[layer]
         _fit_pick("edit_unit", w.shape[1])
         unit = st.selectbox(
-            "Unit", range(w.shape[1]), format_func=lambda j: f"unit {j + 1}", key="edit_unit"
+            "Unit",
+            range(w.shape[1]),
+            format_func=lambda j: f"unit {j + 1}",
+            key="edit_unit",
+            on_change=_boxes_changed,
         )
         sources = [None, *range(w.shape[0])]
         if ss.get("edit_source") not in sources:
@@ -141,7 +195,13 @@ def edit_panel(run: LiveRun, *, playing: bool) -> None:
             sources,
             format_func=lambda s: _source_name(layer, s, labels),
             key="edit_source",
+            on_change=_boxes_changed,
         )
+        ss["_edit_shows"] = (layer, unit, source)
+        if ss.pop("_edit_boxes_changed", False) and picked != (layer, unit, source):
+            # The keyboard's way to pick: the boundary above shows the unit's bend.
+            ss[picks.PICK] = (layer, unit, source)
+            st.rerun()
         current = float(b[unit] if source is None else w[source, unit])
         # The box shows the network's number whenever the pick or the network changed.
         target = (layer, unit, source, current)

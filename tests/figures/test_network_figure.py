@@ -7,6 +7,7 @@ import itertools
 import jax
 import jax.numpy as jnp
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 from playground.core.config import RunConfig
@@ -31,19 +32,23 @@ def labels(run: LiveRun) -> list[str]:
 
 def figure_of(run: LiveRun, **kw) -> dict:
     _, _, pictures = run.network_grids(25)
-    return network_figure(
+    fig = network_figure(
         run.params_numpy(),
         feature_labels=labels(run),
         pictures=pictures,
         dead=run.dead_units(),
         **kw,
-    ).to_dict()
+    )
+    go.Figure(fig)  # a figure Plotly accepts: it raises on any unknown property
+    return fig
 
 
 def links(fig: dict) -> dict[tuple[int, int, int], dict]:
     """Every link shape by (weight layer, source, destination)."""
     out = {}
     for shape in fig["layout"]["shapes"]:
+        if not shape["name"].startswith("link "):
+            continue
         _, layer, i, j = shape["name"].split()
         out[(int(layer), int(i), int(j))] = shape
     return out
@@ -162,7 +167,7 @@ def random_params(sizes, seed=0):
 
 def test_up_to_eight_layers_of_sixteen_every_unit_and_link_is_drawn():
     params = random_params([2, *[16] * 8, 1])
-    fig = network_figure(params, feature_labels=["x₁", "x₂"]).to_dict()
+    fig = network_figure(params, feature_labels=["x₁", "x₂"])
     check_against(fig, params)
     assert "Summary" not in fig["layout"]["title"]["text"]
 
@@ -170,7 +175,7 @@ def test_up_to_eight_layers_of_sixteen_every_unit_and_link_is_drawn():
 def test_a_wider_network_is_summarised_by_its_strongest_units_and_links_and_says_so():
     sizes = [2, *[1024] * 8, 1]
     params = random_params(sizes, seed=1)
-    fig = network_figure(params, feature_labels=["x₁", "x₂"]).to_dict()
+    fig = network_figure(params, feature_labels=["x₁", "x₂"])
     assert "Summary" in fig["layout"]["title"]["text"]
     drawn = links(fig)
     # Independent: per hidden layer the units with the largest sum of |w| in and out.
@@ -193,10 +198,27 @@ def test_broken_weights_draw_without_a_crash():
     params[0][0][0, 0] = np.nan
     params[0][0][1, 2] = np.inf
     params[1][1][0] = np.nan
-    fig = network_figure(params, feature_labels=["x₁", "x₂"]).to_dict()
+    fig = network_figure(params, feature_labels=["x₁", "x₂"])
     drawn = links(fig)
     assert drawn[(0, 0, 0)]["line"]["color"] == ZERO_COLOUR
     assert drawn[(0, 0, 0)]["line"]["width"] == LINK_PX[0]
     assert biases(fig)[(2, 0)]["bgcolor"] == ZERO_COLOUR
     text = " ".join(trace(fig, "links")["text"])
     assert "not a number" in text
+
+
+def test_every_unit_and_link_carries_the_id_a_click_reports():
+    params = random_params([2, 3, 2, 1])
+    fig = network_figure(params, feature_labels=["x₁", "x₂"], picked=(2, 1))
+    go.Figure(fig)
+    units = trace(fig, "units")
+    want = [f"{c} {j}" for c, n in enumerate([2, 3, 2, 1]) for j in range(n)]
+    assert units["ids"] == want
+    link_shapes = [s["name"] for s in fig["layout"]["shapes"] if s["name"].startswith("link ")]
+    assert [f"link {i}" for i in trace(fig, "links")["ids"]] == link_shapes
+    (outline,) = [s for s in fig["layout"]["shapes"] if s["name"] == "picked"]
+    k = want.index("2 1")  # drawn around that unit's node
+    assert outline["x0"] < units["x"][k] < outline["x1"]
+    assert outline["y0"] < units["y"][k] < outline["y1"]
+    assert not [s for s in network_figure(params, feature_labels=["x₁", "x₂"])["layout"]["shapes"]
+                if s["name"] == "picked"]  # fmt: skip

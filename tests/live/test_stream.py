@@ -195,3 +195,36 @@ def test_a_closed_stream_stops_training_and_a_reconnect_resumes(client):
         assert frames_of(got)
     finally:
         trainer.stop()
+
+
+def test_the_stream_draws_the_network_again_while_playing(client):
+    scheduler = Scheduler(HostLimits(workers=1))
+    live, trainer, link = session(scheduler, "me", hidden=(4, 3))
+    calls = []
+
+    def network():  # what the page's Network panel gives the link
+        calls.append(live.step)
+        return {"spec": json.dumps({"data": [], "layout": {"step": live.step}}), "alt": "N"}
+
+    link.network = network
+    try:
+
+        def steps(got):
+            figures = [m["figures"]["network"] for m in got if "figures" in m]
+            return [json.loads(f["spec"])["layout"]["step"] for f in figures]
+
+        with client.websocket_connect(f"{stream.PATH}?token={link.token}") as ws:
+            # (The first may come before the first chunk is compiled.)
+            got = messages(ws, lambda g: len(set(steps(g))) >= 2)
+        assert steps(got) == sorted(steps(got))  # the run as it trains
+        figures = [m["figures"]["network"] for m in got if "figures" in m]
+        assert all(f["alt"] == "N" for f in figures)
+    finally:
+        trainer.stop()
+
+
+def test_the_network_comes_rarer_the_more_runs_play_and_the_more_it_costs():
+    assert stream.network_wait_s(0.01, 1) == stream.NETWORK_S
+    # 30 runs at 10 ms each: each one's every 3 s, 10 % of one core for all.
+    assert stream.network_wait_s(0.01, 30) == pytest.approx(0.01 * 30 / stream.NETWORK_SHARE)
+    assert stream.network_wait_s(0.5, 1) == pytest.approx(0.5 / stream.NETWORK_SHARE)

@@ -129,3 +129,37 @@ def test_edited_params_changes_one_number_and_copies_the_rest():
     mask[1] = False
     np.testing.assert_array_equal(out[0][1][mask], params[0][1][mask])
     assert params[0][1][1] != np.float32(0.75)  # the input is not touched
+
+
+def test_a_picked_unit_is_outlined_drawn_thick_on_the_boundary_and_shown_in_the_editor():
+    """The pick a click makes (``picks.PICK``): the Network outlines the unit, the
+    boundary sends the unit's own exact bend for its thick trace and says what it is,
+    and "Edit a weight" shows its bias; the editor's boxes pick in turn."""
+    at = app(hidden="4,3")
+    button(at, "Step").click().run()
+    at.session_state["picked"] = (0, 2, None)  # unit 3 of layer 1
+    at.run()
+    no_exceptions(at)
+    fig = network_sent(at)
+    outline = [s for s in fig["layout"]["shapes"] if s["name"] == "picked"]
+    assert len(outline) == 1 and outline[0]["x0"] < 1 < outline[0]["x1"]
+    assert any("the bend of unit 3 of layer 1" in c.value for c in at.caption)
+    data = _boundary_data(at)
+    fig_b = json.loads(data["fig"]) if "fig" in data else None
+    names = [t.get("name") for t in fig_b["data"]] if fig_b else []
+    last = len(names) - 1
+    assert names[-1] == "the picked unit's bend"
+    run = at.session_state["run"]
+    (w, b), *_ = run.params_numpy()
+    x = decode_array(data["arrays"][f"{last}.x"])
+    y = decode_array(data["arrays"][f"{last}.y"])
+    ok = np.isfinite(x) & np.isfinite(y)
+    assert ok.sum() >= 2  # on its line w·p + b = 0, within the wire's 16-bit rounding
+    np.testing.assert_allclose(w[0, 2] * x[ok] + w[1, 2] * y[ok] + b[2], 0, atol=1e-2)
+    assert at.selectbox(key="edit_layer").value == 0 and at.selectbox(key="edit_unit").value == 2
+    # The keyboard's way: the editor's boxes pick unit 1 of layer 2.
+    at.selectbox(key="edit_layer").set_value(1).run()
+    at.selectbox(key="edit_unit").set_value(0).run()
+    no_exceptions(at)
+    assert at.session_state["picked"] == (1, 0, None)
+    assert any("the bend of unit 1 of layer 2" in c.value for c in at.caption)

@@ -449,6 +449,36 @@ def network_grids(run: Run, n: int = 25, box=BOX) -> tuple[np.ndarray, np.ndarra
 
 
 @functools.partial(jax.jit, static_argnames=("spec",))
+def _bend_distances(params, point, spec: ModelSpec):
+    def pre(p):
+        _, pres = forward_with_preactivations(
+            params, feature_map(p[None, :], spec.features, jnp), spec.activation
+        )
+        return jnp.concatenate([z[0] for z in pres])
+
+    return jnp.abs(pre(point)) / jnp.linalg.norm(jax.jacfwd(pre)(point), axis=1)
+
+
+def nearest_bend(run: Run, x: float, y: float) -> tuple[int, int, float] | None:
+    """The hidden unit whose bend passes nearest the point (x, y): (layer, unit,
+    distance), layers and units 0-based; None without hidden units. The distance is
+    |z| / |grad z| of the unit's pre-activation z at the point: exact for a first-layer
+    line, a first-order estimate for a deeper unit's bent line. A unit flat at the point
+    (no gradient: a dead one) is never the nearest."""
+    widths = run.spec.hidden
+    if not widths:
+        return None
+    point = jnp.asarray([x, y], jnp.float32)
+    d = np.asarray(_bend_distances(run.state.params, point, run.spec), np.float64)
+    d = np.where(np.isfinite(d), d, np.inf)
+    k = int(np.argmin(d))
+    if not np.isfinite(d[k]):
+        return None
+    layer = int(np.searchsorted(np.cumsum(widths), k, side="right"))
+    return layer, k - int(sum(widths[:layer])), float(d[k])
+
+
+@functools.partial(jax.jit, static_argnames=("spec",))
 def _loss_gradients(params, x, y, spec: ModelSpec):
     return jax.grad(model_loss)(params, x, y, spec)
 

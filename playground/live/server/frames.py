@@ -7,8 +7,15 @@ No Streamlit here: the page's live view and the frames stream both call these.
 import dataclasses
 from typing import NamedTuple
 
+import numpy as np
+
 from playground.analysis.geometry import bends_by_layer
-from playground.figures.boundary import bend_arrays, live_bend_arrays, surface_arrays
+from playground.figures.boundary import (
+    bend_arrays,
+    live_bend_arrays,
+    picked_bend_arrays,
+    surface_arrays,
+)
 from playground.figures.curves import history_arrays
 from playground.figures.readouts import readout_tiles
 from playground.figures.units import neuron_thumbnails_live_arrays
@@ -26,6 +33,8 @@ class BoundaryView(NamedTuple):
     first_bend: int  # trace index of layer 1's bends
     n_layers: int  # bend layers drawn (0: none)
     discretize: bool
+    picked_trace: int = -1  # trace of the picked unit's bend (-1: none)
+    picked: tuple[int, int] | None = None  # (hidden layer, unit), 0-based
 
 
 class PictureEncoder:
@@ -42,11 +51,32 @@ class PictureEncoder:
             box = (snap.xs[0], snap.xs[-1], snap.ys[0], snap.ys[-1])
             view = self.view
             bends = live_bend_arrays(snap.lines, snap.signs, view.first_bend, view.n_layers, box)
-            return encode_live({**surface, **bends})
+            return encode_live({**surface, **bends, **self._picked_live(snap, box)})
         if self._bends is None or self._bends[0] is not snap.bends:
             layers = bends_by_layer(snap.bends, self.view.n_layers)
-            self._bends = (snap.bends, encode_live(bend_arrays(layers, self.view.first_bend)))
+            arrays = {**bend_arrays(layers, self.view.first_bend), **self._picked_exact(snap)}
+            self._bends = (snap.bends, encode_live(arrays))
         return {**encode_live(surface), **self._bends[1]}
+
+    def _picked_live(self, snap, box) -> dict:
+        view = self.view
+        if view.picked is None or view.picked_trace < 0:
+            return {}
+        layer, unit = view.picked
+        if layer == 0 and unit < len(snap.lines):
+            return picked_bend_arrays(view.picked_trace, snap.lines[unit : unit + 1])
+        if 0 < layer <= len(snap.signs) and unit < len(snap.signs[layer - 1]):
+            signs = snap.signs[layer - 1][unit : unit + 1]
+            return picked_bend_arrays(view.picked_trace, signs=signs, box=box)
+        return picked_bend_arrays(view.picked_trace)  # not in this network
+
+    def _picked_exact(self, snap) -> dict:
+        view = self.view
+        if view.picked is None or view.picked_trace < 0:
+            return {}
+        mine = [b.segments for b in snap.bends if (b.layer, b.unit) == view.picked]
+        segments = np.concatenate([np.reshape(s, (-1, 2, 2)) for s in mine]) if mine else None
+        return picked_bend_arrays(view.picked_trace, segments)
 
     def __call__(self, snap):
         """The snapshot with its packed arrays (the trainer calls this on each picture)."""

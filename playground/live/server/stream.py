@@ -12,7 +12,8 @@ asking (``playing`` False).
 
 Messages are JSON objects with any of ``frames`` (``{key: [frame, ...]}``: pictures for the
 chart ``key`` to play back),
-``plots`` (``{key: {path: array}}`` of the side plots), ``status`` (``readouts`` by label,
+``plots`` (``{key: {path: array}}`` of the side plots), ``figures`` (``{key: {spec,
+alt}}``: whole figures, the Network), ``status`` (``readouts`` by label,
 ``state``: playing / waiting / stopped / paused, ``ahead``: runs in line before this one,
 ``why``: why it stopped, ``compiling``: its first chunk is being compiled, ``says``: the
 sentence the page's live region reads).
@@ -48,6 +49,11 @@ TICK_S = 0.1  # pictures go out in batches this often; the browser plays them ba
 STATUS_S = 0.25  # readouts
 CURVES_S = 1.0  # side plots (a Plotly redraw in the browser each)
 THUMBS_S = 1.0  # unit pictures (a canvas repaint; ~1 ms of the server's lock each)
+# The Network (a whole figure: ~10 ms of the lock for 8-8, ~80 ms for 8 layers of 16) at
+# most this often, and never more than NETWORK_SHARE of the server's time over all the
+# runs that play: the more learners, the rarer each one's.
+NETWORK_S = 1.0
+NETWORK_SHARE = 0.1
 BAD_REQUEST = 1008  # WebSocket close code: policy violation
 
 LINKS: "weakref.WeakValueDictionary[str, StreamLink]" = weakref.WeakValueDictionary()
@@ -75,6 +81,8 @@ class StreamLink:
         # from the store.
         self.attention: Callable[[], str] | None = None
         self.note: Callable[[], str] | None = None
+        # The page's Network while it plays: a whole figure ``{spec, alt}`` of the run now.
+        self.network: Callable[[], dict] | None = None
         LINKS[self.token] = self
 
     def status(self) -> dict:
@@ -120,11 +128,18 @@ async def _plots(link: StreamLink, want_curves: bool, want_thumbs: bool) -> dict
     return out
 
 
+def network_wait_s(cost_s: float, playing: int) -> float:
+    """Seconds until a run's next Network, one having cost ``cost_s`` with ``playing``
+    runs playing: at most NETWORK_SHARE of the server's time for all of them."""
+    return max(NETWORK_S, cost_s * max(playing, 1) / NETWORK_SHARE)
+
+
 async def serve(ws: WebSocket, link: StreamLink) -> None:
     """Send what is new every tick until the socket closes."""
     seq = max((s.seq for s in link.live.snapshots.since(0)), default=0) if link.live else 0
     before: dict = {}
     last = {"status": 0.0, "curves": 0.0, "thumbs": 0.0}
+    network_at = time.monotonic() + NETWORK_S  # the page drew the network as it started
     shown_live = link.live
     while True:
         now = time.monotonic()
@@ -148,6 +163,12 @@ async def serve(ws: WebSocket, link: StreamLink) -> None:
                 msg["plots"] = await _plots(link, curves_due, thumbs_due)
                 last["curves"] = now if curves_due else last["curves"]
                 last["thumbs"] = now if thumbs_due else last["thumbs"]
+            network = link.network
+            if playing and network is not None and now >= network_at:
+                start = time.perf_counter()
+                msg["figures"] = {"network": await asyncio.to_thread(network)}
+                cost = time.perf_counter() - start
+                network_at = now + network_wait_s(cost, link.scheduler.playing())
         if now - last["status"] >= STATUS_S or msg:
             msg["status"] = link.status()
             last["status"] = now

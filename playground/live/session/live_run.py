@@ -498,6 +498,9 @@ class LiveRun:
     def loss_gradients(self) -> list[tuple[np.ndarray, np.ndarray]]:
         return engine.loss_gradients(self.run)
 
+    def nearest_bend(self, x: float, y: float) -> tuple[int, int, float] | None:
+        return engine.nearest_bend(self.run, x, y)
+
     def edit(self, layer: int, unit: int, source: int | None, value: float) -> None:
         """Set one weight (``source``: the input's index) or bias (``source`` None) of
         weight layer ``layer`` to ``value``, while paused; the metrics follow at once and

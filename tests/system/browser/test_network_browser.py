@@ -5,11 +5,21 @@ run, restart from the same weights, train, and see both runs compared."""
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.system.browser.test_playground_browser import APP, WAIT_MS, epoch, open_app, wait_until
+from playground.figures.boundary import PICKED_BEND as PICKED
+from tests.system.browser.test_playground_browser import (
+    APP,
+    WAIT_MS,
+    epoch,
+    open_app,
+    pause,
+    play,
+    wait_until,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -122,3 +132,98 @@ def test_network_edit_rewind_continue_pin_restart_compare(
     assert table.count() == 0 or "Settings that differ" in table.inner_text()
     page.locator(".gtitle", has_text="Pinned run").first.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "network-compare.png"))
+
+
+FIGURE_DATA = """(key) => { const e = [...document.querySelectorAll('.live-plot')].find(
+    c => c.dataset.key === key); const gd = e?.querySelector('.live-plot-figure');
+    return gd?.data ? gd.data.map(t => ({name: t.name, x: Array.from(t.x ?? []),
+    y: Array.from(t.y ?? [])})) : null; }"""
+PLANE_PIXEL = """([x, y]) => { const e = [...document.querySelectorAll('.live-plot')].find(
+    c => c.dataset.key === 'boundary'); const gd = e.querySelector('.live-plot-figure');
+    const f = gd._fullLayout; const box = gd.getBoundingClientRect();
+    return [box.left + f.xaxis._offset + f.xaxis.c2p(x),
+            box.top + f.yaxis._offset + f.yaxis.c2p(y)]; }"""
+
+
+def traces(page: Page, key: str) -> dict[str, dict]:
+    return {t["name"]: t for t in page.evaluate(FIGURE_DATA, key) or []}
+
+
+def polylines(trace: dict) -> list[list[tuple[float, float]]]:
+    """A line trace's polylines (NaN / null gaps between them)."""
+    out, line = [], []
+    for x, y in zip(trace["x"], trace["y"], strict=True):
+        if x is None or y is None or x != x or y != y:
+            if line:
+                out.append(line)
+            line = []
+        else:
+            line.append((x, y))
+    return out + ([line] if line else [])
+
+
+def distance_to(points: list[tuple[float, float]], at: tuple[float, float]) -> float:
+    """Distance from ``at`` to a polyline."""
+    best = float("inf")
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        dx, dy = x1 - x0, y1 - y0
+        t = max(0.0, min(1.0, ((at[0] - x0) * dx + (at[1] - y0) * dy) / (dx * dx + dy * dy)))
+        best = min(best, ((x0 + t * dx - at[0]) ** 2 + (y0 + t * dy - at[1]) ** 2) ** 0.5)
+    return best
+
+
+@pytest.mark.parametrize("app_url", [APP], indirect=True)
+def test_the_network_plays_live_and_a_click_picks_a_units_bend(
+    app_url: str, page: Page, artifacts: Path
+) -> None:
+    open_app(page, app_url, "?hidden=4,3&speed=fast")
+    page.locator(".st-key-live_plot-network").scroll_into_view_if_needed()
+    before = link_widths(page)
+    play(page)
+    # While playing, the stream draws the Network again: its links follow the weights.
+    wait_until(
+        page,
+        lambda: (
+            int(page.evaluate(f"() => ({NETWORK})()?.dataset.streamed ?? 0")) >= 2
+            and link_widths(page) != before
+        ),
+        "the Network drawn again while playing",
+    )
+    pause(page)
+
+    # Click unit 2 of layer 1 in the Network: its bend is drawn thick on the boundary.
+    units = page.locator(".st-key-live_plot-network .scatterlayer .trace").nth(1)
+    units.locator(".point").nth(2 + 1).click(force=True)
+    caption = page.get_by_text("Thick black line: the bend of unit 2 of layer 1")
+    caption.wait_for(timeout=WAIT_MS)
+    wait_until(
+        page,
+        lambda: polylines(traces(page, "boundary").get(PICKED, {"x": [], "y": []})),
+        "the picked bend on the boundary",
+    )
+    picked = polylines(traces(page, "boundary")[PICKED])
+    assert len(picked) == 1 and len(picked[0]) == 2  # a first-layer unit: one straight line
+    outline = page.evaluate(
+        f"() => ({NETWORK})().querySelector('.live-plot-figure').layout.shapes"
+        ".filter(s => s.name === 'picked').map(s => [s.x0, s.x1])"
+    )
+    assert outline and outline[0][0] < 1 < outline[0][1]  # around a unit of column 1
+    page.screenshot(path=str(artifacts / "network_picked_1400.png"), full_page=True)
+
+    # The other way round: click on another bend of layer 2 on the plane.
+    layer2 = polylines(traces(page, "boundary")["bends of layer 2"])
+    line = max(layer2, key=len)
+    (x0, y0), (x1, y1) = line[len(line) // 2 - 1], line[len(line) // 2]
+    at = ((x0 + x1) / 2, (y0 + y1) / 2)
+    page.locator(".st-key-live_plot-boundary").scroll_into_view_if_needed()
+    page.mouse.click(*page.evaluate(PLANE_PIXEL, list(at)))
+    page.get_by_text("Thick black line: the bend of unit").filter(has_text="of layer 2").wait_for(
+        timeout=WAIT_MS
+    )
+
+    def through_click() -> bool:
+        lines = polylines(traces(page, "boundary").get(PICKED, {"x": [], "y": []}))
+        return bool(lines) and min(distance_to(p, at) for p in lines) < 0.05
+
+    wait_until(page, through_click, "the clicked bend drawn thick")
+    page.screenshot(path=str(artifacts / "network_picked_by_plane_1400.png"), full_page=True)
