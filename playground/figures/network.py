@@ -9,6 +9,7 @@ strongest units only, the links between them are thinned to the strongest
 ``SUMMARY_LINKS`` per layer, and the figure says so (``network_view``).
 """
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -100,7 +101,7 @@ def link_width(magnitude, full: float) -> np.ndarray:
 
 def sign_colour(value: float) -> str:
     """Blue for a positive value, orange for a negative one (the pictures' colours)."""
-    if not np.isfinite(value) or value == 0:
+    if not math.isfinite(value) or value == 0:
         return ZERO_COLOUR
     return BLUE if value > 0 else ORANGE
 
@@ -237,10 +238,14 @@ def network_figure(
         src_row = {int(u): k for k, u in enumerate(view.units[layer])}
         dst_row = {int(u): k for k, u in enumerate(view.units[layer + 1])}
         w = params[layer][0]
-        for i, j in pairs:
-            v = float(values[layer][i, j])
-            y0, y1 = ys[layer][src_row[int(i)]], ys[layer + 1][dst_row[int(j)]]
-            share = float(np.clip(_magnitude(v) / full, 0, 1)) if full > 0 else 0.0
+        # Per layer at once: NumPy on one scalar at a time cost most of a live figure.
+        picked_values = values[layer][pairs[:, 0], pairs[:, 1]] if len(pairs) else np.zeros(0)
+        shares = np.clip(_magnitude(picked_values) / full, 0, 1) if full > 0 else 0 * picked_values
+        widths = link_width(picked_values, full)
+        for k, (i, j) in enumerate(pairs):
+            v = float(picked_values[k])
+            y0, y1 = float(ys[layer][src_row[int(i)]]), float(ys[layer + 1][dst_row[int(j)]])
+            share = float(shares[k])
             shapes.append(
                 {
                     "type": "line",
@@ -251,7 +256,7 @@ def network_figure(
                     "y1": y1,
                     "layer": "below",
                     "opacity": 0.35 + 0.65 * share,
-                    "line": {"color": sign_colour(v), "width": float(link_width(v, full))},
+                    "line": {"color": sign_colour(v), "width": float(widths[k])},
                 }
             )
             link_x.append(layer + HOVER_AT)

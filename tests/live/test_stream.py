@@ -228,3 +228,5 @@ def test_the_network_comes_rarer_the_more_runs_play_and_the_more_it_costs():
     # 30 runs at 10 ms each: each one's every 3 s, 10 % of one core for all.
     assert stream.network_wait_s(0.01, 30) == pytest.approx(0.01 * 30 / stream.NETWORK_SHARE)
     assert stream.network_wait_s(0.5, 1) == pytest.approx(0.5 / stream.NETWORK_SHARE)
+    # 8 layers of 16: ~700 KB a figure, so one every 7 s.
+    assert stream.network_wait_s(0.01, 1, 700_000) == pytest.approx(7.0)

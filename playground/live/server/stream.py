@@ -54,6 +54,7 @@ THUMBS_S = 1.0  # unit pictures (a canvas repaint; ~1 ms of the server's lock ea
 # runs that play: the more learners, the rarer each one's.
 NETWORK_S = 1.0
 NETWORK_SHARE = 0.1
+NETWORK_BYTES_S = 100_000  # and at most this many bytes a second (8-8: 51 KB a figure)
 BAD_REQUEST = 1008  # WebSocket close code: policy violation
 
 LINKS: "weakref.WeakValueDictionary[str, StreamLink]" = weakref.WeakValueDictionary()
@@ -128,10 +129,11 @@ async def _plots(link: StreamLink, want_curves: bool, want_thumbs: bool) -> dict
     return out
 
 
-def network_wait_s(cost_s: float, playing: int) -> float:
-    """Seconds until a run's next Network, one having cost ``cost_s`` with ``playing``
-    runs playing: at most NETWORK_SHARE of the server's time for all of them."""
-    return max(NETWORK_S, cost_s * max(playing, 1) / NETWORK_SHARE)
+def network_wait_s(cost_s: float, playing: int, size: int = 0) -> float:
+    """Seconds until a run's next Network, one having cost ``cost_s`` and ``size`` bytes
+    with ``playing`` runs playing: at most NETWORK_SHARE of the server's time for all of
+    them, and NETWORK_BYTES_S for this one."""
+    return max(NETWORK_S, cost_s * max(playing, 1) / NETWORK_SHARE, size / NETWORK_BYTES_S)
 
 
 async def serve(ws: WebSocket, link: StreamLink) -> None:
@@ -166,9 +168,10 @@ async def serve(ws: WebSocket, link: StreamLink) -> None:
             network = link.network
             if playing and network is not None and now >= network_at:
                 start = time.perf_counter()
-                msg["figures"] = {"network": await asyncio.to_thread(network)}
-                cost = time.perf_counter() - start
-                network_at = now + network_wait_s(cost, link.scheduler.playing())
+                figure = await asyncio.to_thread(network)
+                msg["figures"] = {"network": figure}
+                cost, size = time.perf_counter() - start, len(figure["spec"])
+                network_at = now + network_wait_s(cost, link.scheduler.playing(), size)
         if now - last["status"] >= STATUS_S or msg:
             msg["status"] = link.status()
             last["status"] = now
