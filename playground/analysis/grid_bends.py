@@ -7,7 +7,7 @@ far too costly for every live one of a class. A live picture instead carries
   ``first_layer_bends``), and
 - for deeper layers, one sign bit per unit and grid point (pre-activation > 0), taken
   from the forward pass that draws the output grid anyway; the browser traces each unit's
-  zero line through those bits (``live_plot.js``, ``traceSigns``), as TensorFlow
+  zero line through those bits (``live_plot_js/codec.js``, ``traceSigns``), as TensorFlow
   Playground draws its pictures on the learner's own machine.
 
 ``sign_segments`` is the tracing rule in NumPy: the specification the JS follows (a

@@ -1,7 +1,7 @@
 """The live plot's wire format: numeric arrays packed compactly for the browser.
 
 Grids go as one byte per cell over a known range, lines as float32 or 16-bit codes,
-base64 in JSON; ``live_plot.js`` unpacks them (``decodeArray``), ``decode_array`` does
+base64 in JSON; ``live_plot_js/codec.js`` unpacks them (``decodeArray``), ``decode_array`` does
 the same here. Shared by the page's live plots and the frames stream, so no Streamlit.
 """
 
@@ -22,7 +22,7 @@ class CompactArray(TypedDict):
     ``shape`` is ``[n]`` or ``[rows, cols]``; a 2D array becomes a list of rows.
     ``"b1"``: sign bits of ``shape`` ``[units, n, n]`` on an n x n grid over ``box``,
     packed 8 to a byte (``encode_signs``); the browser traces each unit's
-    zero line through them (``traceSigns`` in live_plot.js, ``grid_bends.sign_segments``).
+    zero line through them (``traceSigns`` in live_plot_js/codec.js, ``grid_bends.sign_segments``).
     """
 
     dtype: Literal["f4", "u1", "u2", "b1"]
@@ -158,7 +158,7 @@ def encode_live(arrays: dict) -> dict[str, CompactArray]:
 
 
 def decode_array(enc: CompactArray) -> np.ndarray:
-    """Unpack a CompactArray exactly as live_plot.js does (float32 result; sign bits as
+    """Unpack a CompactArray exactly as live_plot_js/codec.js does (float32 result; sign bits as
     0/1 of shape (units, n, n))."""
     raw = base64.b64decode(enc["b64"])
     if enc["dtype"] == "b1":

@@ -9,8 +9,9 @@ Wire format (the ``data`` of the component, JSON):
 
 - ``key``: the caller's key; ``spec``: a digest of the figure without its live arrays;
   ``paths``: ``{path: digest}`` for every live array of this call; ``height``: pixels.
-- ``fig`` (a JSON string), ``lib`` (the URL of plotly.min.js) and ``code`` (the text of
-  live_plot.js) only when this session has not sent this spec for this key yet; every
+- ``fig`` (a JSON string), ``lib`` (the URL of plotly.min.js) and ``module`` (the URL of
+  the renderer, ``live_plot_js/main.js``) only when this session has not sent this spec
+  for this key yet; every
   other frame carries only the changed arrays and a ~0.5 KB loader as the element's JS.
 - ``arrays``: ``{"<trace>.<prop>[.<prop>...]": CompactArray}``, only the arrays whose
   content changed since the last call, e.g. ``"0.z"`` is trace 0's ``z``,
@@ -95,6 +96,9 @@ _COMPONENT = "playground.live_plot"
 _VENDOR_MANIFEST = "playground_vendor"
 _VENDOR_COMPONENT = "plotly"
 _VENDOR = f"{_VENDOR_MANIFEST}.{_VENDOR_COMPONENT}"
+_RENDERER_MANIFEST = "playground_live_plot"
+_RENDERER_COMPONENT = "renderer"
+_RENDERER_DIR = _HERE / "live_plot_js"
 _SESSION_KEY = "_playground_live_plot_sent"
 
 
@@ -105,12 +109,13 @@ def plotly_js_url() -> str:
     return f"{prefix}/_stcore/bidi-components/{_VENDOR}/plotly.min.js?v={plotly.__version__}"
 
 
-def _serve_plotly_js() -> None:
-    """Declare plotly's ``package_data`` as the asset dir of a name-only component.
+def _serve_assets() -> None:
+    """Declare plotly's ``package_data`` and our renderer's modules (``live_plot_js/``)
+    as the asset dirs of name-only components.
 
     This is what Streamlit does for an installed package whose pyproject declares
     ``[[tool.streamlit.component.components]] asset_dir = ...``; plotly declares none, so
-    we register the same manifest ourselves, once per runtime (AppTest makes new ones).
+    we register the same manifests ourselves, once per runtime (AppTest makes new ones).
     """
     from streamlit.runtime import Runtime
 
@@ -121,29 +126,42 @@ def _serve_plotly_js() -> None:
     if not Runtime.exists():
         return
     manager = Runtime.instance().bidi_component_registry
-    if manager.get_component_path(_VENDOR) is not None:
-        return
-    manifest = ComponentManifest(
-        name=_VENDOR_MANIFEST,
-        version=plotly.__version__,
-        components=[ComponentConfig(name=_VENDOR_COMPONENT, asset_dir="package_data")],
-    )
-    manager.register_from_manifest(manifest, Path(plotly.__file__).parent)
+    for manifest_name, component, asset_dir, root, version in (
+        (
+            _VENDOR_MANIFEST,
+            _VENDOR_COMPONENT,
+            "package_data",
+            Path(plotly.__file__).parent,
+            plotly.__version__,
+        ),
+        (_RENDERER_MANIFEST, _RENDERER_COMPONENT, _RENDERER_DIR.name, _HERE, _renderer_digest()),
+    ):
+        if manager.get_component_path(f"{manifest_name}.{component}") is not None:
+            continue
+        manifest = ComponentManifest(
+            name=manifest_name,
+            version=version,
+            components=[ComponentConfig(name=component, asset_dir=asset_dir)],
+        )
+        manager.register_from_manifest(manifest, root)
 
 
-# The component's own JS, sent with every frame, is only this loader. The renderer
-# (live_plot.js, ~6 KB) travels in ``data["code"]`` together with the figure spec, i.e.
-# once per key and session, and runs as a module imported from a blob URL, as Streamlit
-# itself runs inline component JS. Its module state (the cached figures) lives as long
-# as the page does.
+# The component's own JS, sent with every frame, is only this loader. The renderer is
+# ES modules (``live_plot_js/``: codec, theme, painter, player, chart, stream and the
+# entry ``main.js``) served by the asset route like plotly.min.js; its URL travels in
+# ``data["module"]`` with the figure spec, i.e. once per key and session. Its module
+# state (the cached figures) lives as long as the page does.
 _LOADER_JS = """
 export default function (component) {
   const { data } = component;
   const box = (window.__playgroundLivePlot ??= { askedAt: -1e9 });
-  if (data?.code && box.code !== data.code) {
-    box.code = data.code;
-    const url = URL.createObjectURL(new Blob([data.code], { type: "text/javascript" }));
-    box.module = import(url);
+  if (data?.module && box.url !== data.module) {
+    box.url = data.module;
+    // Absolute: this loader runs from a blob: URL, against which "/..." cannot resolve.
+    box.module = import(new URL(data.module, window.location.href).href).catch((err) => {
+      box.url = box.module = null; // a later frame tries again
+      throw err;
+    });
   }
   if (!box.module) {
     // The frame that carried the renderer was skipped or this page never got it.
@@ -159,8 +177,23 @@ export default function (component) {
 
 
 @functools.cache
-def _renderer_js() -> str:
-    return (_HERE / "live_plot.js").read_text(encoding="utf-8")
+def _renderer_digest() -> str:
+    """A digest of the renderer's modules: a new version is a new URL."""
+    return digest("".join(p.read_text(encoding="utf-8") for p in _renderer_files()))[:16]
+
+
+def _renderer_files() -> list[Path]:
+    return sorted(_RENDERER_DIR.glob("*.js"))
+
+
+def renderer_url() -> str:
+    """Where the browser imports the renderer's entry module from."""
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    prefix = f"/{base}" if base else ""
+    return (
+        f"{prefix}/_stcore/bidi-components/{_RENDERER_MANIFEST}.{_RENDERER_COMPONENT}"
+        f"/main.js?v={_renderer_digest()}"
+    )
 
 
 @functools.cache
@@ -308,10 +341,10 @@ def live_plot(
     frames, carried = _thin_frames(frames, record["arrays"], digests, canvas_traces)
     data: dict[str, Any] = {"key": key, "spec": spec, "paths": digests, "height": height}
     if record["spec"] != spec:
-        _serve_plotly_js()
+        _serve_assets()
         data["fig"] = fig_json
         data["lib"] = plotly_js_url()
-        data["code"] = _renderer_js()
+        data["module"] = renderer_url()
         record["spec"] = spec
     changed = {
         path: arrays[path]

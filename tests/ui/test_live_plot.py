@@ -1,13 +1,14 @@
 """Python side of playground.ui.live_plot: the compact array codec and what each rerun sends.
 
-The codec is checked against a decoder that mirrors live_plot.js; the wire behaviour
-(figure spec and renderer once, then only changed arrays) through AppTest, reading the
-component's ``data`` from its proto.
+The codec is checked against a decoder that mirrors the renderer's
+(live_plot_js/codec.js); the wire behaviour (figure spec and renderer once, then only
+changed arrays) through AppTest, reading the component's ``data`` from its proto.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -112,6 +113,7 @@ def _app() -> None:
     st.button("forget", on_click=_forget, args=("k",))
     registry = Runtime.instance().bidi_component_registry
     st.session_state.vendor_dir = registry.get_component_path("playground_vendor.plotly")
+    st.session_state.renderer_dir = registry.get_component_path("playground_live_plot.renderer")
 
 
 def _sent(at: AppTest) -> dict:
@@ -132,20 +134,25 @@ def test_first_run_sends_figure_renderer_and_all_arrays(at: AppTest) -> None:
     assert data["key"] == "k" and data["height"] == 300
     assert sorted(data["paths"]) == ["0.z", "1.x", "1.y"]
     assert sorted(data["arrays"]) == ["0.z", "1.x", "1.y"]
-    assert "export default" in data["code"]
+    assert data["module"].startswith(
+        "/_stcore/bidi-components/playground_live_plot.renderer/main.js?v="
+    )
     assert data["lib"].startswith("/_stcore/bidi-components/playground_vendor.plotly/")
     fig = json.loads(data["fig"])
     # The live arrays are stripped from the spec; everything else is kept.
     assert "z" not in fig["data"][0] and fig["data"][0]["type"] == "heatmap"
     assert fig["layout"]["title"]["text"] == "t"
     assert at.session_state.vendor_dir.endswith("package_data")
+    # The renderer's modules are served from their folder, the entry exporting it.
+    served = Path(at.session_state.renderer_dir)
+    assert "export default function liveplot" in (served / "main.js").read_text()
 
 
 def test_later_runs_send_only_changed_arrays(at: AppTest) -> None:
     first = _sent(at)
     at.run()
     data = _sent(at)
-    assert not {"fig", "code", "lib"} & set(data)
+    assert not {"fig", "module", "lib"} & set(data)
     assert sorted(data["arrays"]) == ["0.z", "1.y"]  # 1.x did not change
     # Every frame names the digest of every array, so the browser can spot a lost one.
     assert data["paths"]["1.x"] == first["paths"]["1.x"]
@@ -165,7 +172,7 @@ def test_layout_change_resends_spec_only(at: AppTest) -> None:
 def test_resync_resends_everything(at: AppTest) -> None:
     at.button[0].click().run()  # the same callback the browser's "resync" trigger runs
     data = _sent(at)
-    assert {"fig", "code", "lib"} <= set(data)
+    assert {"fig", "module", "lib"} <= set(data)
     assert sorted(data["arrays"]) == ["0.z", "1.x", "1.y"]
 
 

@@ -41,7 +41,7 @@ from tests.system.browser.test_playground_browser import (
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-LIVE_PLOT_JS = Path(__file__).resolve().parents[3] / "playground" / "ui" / "live_plot.js"
+PLAYER_JS = Path(__file__).resolve().parents[3] / "playground" / "ui" / "live_plot_js" / "player.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = {"critical", "serious"}
 LAPTOP = {"width": 1400, "height": 1000}
@@ -375,7 +375,7 @@ def test_pages_at_200_percent_zoom_and_on_a_phone(view: str, app: str, browser, 
 def test_less_motion_shows_calm_pictures(app: str, browser):
     """With prefers-reduced-motion the live picture changes at most once a CALM_MS (the
     JS constant), instead of playing every snapshot; it still changes."""
-    calm_ms = int(re.search(r"const CALM_MS = (\d+);", LIVE_PLOT_JS.read_text()).group(1))
+    calm_ms = int(re.search(r"const CALM_MS = (\d+);", PLAYER_JS.read_text()).group(1))
     context = browser.new_context(viewport=LAPTOP, reduced_motion="reduce")
     page = context.new_page()
     try:

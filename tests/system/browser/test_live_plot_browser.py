@@ -94,18 +94,13 @@ def test_full_rerun_keeps_the_chart(app_url: str, page: Page) -> None:
 
 def test_lost_browser_state_is_resent(app_url: str, page: Page) -> None:
     _open(page, app_url)
+    before = _frames(page)
     # Forget the renderer module, as a page that never got it would: the loader fires
-    # the resync trigger and Python sends the figure and renderer again.
-    page.evaluate(
-        "() => { document.querySelector('.live-plot').__old = true;"
-        " window.__playgroundLivePlot = {}; }"
-    )
-    # The new module replaces the old chart with its own, which counts from zero.
-    page.wait_for_function(
-        "() => { const root = document.querySelector('.live-plot');"
-        " return root && !root.__old && +root.dataset.frames >= 3; }",
-        timeout=WAIT_MS,
-    )
+    # the resync trigger, Python sends the figure and the renderer's URL again, and the
+    # loader imports it (only a message that carries it sets ``url``).
+    page.evaluate("() => { window.__playgroundLivePlot = {}; }")
+    page.wait_for_function("() => !!window.__playgroundLivePlot.url", timeout=WAIT_MS)
+    _wait_frames(page, before + 3)  # and the chart draws on
     assert page.locator(".js-plotly-plot").count() == 1
     assert page.locator(PLOT).count() == 1
 

@@ -1,5 +1,5 @@
 """The browser traces live bends exactly as ``analysis.grid_bends.sign_segments`` says:
-the JS block between the ``<trace-signs>`` markers of live_plot.js, run in Chromium on
+the JS block between the ``<trace-signs>`` markers of the renderer's codec, run in Chromium on
 sign bits packed by ``figures.wire.encode_signs``, draws the same segments."""
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ import pytest
 from playground.analysis.grid_bends import sign_segments
 from playground.figures.wire import encode_signs
 
-JS = Path(__file__).resolve().parents[3] / "playground" / "ui" / "live_plot.js"
+JS = Path(__file__).resolve().parents[3] / "playground" / "ui" / "live_plot_js" / "codec.js"
 
 
 def _block() -> str:
     text = JS.read_text(encoding="utf-8")
     after = text.split("// <trace-signs>")[1].split("// </trace-signs>")[0]
-    return after.split("\n", 1)[1]  # past the rest of the marker's line
+    # past the rest of the marker's line; a module's exports are plain functions here
+    return after.split("\n", 1)[1].replace("export function", "function")
 
 
 def _key(a, b) -> tuple:

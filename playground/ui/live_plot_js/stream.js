@@ -1,0 +1,147 @@
+// The frames stream: while a run plays, the server pushes its pictures, side plots,
+// whole figures and readouts over a WebSocket of the app's own (live/server/stream.py)
+// instead of rerunning the page. One socket per page; it reconnects while the page
+// still wants it.
+
+import { charts, canvasArrays, describe, onCanvas, queueFrames, say, scheduleDraw } from "./chart.js";
+import { decodeArray } from "./codec.js";
+import { schedulePaint } from "./painter.js";
+import { showNewestFrame } from "./player.js";
+import { readTheme, themedFigure } from "./theme.js";
+
+// While a run plays, the server pushes its pictures, side plots and readouts over a
+// WebSocket of the app's own (live/server/stream.py) instead of rerunning the page. One socket
+// per page; it reconnects while the page still wants it.
+const streams = new Map();
+
+const RECONNECT_MS = 1000;
+
+// The readout tiles are Streamlit's own metrics, drawn by the last page run: while no run
+// comes, their numbers are kept current here. The number's own text node is changed in
+// place: replacing the nodes React drew (its <p>) would leave React updating detached
+// ones, and the next page run (after Pause: a Step, an edit, a rewind) would not show.
+function showReadouts(values) {
+  for (const tile of document.querySelectorAll('[data-testid="stMetric"]')) {
+    const label = tile.querySelector('[data-testid="stMetricLabel"]')?.textContent?.trim();
+    if (!(label in values)) continue;
+    const box = tile.querySelector('[data-testid="stMetricValue"]');
+    if (!box) continue;
+    const texts = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+    const node = texts.nextNode();
+    if (node && !texts.nextNode()) {
+      if (node.nodeValue !== values[label]) node.nodeValue = values[label];
+    } else if (box.textContent !== values[label]) {
+      (box.querySelector("p") ?? box.querySelector("div") ?? box).textContent = values[label];
+    }
+  }
+}
+
+function onStreamMessage(stream, msg) {
+  for (const [key, frames] of Object.entries(msg.frames ?? {})) {
+    const chart = charts.get(key);
+    if (!chart || !frames.length) continue;
+    const base = canvasArrays(chart);
+    for (const [path, value] of queueFrames(chart, frames, base)) {
+      if (value !== base.get(path)) chart.arrays.set(path, { digest: null, value });
+    }
+  }
+  for (const [key, arrays] of Object.entries(msg.plots ?? {})) {
+    const chart = charts.get(key);
+    if (!chart?.fig) continue;
+    let draw = false;
+    for (const [path, enc] of Object.entries(arrays)) {
+      chart.arrays.set(path, { digest: null, value: decodeArray(enc) });
+      draw ||= !onCanvas(chart, path);
+    }
+    if (draw) scheduleDraw(chart);
+    else schedulePaint(chart);
+  }
+  // Whole figures (the Network): the page's next run sends its own spec again.
+  for (const [key, fig] of Object.entries(msg.figures ?? {})) {
+    const chart = charts.get(key);
+    if (!chart?.json || !chart.root.isConnected) continue;
+    const theme = readTheme(chart.root);
+    Object.assign(chart, { json: fig.spec, spec: null, themed: theme.signature });
+    chart.fig = themedFigure(fig.spec, theme);
+    if (typeof fig.alt === "string") describe(chart, fig.alt);
+    chart.streamed = (chart.streamed ?? 0) + 1;
+    chart.root.dataset.streamed = String(chart.streamed);
+    scheduleDraw(chart);
+  }
+  const status = msg.status;
+  if (!status) return;
+  if (status.readouts) showReadouts(status.readouts);
+  const chart = charts.get(stream.key);
+  if (chart) {
+    let note = "";
+    if (status.state === "waiting") note = `the server is full: your run waits (${status.ahead} ahead)`;
+    else if (status.compiling) note = "compiling the network (first time only)…";
+    else if (status.note) note = status.note;
+    if (note !== (chart.note ?? "")) {
+      chart.note = note;
+      schedulePaint(chart);
+    }
+    // Progress every few seconds; a change of state (a stop, a pause) at once.
+    if (status.says) say(chart, status.says, { now: status.state !== chart.root.dataset.state });
+    chart.root.dataset.state = status.state;
+    // Paused: training stopped and the readouts show its last numbers; so does the picture.
+    if (status.state === "paused" && showNewestFrame(chart)) schedulePaint(chart);
+  }
+  // The class asks something of this page (a new exercise, the spotlight): it reruns
+  // to say so. The first value only sets what later ones are compared with.
+  if (status.attention !== undefined) {
+    if (stream.attention !== undefined && stream.attention !== status.attention) {
+      stream.trigger?.("attention", status.attention);
+    }
+    stream.attention = status.attention;
+  }
+  // Training stopped by itself (diverged, a dead network, ...): the page says why.
+  if (status.state === "stopped" && stream.told !== status.why) {
+    stream.told = status.why;
+    stream.trigger?.("stopped", status.why);
+  }
+}
+
+function connectStream(stream) {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const url = `${scheme}//${location.host}${stream.url}?token=${encodeURIComponent(stream.token)}`;
+  const ws = new WebSocket(url);
+  stream.ws = ws;
+  ws.onmessage = (event) => {
+    // No longer wanted (paused, another run): what is still in flight is older than the
+    // still picture and the readouts the page drew since.
+    if (!stream.wanted || stream.ws !== ws) return;
+    if (!charts.get(stream.key)?.root.isConnected) {
+      // The page that wanted it is gone (another page is shown): stop streaming.
+      stream.wanted = false;
+      streams.delete(stream.token);
+      ws.close();
+      return;
+    }
+    stream.messages += 1;
+    onStreamMessage(stream, JSON.parse(event.data));
+  };
+  ws.onclose = () => {
+    if (stream.ws === ws) stream.ws = null;
+    if (stream.wanted) setTimeout(() => stream.wanted && !stream.ws && connectStream(stream), RECONNECT_MS);
+  };
+}
+
+// The page wants this stream (spec: {url, token, key}), or none (spec undefined).
+export function wantStream(spec, setTriggerValue) {
+  for (const [token, other] of streams) {
+    if (token === spec?.token) continue;
+    other.wanted = false;
+    other.ws?.close();
+    streams.delete(token);
+  }
+  if (!spec) return;
+  let stream = streams.get(spec.token);
+  if (!stream) {
+    stream = { ...spec, ws: null, wanted: true, messages: 0, told: null };
+    streams.set(spec.token, stream);
+    connectStream(stream);
+  }
+  stream.wanted = true;
+  stream.trigger = setTriggerValue;
+}
