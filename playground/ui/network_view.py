@@ -114,14 +114,10 @@ def network_panel(run: LiveRun, *, playing: bool, shown: bool = True) -> None:
                 "pause (the boundary above plays live)."
             )
         else:
+            again = " While playing, it is drawn again every second or so." if playing else ""
             st.caption(
-                "Click a unit (or a link) to pick it: its bend is drawn thick on the "
-                'decision boundary, and "Edit a weight" shows its weights.'
-                + (
-                    " While playing, the network is drawn again every second or so."
-                    if playing
-                    else ""
-                )
+                f'Click a unit or a link (or choose one under "{EDIT_TITLE}") to pick it: '
+                f"its bend is drawn thick on the decision boundary.{again}"
             )
 
     panel()
