@@ -97,3 +97,31 @@ def bench_frame(*, repeats: int = 5, mode: str = "full") -> dict[str, float | No
     out |= _live_trainer(live, seconds, first_bend, n_layers)
     out["load_avg_1m"] = load_avg()
     return out
+
+
+@benchmark("network")
+def bench_network(*, repeats: int = 5, mode: str = "full") -> dict[str, float | None]:
+    """The Network figure as the frames stream sends it while a run plays (unit
+    pictures, figure, JSON): server milliseconds and bytes, for xor 8-8 and for 8
+    layers of 16 (the largest drawn whole)."""
+    import plotly.io.json as pio_json
+
+    from playground.core.config import RunConfig
+    from playground.live.server.frames import network_picture
+    from playground.live.session.live_run import LiveRun
+
+    out: dict[str, float | None] = {}
+    n = 3 if mode == "smoke" else 4 * repeats
+    for name, hidden in (("8x8", (8, 8)), ("16x8", (16,) * 8)):
+        live = LiveRun(RunConfig(hidden=hidden, speed="fast"))
+        live.train_steps(50)
+        times, sizes = [], []
+        for _ in range(n + 1):
+            start = time.perf_counter()
+            fig, _ = network_picture(live, gradients=False)
+            sizes.append(len(pio_json.to_json_plotly(fig)))
+            times.append(time.perf_counter() - start)
+        out[f"network_{name}_ms"] = 1e3 * statistics.median(times[1:])
+        out[f"network_{name}_bytes"] = statistics.median(sizes)
+    out["load_avg_1m"] = load_avg()
+    return out

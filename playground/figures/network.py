@@ -421,3 +421,21 @@ def network_figure(
         "yaxis": {"visible": False, "range": [-top - 0.6, top + 1.25], "fixedrange": True},
     }
     return {"data": [link_trace, unit_trace], "layout": layout}
+
+
+def network_alt(params, dead, feature_labels, *, gradients: bool) -> str:
+    """The figure in a sentence with its numbers (cheap: no regions counted; "Describe
+    the network" under the plot says more)."""
+    widths = [w.shape[1] for w, _ in params[:-1]]
+    n_dead = sum(int(d.sum()) for d in map(np.asarray, dead))
+    what = "gradient" if gradients else "weight"
+    largest = max((float(np.abs(w).max()) for w, _ in params if w.size), default=0.0)
+    hidden = (
+        f"hidden layers of {', '.join(map(str, widths))} units" if widths else "no hidden layer"
+    )
+    return (
+        f"Network: {len(feature_labels)} inputs ({', '.join(feature_labels)}), {hidden} "
+        f"({n_dead} dead), {params[-1][0].shape[1]} output. Each link is a {what}: blue "
+        f"positive, orange negative, wider is larger; the largest weight is {largest:.3g} "
+        "in size."
+    )

@@ -11,61 +11,27 @@ numbers show the edited network at once.
 
 import functools
 
-import numpy as np
 import streamlit as st
 
 from playground.core.errors import PlaygroundError
 from playground.core.features import FEATURES
 from playground.core.model import EDIT_LIMIT
-from playground.figures.network import network_figure
 from playground.figures.style import layer_names
-from playground.live.engine import run as engine
+from playground.live.server.frames import network_picture
 from playground.live.session.live_run import LiveRun
 from playground.ui import picks, run_state
 from playground.ui.escape import escape_markdown
 from playground.ui.live_plot import live_plot, spec_json
 
-PICTURE_N = 25  # grid of each unit's picture
 GRADIENT_TOGGLE = "Links show the gradient"
 EDIT_TITLE = "Edit a weight"
-
-
-def figure_alt(params, dead, feature_labels, *, gradients: bool) -> str:
-    """The figure in a sentence with its numbers (cheap: no regions counted; "Describe
-    the network" under the plot says more)."""
-    widths = [w.shape[1] for w, _ in params[:-1]]
-    n_dead = sum(int(d.sum()) for d in map(np.asarray, dead))
-    what = "gradient" if gradients else "weight"
-    largest = max((float(np.abs(w).max()) for w, _ in params if w.size), default=0.0)
-    hidden = (
-        f"hidden layers of {', '.join(map(str, widths))} units" if widths else "no hidden layer"
-    )
-    return (
-        f"Network: {len(feature_labels)} inputs ({', '.join(feature_labels)}), {hidden} "
-        f"({n_dead} dead), {params[-1][0].shape[1]} output. Each link is a {what}: blue "
-        f"positive, orange negative, wider is larger; the largest weight is {largest:.3g} "
-        "in size."
-    )
 
 
 def figure(run: LiveRun, *, gradients: bool, picked=None) -> tuple[dict, str]:
     """The network figure of the run's weights now, as a dict, and its sentence: both
     from one read of the run (the trainer may replace it meanwhile). ``picked``: the
     pick (``picks``), its unit outlined."""
-    r = run.run
-    _, _, pictures = engine.network_grids(r, PICTURE_N)
-    dead = list(r.dead if r.dead is not None else engine.measured(r).dead)
-    params = engine.params_numpy(r)
-    labels = [FEATURES[n].label for n in r.spec.features]
-    fig = network_figure(
-        params,
-        feature_labels=labels,
-        pictures=pictures,
-        dead=dead,
-        gradients=engine.loss_gradients(r) if gradients else None,
-        picked=None if picked is None else (picked[0] + 1, picked[1]),
-    )
-    return fig, figure_alt(params, dead, labels, gradients=gradients)
+    return network_picture(run, gradients=gradients, picked=picked)
 
 
 def streamed_figure(run: LiveRun, *, gradients: bool, picked) -> dict:

@@ -163,3 +163,18 @@ def test_bench_smoke_run_prints_the_contract_json_last():
             assert value is None
             continue
         assert isinstance(value, int | float) and math.isfinite(value) and value > 0, key
+
+
+def test_network_bench_times_the_figure_the_stream_sends():
+    import plotly.io.json as pio_json
+
+    from playground.core.config import RunConfig
+    from playground.live.server.frames import network_picture
+    from playground.live.session.live_run import LiveRun
+
+    out = BENCHMARKS["network"](repeats=1, mode="smoke")
+    assert out["network_8x8_ms"] > 0 and out["network_16x8_ms"] > 0
+    # Its bytes are the figure's JSON: an untrained 8-8 run's, about as large.
+    fig, _ = network_picture(LiveRun(RunConfig(hidden=(8, 8))), gradients=False)
+    assert 0.8 < out["network_8x8_bytes"] / len(pio_json.to_json_plotly(fig)) < 1.25
+    assert out["network_16x8_bytes"] > 5 * out["network_8x8_bytes"]

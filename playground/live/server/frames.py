@@ -10,6 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from playground.analysis.geometry import bends_by_layer
+from playground.core.features import FEATURES
 from playground.figures.boundary import (
     bend_arrays,
     live_bend_arrays,
@@ -17,13 +18,16 @@ from playground.figures.boundary import (
     surface_arrays,
 )
 from playground.figures.curves import history_arrays
+from playground.figures.network import network_alt, network_figure
 from playground.figures.readouts import readout_tiles
 from playground.figures.units import neuron_thumbnails_live_arrays
 from playground.figures.wire import CompactArray, LiveFrame, encode_live
+from playground.live.engine import run as engine
 
 GRID_N = 64  # output grid drawn under the points: 4 KB a picture
 THUMB_N = 24  # grid of each unit's thumbnail
 THUMB_MAX_WIDTH, THUMB_MAX_DEPTH = 8, 4
+NETWORK_PICTURE_N = 25  # grid of each unit's picture in the Network
 
 
 class BoundaryView(NamedTuple):
@@ -131,3 +135,24 @@ def thumbnail_arrays(live) -> dict[str, CompactArray]:
 def curve_arrays(live, metric: str) -> dict[str, dict[str, CompactArray]]:
     """The three curve figures' packed arrays from one copy of the history."""
     return {k: encode_live(v) for k, v in history_arrays(live.history.copy(), metric).items()}
+
+
+def network_picture(live, *, gradients: bool, picked=None) -> tuple[dict, str]:
+    """The Network figure of a ``LiveRun``'s weights now (a plain dict) and its sentence,
+    both from one read of the run (the trainer may replace it meanwhile); ``picked``:
+    (weight layer, unit, source), its unit outlined. The page draws it; while the run
+    plays, the frames stream sends it again."""
+    r = live.run
+    _, _, pictures = engine.network_grids(r, NETWORK_PICTURE_N)
+    dead = list(r.dead if r.dead is not None else engine.measured(r).dead)
+    params = engine.params_numpy(r)
+    labels = [FEATURES[n].label for n in r.spec.features]
+    fig = network_figure(
+        params,
+        feature_labels=labels,
+        pictures=pictures,
+        dead=dead,
+        gradients=engine.loss_gradients(r) if gradients else None,
+        picked=None if picked is None else (picked[0] + 1, picked[1]),
+    )
+    return fig, network_alt(params, dead, labels, gradients=gradients)
