@@ -25,7 +25,7 @@ BROWSER_TESTS = Path(__file__).parent / "system" / "browser"
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slow tests first, then the browser tests (seconds each), then the rest:
-    pytest-xdist hands tests out in this order (a few at a time: ``--dist loadgroup`` in
+    pytest-xdist hands tests out in this order (one at a time: ``--maxschedchunk 1`` in
     the Makefile), and a long test started last would keep one worker busy while the
     others have nothing left. Stable: a module's tests stay together."""
 

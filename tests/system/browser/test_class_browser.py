@@ -32,7 +32,6 @@ TABS = 4
 
 @pytest.mark.parametrize("own_app_url", [APP], indirect=True)
 @pytest.mark.slow
-@pytest.mark.xdist_group("learners")  # one at a time: side by side, their tabs starve each other
 def test_four_learners_play_at_once_and_none_is_starved(
     own_app_url: str, browser: Browser, artifacts: Path
 ) -> None:

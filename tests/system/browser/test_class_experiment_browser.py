@@ -48,7 +48,6 @@ def learner_accuracy(page: Page) -> float:
 
 @pytest.mark.parametrize("own_app_url", [APP], indirect=True)
 @pytest.mark.slow
-@pytest.mark.xdist_group("learners")  # one at a time: side by side, their tabs starve each other
 def test_three_learners_three_values_and_a_leaderboard(
     own_app_url: str, browser: Browser, artifacts: Path
 ) -> None:

@@ -57,7 +57,6 @@ def join(browser: Browser, link: str, name: str) -> Page:
 
 @pytest.mark.parametrize("own_app_url", [APP], indirect=True)
 @pytest.mark.slow
-@pytest.mark.xdist_group("learners")  # one at a time: side by side, their tabs starve each other
 def test_a_teacher_watches_three_learners_spotlights_one_and_sends_an_exercise(
     own_app_url: str, browser: Browser, artifacts: Path
 ) -> None:
