@@ -53,9 +53,10 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 # One worker a core (at most 4: each browser test runs a server and a chromium); the 20
-# slowest tests are listed at the end.
+# slowest tests are listed at the end. Tests are handed out one at a time: xdist's default,
+# a quarter of them at once, left one worker with minutes of browser tests at the end.
 test: $(STAMP) browser-deps redis-deps lint
-	$(PY) -m pytest -n auto --maxprocesses 4 --durations 20
+	$(PY) -m pytest -n auto --maxprocesses 4 --maxschedchunk 1 --durations 20
 
 bench: $(STAMP)
 	$(PY) -m playground.bench

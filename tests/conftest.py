@@ -20,10 +20,21 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 os.environ.setdefault("PLAYGROUND_PRECOMPILE", "0")
 
 
+BROWSER_TESTS = Path(__file__).parent / "system" / "browser"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow tests first: pytest-xdist hands tests out in this order, and a long test
-    started last would keep one worker busy while the other has nothing left."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """The slow tests first, then the browser tests (seconds each), then the rest:
+    pytest-xdist hands tests out in this order (one at a time: ``--maxschedchunk 1`` in
+    the Makefile), and a long test started last would keep one worker busy while the
+    others have nothing left. Stable: a module's tests stay together."""
+
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow"):
+            return 0
+        return 1 if BROWSER_TESTS in Path(str(item.fspath)).parents else 2
+
+    items.sort(key=rank)
 
 
 NO_REDIS = "redis-server is not installed (apt-get install redis-server; `make test` does as root)"

@@ -125,6 +125,9 @@ VIEWS: dict[str, Callable[[Page, str], None]] = {
 }
 
 
+SHOT_VIEWS = ("playground", "gradients", "backprop", "code", "class-wall")  # at every size
+
+
 def axe_violations(page: Page) -> list[dict]:
     """axe-core's WCAG 2.0/2.1 A and AA violations on the page as it is now."""
     from axe_playwright_python.sync_playwright import Axe
@@ -145,6 +148,8 @@ def test_axe_finds_nothing_serious(view: str, app: str, browser: Browser, artifa
     try:
         VIEWS[view](page, app)
         violations = axe_violations(page)
+        if view in SHOT_VIEWS:  # the laptop size of the zoom test: the same page, loaded once
+            assert_fits(page, view, "laptop", artifacts)
     finally:
         (artifacts / "a11y").mkdir(exist_ok=True)
         page.screenshot(path=str(artifacts / "a11y" / f"axe-{view}.png"))
@@ -340,34 +345,40 @@ def test_a_lesson_to_the_playground_and_training_by_keyboard_alone(app: str, lap
 
 # 1400x1000 at 200 % browser zoom lays out as a 700x500 window drawn at twice the pixels.
 SIZES = {
-    "laptop": ({"width": 1400, "height": 1000}, 1),
+    "laptop": (LAPTOP, 1),  # checked by the axe test, which opens these views at this size
     "phone": ({"width": 390, "height": 844}, 1),
     "zoom200": ({"width": 700, "height": 500}, 2),
 }
-SHOT_VIEWS = ("playground", "gradients", "backprop", "code", "class-wall")
+
+
+def assert_fits(page: Page, view: str, size: str, artifacts: Path) -> None:
+    """A screenshot to look at (test-artifacts/a11y/), and nothing wider than the window:
+    the page never scrolls sideways, and the Playground's buttons are all on screen."""
+    out = artifacts / "a11y"
+    out.mkdir(exist_ok=True)
+    page.screenshot(path=str(out / f"{view}-{size}.png"))
+    overflow = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+        " return m.scrollWidth - m.clientWidth; }"
+    )
+    assert overflow <= 1, f"{view} at {size} scrolls sideways by {overflow} px"
+    if view == "playground":
+        width = SIZES[size][0]["width"]
+        for name in ("Play", "Step", "Reset"):
+            box = page.get_by_role("button", name=name, exact=True).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= width
 
 
 @pytest.mark.parametrize("view", SHOT_VIEWS)
 def test_pages_at_200_percent_zoom_and_on_a_phone(view: str, app: str, browser, artifacts):
-    """Screenshots to look at (test-artifacts/a11y/), and nothing wider than the window:
-    the page never scrolls sideways, and the Playground's buttons are all on screen."""
-    out = artifacts / "a11y"
-    out.mkdir(exist_ok=True)
-    for size, (viewport, scale) in SIZES.items():
+    """``assert_fits`` on a phone and at 200 % zoom (the axe test does the laptop)."""
+    for size in ("phone", "zoom200"):
+        viewport, scale = SIZES[size]
         context = browser.new_context(viewport=viewport, device_scale_factor=scale)
         page = context.new_page()
         try:
             VIEWS[view](page, app)
-            page.screenshot(path=str(out / f"{view}-{size}.png"))
-            overflow = page.evaluate(
-                "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
-                " return m.scrollWidth - m.clientWidth; }"
-            )
-            assert overflow <= 1, f"{view} at {size} scrolls sideways by {overflow} px"
-            if view == "playground":
-                for name in ("Play", "Step", "Reset"):
-                    box = page.get_by_role("button", name=name, exact=True).bounding_box()
-                    assert box and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
+            assert_fits(page, view, size, artifacts)
         finally:
             context.close()
 

@@ -77,6 +77,7 @@ def test_three_learners_three_values_and_a_leaderboard(
     points = teacher.locator(".st-key-live_plot-exp_plot .scatterlayer .point")
     wait_until(teacher, lambda: points.count() == 6, "three points in both panels")
     teacher.screenshot(path=str(artifacts / "class_experiment_3_1400x1000.png"))
+    pause(learners[0])  # Ann submits nothing: her training would only slow Bo's and Cid's
 
     # Two learners solve xor-4 and submit; the wall's leaderboard shows both.
     for page in learners[1:]:
