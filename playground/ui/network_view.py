@@ -27,16 +27,9 @@ GRADIENT_TOGGLE = "Links show the gradient"
 EDIT_TITLE = "Edit a weight"
 
 
-def figure(run: LiveRun, *, gradients: bool, picked=None) -> tuple[dict, str]:
-    """The network figure of the run's weights now, as a dict, and its sentence: both
-    from one read of the run (the trainer may replace it meanwhile). ``picked``: the
-    pick (``picks``), its unit outlined."""
-    return network_picture(run, gradients=gradients, picked=picked)
-
-
 def streamed_figure(run: LiveRun, *, gradients: bool, picked) -> dict:
     """The Network as the frames stream sends it while the run plays."""
-    fig, alt = figure(run, gradients=gradients, picked=picked)
+    fig, alt = network_picture(run, gradients=gradients, picked=picked)
     return {"spec": spec_json(fig), "alt": alt}
 
 
@@ -62,7 +55,7 @@ def network_panel(run: LiveRun, *, playing: bool, shown: bool = True) -> None:
                 "(where the learning happens now) instead of the weight itself.",
             )
             picked = picks.fit_pick(run.params_numpy())
-            fig, alt = figure(run, gradients=gradients, picked=picked)
+            fig, alt = network_picture(run, gradients=gradients, picked=picked)
             live_plot(
                 fig,
                 key="network",
