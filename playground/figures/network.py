@@ -314,12 +314,18 @@ def network_figure(
             if picked == (c, j):
                 outline.append(
                     {
+                        # In pixels around the node: a unit's picture keeps its pixel
+                        # size however wide the plot, so data units would not hug it.
                         "type": "rect",
                         "name": "picked",
-                        "x0": x - 0.36,
-                        "x1": x + 0.36,
-                        "y0": y - NODE_HALF - 0.08,
-                        "y1": y + NODE_HALF + 0.08,
+                        "xsizemode": "pixel",
+                        "ysizemode": "pixel",
+                        "xanchor": x,
+                        "yanchor": y,
+                        "x0": -half_px - 4,
+                        "x1": half_px + 4,
+                        "y0": -half_px - 4,
+                        "y1": half_px + 4,
                         "layer": "above",
                         "line": {"color": "#000000", "width": 3},
                     }

@@ -218,7 +218,7 @@ def test_every_unit_and_link_carries_the_id_a_click_reports():
     assert [f"link {i}" for i in trace(fig, "links")["ids"]] == link_shapes
     (outline,) = [s for s in fig["layout"]["shapes"] if s["name"] == "picked"]
     k = want.index("2 1")  # drawn around that unit's node
-    assert outline["x0"] < units["x"][k] < outline["x1"]
-    assert outline["y0"] < units["y"][k] < outline["y1"]
+    assert (outline["xanchor"], outline["yanchor"]) == (units["x"][k], units["y"][k])
+    assert outline["x0"] < 0 < outline["x1"] and outline["y0"] < 0 < outline["y1"]
     assert not [s for s in network_figure(params, feature_labels=["x₁", "x₂"])["layout"]["shapes"]
                 if s["name"] == "picked"]  # fmt: skip

@@ -142,7 +142,7 @@ def test_a_picked_unit_is_outlined_drawn_thick_on_the_boundary_and_shown_in_the_
     no_exceptions(at)
     fig = network_sent(at)
     outline = [s for s in fig["layout"]["shapes"] if s["name"] == "picked"]
-    assert len(outline) == 1 and outline[0]["x0"] < 1 < outline[0]["x1"]
+    assert len(outline) == 1 and outline[0]["xanchor"] == 1  # around a unit of layer 1
     assert any("the bend of unit 3 of layer 1" in c.value for c in at.caption)
     data = _boundary_data(at)
     fig_b = json.loads(data["fig"]) if "fig" in data else None
