@@ -3,11 +3,11 @@
 One Streamlit process uses at most ~1.3 cores, however many the machine has: Python's one
 lock (the GIL) serialises its drawing and its event loop. So this starts N app processes
 (replicas) on loopback, all with the same cookie secret, and Debian's nginx in front of
-them, filled from ``deploy/nginx/playground.conf`` (sticky sessions by nginx's own route
-cookie). It waits until every replica and nginx answer, prints the address to open, then
-supervises: a replica (or nginx) that exits is started again, and Ctrl-C or SIGTERM stops
-nginx and every replica. nginx runs in the foreground with its pid, logs and temp files in
-a temporary folder: nothing under /etc is read or written.
+them, filled from ``deploy/nginx/playground.conf`` (first visits dealt out in turn, then
+sticky by nginx's own route cookie). It waits until every replica and nginx answer, prints
+the address to open, then supervises: a replica (or nginx) that exits is started again,
+and Ctrl-C or SIGTERM stops nginx and every replica. nginx runs in the foreground with its
+pid, logs and temp files in a temporary folder: nothing under /etc is read or written.
 
 Each child runs in a process group of its own, stopped as a group, and gets SIGTERM from
 the kernel if this launcher dies without cleaning up (PR_SET_PDEATHSIG): no orphans.
@@ -44,9 +44,8 @@ SECRET_ENV = "STREAMLIT_SERVER_COOKIE_SECRET"
 HEALTH_PATH = "/_stcore/health"
 INSTALL_HINT = "nginx is missing: install it with `apt-get install nginx` (as root)"
 
-# Every core: one replica per core. A replica's ceiling is ~1.3 cores and it reaches it
-# only when its own learners keep it busy; learners land on replicas at random (the route
-# cookie), so one per core leaves no core idle when the class is unevenly spread. At most
+# Every core: one replica per core. A replica's ceiling is ~1.3 cores (its one lock), and
+# new learners are dealt out to the replicas in turn, so a class spreads evenly. At most
 # 8: each replica holds its own ~0.65 GB and compiles its own programs.
 MAX_DEFAULT_REPLICAS = 8
 # First start of a replica: imports (JAX, Streamlit) on a busy machine, N at once.
@@ -86,12 +85,29 @@ def host_port(address: str, port: int) -> str:
 
 
 def site_conf(listen: str, replica_addrs: Sequence[str]) -> str:
-    """The shipped template, filled: nginx listens on ``listen`` in front of the replicas."""
-    # One line, as envsubst would fill it: the placeholders also stand in comments.
-    servers = " ".join(f"server {addr};" for addr in replica_addrs)
+    """The shipped template, filled: nginx listens on ``listen`` in front of the replicas,
+    first visits go to each in turn and a cookie (``playground_route``, the
+    replica's number) keeps the visitor there."""
+    # The cookie map: first the entry that leaves a right cookie alone (regexes match in order).
+    routes, cookies, pinned = [], [], []
+    for i, addr in enumerate(replica_addrs):
+        routes.append(f'"{i}" playground_replica_{i};')
+        served = rf"(.*, )?{re.escape(addr)}$"  # after a failover: "tried, served"
+        cookies.append(f'"~^{i} {served}" "";')  # it already names the replica
+        cookies.append(f'"~ {served}" "playground_route={i}; Path=/; HttpOnly; SameSite=Lax";')
+        backups = " ".join(f"server {a} backup;" for a in replica_addrs if a != addr)
+        pinned.append(
+            f"upstream playground_replica_{i} {{ server {addr}; {backups} keepalive 4; }}"
+        )
     return fill_template(
         TEMPLATE.read_text(encoding="utf-8"),
-        {"PLAYGROUND_LISTEN": listen, "PLAYGROUND_SERVERS": servers},
+        {
+            "PLAYGROUND_LISTEN": listen,
+            "PLAYGROUND_SERVERS": " ".join(f"server {addr};" for addr in replica_addrs),
+            "PLAYGROUND_ROUTES": " ".join(routes),
+            "PLAYGROUND_ROUTE_COOKIES": " ".join(cookies),
+            "PLAYGROUND_PINNED": "\n".join(pinned),
+        },
     )
 
 
@@ -343,6 +359,13 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
         default="127.0.0.1",
         help="nginx's address (default 127.0.0.1: this machine only; 0.0.0.0 for a class)",
     )
+    parser.add_argument(
+        "--print-site",
+        nargs="+",
+        metavar="HOST:PORT",
+        help="print the nginx site for replicas running at these addresses (for nginx's "
+        "conf.d/, listening on --address:--port; 80 there, say) and exit",
+    )
     args = parser.parse_args(own)
     if args.replicas < 1:
         parser.error("--replicas must be 1 or more")
@@ -428,6 +451,9 @@ def serve(args: argparse.Namespace, streamlit_args: list[str], nginx: str, run_d
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, streamlit_args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.print_site:
+        print(site_conf(host_port(args.address, args.port), args.print_site), end="")
+        return 0
     nginx = find_nginx()
     if nginx is None:
         print(INSTALL_HINT, file=sys.stderr)

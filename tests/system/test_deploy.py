@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from playground import serve
 from playground.loadtest.server import Process, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -207,19 +208,51 @@ def test_dockerfile_install_steps_work_in_a_clean_venv(tmp_path: Path) -> None:
 # --- nginx ----------------------------------------------------------------------------
 
 
-def test_nginx_template_is_sticky_by_cookie_with_two_placeholders() -> None:
+def test_nginx_template_is_sticky_by_cookie_and_balances_first_visits() -> None:
     conf = NGINX_TEMPLATE.read_text()
     code = "\n".join(line.split("#", 1)[0] for line in conf.splitlines())
-    assert set(re.findall(r"\$\{(\w+)\}", code)) == {"PLAYGROUND_LISTEN", "PLAYGROUND_SERVERS"}
-    assert "ip_hash" not in code and "sticky" not in code
-    assert re.search(r"hash \$playground_route_key consistent;", code)
+    assert set(re.findall(r"\$\{(\w+)\}", code)) == {
+        "PLAYGROUND_LISTEN",
+        "PLAYGROUND_SERVERS",
+        "PLAYGROUND_ROUTES",
+        "PLAYGROUND_ROUTE_COOKIES",
+        "PLAYGROUND_PINNED",
+    }
+    assert "ip_hash" not in code and "sticky" not in code and "hash " not in code
+    # Round robin (nginx's default) for first visits: no balancing directive.
+    up = re.search(r"upstream playground_replicas \{(.*?)\}", code, re.S)[1]
+    assert not re.search(r"least_conn|random|hash", up), up
     assert "$cookie_playground_route" in code and "Set-Cookie" in code
+    assert code.count("proxy_pass http://$playground_upstream;") == 2
     assert "add_header X-Playground-Upstream $upstream_addr always;" in code
     assert re.search(r"location = /_stcore/health", code)
     assert "proxy_buffering off;" in code
     for directive in ("proxy_read_timeout", "proxy_send_timeout"):
         assert re.search(rf"{directive} \d+h;", code), directive
     assert re.search(r"proxy_set_header Upgrade \$http_upgrade;", code)
+
+
+def test_the_filled_site_pins_each_replica_and_names_only_those() -> None:
+    addrs = ["10.0.0.11:8501", "10.0.0.12:8501", "[::1]:8502"]
+    site = serve.site_conf("0.0.0.0:80", addrs)
+    assert "${" not in site
+    for i, addr in enumerate(addrs):
+        others = [a for a in addrs if a != addr]
+        pinned = re.search(rf"upstream playground_replica_{i} \{{ server (\S+); (.*?) keep", site)
+        assert pinned and pinned[1] == addr
+        assert re.findall(r"server (\S+) backup;", pinned[2]) == others
+        assert f'"{i}" playground_replica_{i};' in site
+        assert f"playground_route={i};" in site
+    # A cookie is mapped only onto these upstreams: what a visitor forges reaches nothing else.
+    routes = re.search(r"map \$cookie_playground_route \$playground_upstream \{(.*?)\}", site, re.S)
+    targets = re.findall(r"(\S+);", routes[1])
+    assert set(targets) == {"playground_replicas"} | {f"playground_replica_{i}" for i in range(3)}
+
+
+def test_print_site_prints_the_filled_template(capsys) -> None:
+    assert serve.main(["--port", "80", "--print-site", "10.0.0.11:8501", "10.0.0.12:8501"]) == 0
+    out = capsys.readouterr().out
+    assert out == serve.site_conf("127.0.0.1:80", ["10.0.0.11:8501", "10.0.0.12:8501"])
 
 
 # --- Kubernetes -----------------------------------------------------------------------

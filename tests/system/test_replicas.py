@@ -16,8 +16,8 @@ it stays last in this module.
 
 from __future__ import annotations
 
+import itertools
 import os
-import re
 import secrets
 import shutil
 import statistics
@@ -179,8 +179,7 @@ def _cookies(resp) -> dict[str, str]:
 def _route_cookies(cluster: Cluster) -> dict[str, str]:
     """First visits without a cookie until both replicas were seen: replica -> its route key.
 
-    Each first visit gets a random key; the chance that 40 of them all pick one of two
-    replicas is 2 in 2^40."""
+    nginx deals first visits out to the replicas in turn."""
     keys: dict[str, str] = {}
     for _ in range(40):
         with _get(cluster.url + "/") as resp:
@@ -198,7 +197,33 @@ def test_first_visit_gets_a_route_cookie_and_visits_spread(cluster: Cluster) -> 
         assert resp.read() == b"ok"
     keys = _route_cookies(cluster)
     assert set(keys) == {r.addr for r in cluster.replicas}, keys
-    assert all(re.fullmatch(r"[0-9a-f]{32}", key) for key in keys.values()), keys
+    # The cookie names the replica by its number in the site, nothing else.
+    assert sorted(keys.values()) == [str(i) for i in range(len(cluster.replicas))], keys
+
+
+def test_first_visits_are_dealt_out_in_turn(cluster: Cluster) -> None:
+    keys = _route_cookies(cluster)
+    (_, key), _ = keys.items()
+    # Even while a session holds one replica: a class arriving together splits evenly
+    # (a random key hashed onto two replicas split 30 learners 13/17).
+    with _session(cluster, key):
+        served = []
+        for _ in range(10):
+            with _get(cluster.url + "/") as resp:
+                served.append(resp.headers[UPSTREAM_HEADER])
+                assert _cookies(resp)[ROUTE_COOKIE] == keys[served[-1]]
+    assert Counter(served) == {addr: 5 for addr in keys}, served
+    assert all(a != b for a, b in itertools.pairwise(served)), served
+
+
+@pytest.mark.parametrize("forged", ["7", "-1", "playground_replicas", "127.0.0.1:22", "0 1"])
+def test_a_forged_cookie_lands_on_a_replica_and_is_corrected(cluster: Cluster, forged) -> None:
+    keys = _route_cookies(cluster)
+    with _get(cluster.url + "/", {"Cookie": f"{ROUTE_COOKIE}={forged}"}) as resp:
+        assert resp.status == 200
+        upstream = resp.headers[UPSTREAM_HEADER]
+        assert upstream in keys
+        assert _cookies(resp)[ROUTE_COOKIE] == keys[upstream]
 
 
 def test_the_cookie_pins_every_request_to_one_replica(cluster: Cluster) -> None:

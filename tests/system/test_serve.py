@@ -166,8 +166,7 @@ def launcher() -> Iterator[Launcher]:
 def _keys_per_replica(launcher: Launcher) -> dict[str, str]:
     """First visits without a cookie until both replicas served one: replica -> route key.
 
-    Each first visit gets a random key; 40 visits all landing on one of two replicas has a
-    chance of 2 in 2^40."""
+    nginx deals first visits out to the replicas in turn."""
     keys: dict[str, str] = {}
     for _ in range(40):
         with _get(launcher.url + "/") as resp:
