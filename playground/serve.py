@@ -59,6 +59,9 @@ STABLE_S = 30.0
 MAX_BACKOFF_S = 30.0
 # Set by serve itself; another value after `--` would break the balancer's addresses.
 OWN_FLAGS = ("--server.port", "--server.address")
+PRECOMPILE_ENV = "PLAYGROUND_PRECOMPILE"
+# Niced: the replicas start first.
+PRECOMPILE = ["nice", "-n", "10", sys.executable, "-m", "playground.live.server.precompile"]
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
@@ -377,6 +380,22 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     return args, streamlit_args
 
 
+def finish_precompile(child: Child, timeout: float = STARTUP_TIMEOUT_S) -> str:
+    """Wait for the compiling-ahead process; what it did, in a line. It never stops the
+    class: a learner's new shape then compiles when it comes."""
+    assert child.proc is not None
+    try:
+        child.proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.signal_group(signal.SIGKILL)
+        child.proc.wait()
+        return f"compiling ahead took over {timeout:.0f} s: stopped (see {child.log})"
+    said = child.log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    if child.proc.returncode != 0:
+        return f"compiling ahead failed (see {child.log}); new shapes compile when picked"
+    return said[-1] if said else "compiled ahead"
+
+
 def serve(args: argparse.Namespace, streamlit_args: list[str], nginx: str, run_dir: Path) -> int:
     # One secret for every replica: each signs its cookies with it (a replica with its
     # own would not accept the others'). Kept from the environment, so a restarted serve
@@ -385,6 +404,12 @@ def serve(args: argparse.Namespace, streamlit_args: list[str], nginx: str, run_d
     # Each replica trains on its share of the cores: its training threads and the runs it
     # lets play (host.toml's defaults, per core) add up to the machine's, not N times it.
     env[CORES_ENV] = str(max(1, cores() // args.replicas))
+    # The shapes a learner may pick next are compiled once, into the disk cache, by a
+    # process of their own (PRECOMPILE below): held in every replica's memory they cost
+    # ~240 MB each. A host's own PLAYGROUND_PRECOMPILE wins.
+    precompile_once = PRECOMPILE_ENV not in os.environ
+    if precompile_once:
+        env[PRECOMPILE_ENV] = "0"
     replicas = []
     for i, port in enumerate(free_ports(args.replicas), start=1):
         addr = f"127.0.0.1:{port}"
@@ -424,11 +449,17 @@ def serve(args: argparse.Namespace, streamlit_args: list[str], nginx: str, run_d
     )
 
     children = [*replicas, lb]
+    ahead = None
     try:
         print(f"Starting {len(replicas)} app replicas ({cores()} cores) and nginx ...", flush=True)
+        if precompile_once:
+            ahead = Child("compiling ahead", PRECOMPILE, run_dir / "precompile.log", env)
+            ahead.start()
         for replica in replicas:
             replica.start()
         wait_until_healthy(replicas, STARTUP_TIMEOUT_S)
+        if ahead is not None:
+            print(f"  {finish_precompile(ahead)}", flush=True)
         lb.start()
         wait_until_healthy([lb], STARTUP_TIMEOUT_S)
         for replica in replicas:
@@ -445,7 +476,7 @@ def serve(args: argparse.Namespace, streamlit_args: list[str], nginx: str, run_d
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a stop in progress is not cut short
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        stop_all([lb, *replicas])  # nginx first: no new requests to stopping replicas
+        stop_all([lb, *replicas, *([ahead] if ahead else [])])  # nginx first: no new requests
     return 0
 
 

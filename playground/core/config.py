@@ -248,6 +248,9 @@ FIELDS: dict[str, Field] = {
 # Link keys people write from the command line's flags.
 ALIASES = {"points": "n_points", "lr": "learning_rate", "sigma": "init_sigma"}
 DEFAULT = RunConfig()
+# The widths the width slider offers (any other is typed); the shapes compiled ahead are
+# among them.
+COMMON_WIDTHS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 48, 64, 128, 256, 512, 1024)
 
 
 def number_text(v: float) -> str:

@@ -8,6 +8,7 @@ a validated ``RunConfig``. Widgets never train or compute anything.
 import streamlit as st
 
 from playground.core.config import (
+    COMMON_WIDTHS,
     FIELDS,
     FORMULA_PROBLEM,
     NO_LESSON,
@@ -28,7 +29,6 @@ from playground.core.train import OPTIMIZERS, SCHEDULES
 from playground.ui.escape import escape_markdown
 
 PREFIX = "cfg_"
-COMMON_WIDTHS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 48, 64, 128, 256, 512, 1024)
 LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REG_RATES = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 SIGMAS = (0.001, 0.01, 0.05, 0.1, 0.3, 0.5, 1.0, 2.0, 5.0, 10.0)

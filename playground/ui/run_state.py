@@ -277,7 +277,7 @@ def sidebar_config() -> RunConfig:
     cfg = controls.read_config(sections, after={"problem": data_panel.upload_box}, hidden=hidden)
     ss["_view_box"] = sections["view"]
     # Once per process: the widths and depths next to this one compile on a thread.
-    precompile_in_background(cfg, widths=controls.COMMON_WIDTHS, grids=(GRID_N,), unit_grid=THUMB_N)
+    precompile_in_background(cfg, grids=(GRID_N,), unit_grid=THUMB_N)
     return cfg
 
 

@@ -134,8 +134,10 @@ def launcher() -> Iterator[Launcher]:
         pytest.skip(f"{serve.INSTALL_HINT} (.ci/run installs it before this step)")
     port = serve.free_port()
     cmd = [sys.executable, "-m", "playground.serve", "--replicas", "2", "--port", str(port)]
+    # As a host runs it: the class server compiles ahead once, for every replica.
+    env = {k: v for k, v in os.environ.items() if k != serve.PRECOMPILE_ENV}
     proc = subprocess.Popen(
-        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     started = Launcher(proc)
     for stream in (proc.stdout, proc.stderr):
@@ -190,6 +192,17 @@ def test_health_through_nginx_visits_spread_and_a_cookie_sticks(launcher: Launch
         for path in ("/", "/_stcore/health", "/", "/_stcore/host-config"):
             with _get(launcher.url + path, {"Cookie": f"{ROUTE_COOKIE}={key}"}) as resp:
                 assert resp.headers[UPSTREAM_HEADER] == upstream, path
+
+
+def test_the_networks_next_are_compiled_once_for_every_replica(launcher: Launcher) -> None:
+    lines = launcher.said().splitlines()
+    said = [i for i, s in enumerate(lines) if re.match(r"  compiled [1-9]\d* networks ahead", s)]
+    # Before the address: the class finds them compiled. No replica holds them itself.
+    opened = next(i for i, s in enumerate(lines) if s.startswith("Open "))
+    assert said and said[0] < opened, lines
+    for replica in launcher.replicas:
+        environ = Path(f"/proc/{replica.pid}/environ").read_bytes().split(b"\0")
+        assert f"{serve.PRECOMPILE_ENV}=0".encode() in environ
 
 
 def test_a_killed_replica_is_started_again(launcher: Launcher) -> None:

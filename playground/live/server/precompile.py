@@ -6,22 +6,30 @@ chunk length when nothing is cached, ~0.2 s each from the disk cache, for the le
 depths next to the one on screen, and records each shape in the ledger
 (``compile_cache.LEDGER``) as any run would, so a page that asks ``LEDGER.compiled(shape)``
 sees them as compiled.
+
+``python -m playground.live.server.precompile`` compiles the default network's neighbours
+into the disk cache in a process of its own and exits: the class server runs it once for
+all its replicas, which then load a shape from disk (~0.2 s) when a learner picks it,
+rather than each holding every guess in memory (~240 MB a replica).
 """
 
 import contextlib
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
 
 import jax
 
-from playground.core.config import RunConfig
+from playground.core.config import COMMON_WIDTHS, DEFAULT, RunConfig
 from playground.core.errors import PlaygroundError
 from playground.core.model import MAX_DEPTH
 from playground.live.engine import run as engine
 from playground.live.engine.compile_cache import LEDGER, ChunkLedger, ChunkShape
+from playground.live.server.frames import GRID_N, THUMB_N
+from playground.live.server.startup import start_process
 
 PRECOMPILE_SHAPES = 8  # networks next to the one on screen, nearest first
 # Only the chunk a run starts with is compiled ahead (the ladder's second rung: a slider
@@ -37,7 +45,9 @@ _started = threading.Lock()
 _thread: threading.Thread | None = None
 
 
-def neighbours(cfg: RunConfig, widths: Sequence[int], *, limit: int = PRECOMPILE_SHAPES):
+def neighbours(
+    cfg: RunConfig, widths: Sequence[int] = COMMON_WIDTHS, *, limit: int = PRECOMPILE_SHAPES
+):
     """Configs a learner reaches next from ``cfg`` by one slider: other widths at the same
     depth and other depths at the same width, nearest first (widths by ratio)."""
     if not cfg.hidden:
@@ -103,7 +113,7 @@ def precompile(
     return took
 
 
-def precompile_in_background(cfg: RunConfig, *, widths: Sequence[int], **kw):
+def precompile_in_background(cfg: RunConfig, *, widths: Sequence[int] = COMMON_WIDTHS, **kw):
     """Start ``precompile(neighbours(cfg, widths), **kw)`` on a daemon thread, once per
     process (later calls return the same thread). ``PLAYGROUND_PRECOMPILE=0`` turns it off
     (the tests do: it would compete with them for the CPU)."""
@@ -132,3 +142,16 @@ def _precompile_later(configs, **kw) -> None:
     # A guess that fails must not disturb the server: that run compiles when it comes.
     with contextlib.suppress(Exception):
         precompile(configs, **kw)
+
+
+def main() -> int:
+    """Compile the default network's neighbours, as a page would, into the disk cache."""
+    start_process()
+    start = time.perf_counter()
+    took = precompile(neighbours(DEFAULT), grids=(GRID_N,), unit_grid=THUMB_N)
+    print(f"compiled {len(took)} networks ahead in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
