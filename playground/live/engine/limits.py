@@ -52,9 +52,9 @@ class HostLimits:
     def playing_limit(self) -> int:
         if self.max_playing:
             return self.max_playing
-        # A class server's balancer spreads learners by a hash of their cookie, never
-        # evenly (30 learners over 2 processes come as 17 and 13): each process takes a
-        # third more than its share before a learner waits.
+        # A class server's balancer deals new learners out in turn, but learners leave
+        # unevenly (a closed tab, a reload lands on the next process): each process
+        # takes a third more than its share before a learner waits.
         slack = 4 / 3 if os.environ.get(CORES_ENV) else 1
         return math.ceil(PLAYING_PER_CORE * cores() * slack)
 
