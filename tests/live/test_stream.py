@@ -5,6 +5,7 @@ import json
 import socket
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 import uvicorn
@@ -13,7 +14,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from playground.core.config import RunConfig
-from playground.figures.protocol import decode_message, frames_for
+from playground.figures.protocol import STATUS_KEYS, decode_message, frames_for
 from playground.figures.wire import decode_array
 from playground.live.engine.limits import HostLimits
 from playground.live.server import stream
@@ -164,6 +165,21 @@ def test_three_learners_train_their_own_networks_and_see_only_their_own_pictures
     finally:
         for _, trainer, _ in sessions:
             trainer.stop()
+
+
+def test_the_status_says_the_run_compiles_while_it_plays(monkeypatch):
+    """``compiling`` and ``message`` come with every status of a run, not only a stopped
+    one's (the page's note says "compiling" while the first chunk compiles)."""
+    scheduler = Scheduler(HostLimits(workers=1))
+    link = stream.StreamLink("me", scheduler)
+    link.live, link.playing = LiveRun(RunConfig(problem="xor", hidden=(3,))), True
+    monkeypatch.setattr(scheduler, "job", lambda key: SimpleNamespace(stopped="", admitted=True))
+    monkeypatch.setattr(link.live, "compile_pending", lambda: True)
+    status = link.status()
+    assert status["state"] == "playing" and status["compiling"] is True
+    assert status["message"] == "" and set(status) <= STATUS_KEYS
+    link.live = None  # no run yet: the state alone
+    assert set(link.status()) == {"state", "ahead", "why"}
 
 
 def test_the_stream_says_when_training_stopped_by_itself(client):

@@ -97,10 +97,10 @@ class StreamLink:
             out["readouts"] = readouts(live.run)
             # What a screen reader hears (the page's live region, every few seconds).
             out["says"] = progress_sentence(out["readouts"])
-        if state == "stopped":
-            out["says"] = stopped_sentence(why)
             out["message"] = live.message
             out["compiling"] = state == "playing" and live.compile_pending()
+        if state == "stopped":
+            out["says"] = stopped_sentence(why)
         if self.attention is not None:
             out["attention"] = self.attention()
         if self.note is not None:
