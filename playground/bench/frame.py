@@ -14,14 +14,14 @@ FRAME_GRID_N = 64  # the live boundary's grid (ui.live_view.GRID_N; a test keeps
 UNIT_GRID_N = 24  # the unit pictures' grid (ui.live_view.THUMB_N)
 
 
-def frame_arrays(live, first_bend: int, n_layers: int, *, exact: bool = False) -> dict:
+def frame_arrays(live, n_layers: int, *, exact: bool = False) -> dict:
     """What the server sends for one picture of the boundary, packed as the frames stream
     packs it: the output grid (bytes) and the live bends (the first layer's lines, the
     deeper layers' sign bits), or with ``exact`` every bend cut exactly (a paused
     picture's)."""
     from playground.live.server.frames import BoundaryView, PictureEncoder, frame
 
-    encode = PictureEncoder(live.data, BoundaryView(first_bend, n_layers, discretize=False))
+    encode = PictureEncoder(live.data, BoundaryView(n_layers, discretize=False))
     if exact:
         snap = live.snapshot(FRAME_GRID_N, bends=live.bends())
     else:
@@ -29,13 +29,13 @@ def frame_arrays(live, first_bend: int, n_layers: int, *, exact: bool = False) -
     return frame(snap, encode.arrays(snap))
 
 
-def _live_trainer(live, seconds: float, first_bend: int, n_layers: int) -> dict[str, float]:
+def _live_trainer(live, seconds: float, n_layers: int) -> dict[str, float]:
     """The server's scheduler training the run and taking its pictures, packed for the
     stream as the app does (epochs/s and pictures/s on the server alone)."""
     from playground.live.server.frames import BoundaryView, PictureEncoder
     from playground.live.server.scheduler import Scheduler, SessionTrainer
 
-    encode = PictureEncoder(live.data, BoundaryView(first_bend, n_layers, discretize=False))
+    encode = PictureEncoder(live.data, BoundaryView(n_layers, discretize=False))
     trainer = SessionTrainer(Scheduler(), "bench")
     start_step, seq = live.step, max((s.seq for s in live.snapshots.since(0)), default=0)
     pictures = 0
@@ -60,30 +60,24 @@ def bench_frame(*, repeats: int = 5, mode: str = "full") -> dict[str, float | No
     deflated, as websocket compression sends it); then the background trainer taking
     pictures while it trains, read as the page reads it (epochs/s and pictures/s on the
     server alone)."""
-    from playground.analysis.geometry import bends_by_layer
     from playground.core.config import RunConfig
-    from playground.figures.boundary import decision_boundary_figure, first_bend_trace
     from playground.live.session.live_run import LiveRun
 
     live = LiveRun(RunConfig(speed="fast"))  # the trainer flat out, as measured
     n_layers = len(live.spec.hidden)
     live.train_steps(live.steps_per_epoch * 20)
-    snap = live.snapshot(FRAME_GRID_N)
-    layers = bends_by_layer(snap.bends, n_layers)
-    fig, _ = decision_boundary_figure(snap.xs, snap.ys, snap.grid, live.data, bends_by_layer=layers)
-    first_bend = first_bend_trace(len(fig.data), n_layers)
     n = 5 if mode == "smoke" else 10 * repeats
     times, exact_times, sizes, deflated = [], [], [], []
     for _ in range(n + 1):
         live.train_steps(live.steps_per_epoch)  # new weights: the bends are computed anew
         start = time.perf_counter()
-        frame = frame_arrays(live, first_bend, n_layers)
+        frame = frame_arrays(live, n_layers)
         wire = json.dumps(frame, separators=(",", ":"))
         times.append(time.perf_counter() - start)
         sizes.append(len(wire))
         deflated.append(len(zlib.compress(wire.encode(), 6)))
         start = time.perf_counter()
-        json.dumps(frame_arrays(live, first_bend, n_layers, exact=True), separators=(",", ":"))
+        json.dumps(frame_arrays(live, n_layers, exact=True), separators=(",", ":"))
         exact_times.append(time.perf_counter() - start)
     out: dict[str, float | None] = {
         "frame_ms": 1e3 * statistics.median(times[1:]),
@@ -94,7 +88,7 @@ def bench_frame(*, repeats: int = 5, mode: str = "full") -> dict[str, float | No
         "grid_n": FRAME_GRID_N,
     }
     seconds = {"full": 4.0, "quick": 2.0, "smoke": 0.6}[mode]
-    out |= _live_trainer(live, seconds, first_bend, n_layers)
+    out |= _live_trainer(live, seconds, n_layers)
     out["load_avg_1m"] = load_avg()
     return out
 

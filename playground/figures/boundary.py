@@ -1,7 +1,8 @@
 """The decision boundary: the network's output over the plane, the data points and every
 layer's bends. Live contract: ``decision_boundary_figure`` returns ``(figure, arrays)``;
 ``surface_arrays`` and ``bend_arrays`` give the same arrays for a later picture of the
-same figure (the bends, costlier, are often shared by several pictures)."""
+same figure (the bends, costlier, are often shared by several pictures). Arrays name
+their trace by uid: ``SURFACE``, ``traces.bend_uid(layer)`` and ``PICKED``."""
 
 import numpy as np
 import plotly.graph_objects as go
@@ -14,7 +15,12 @@ from playground.figures.style import (
     base_layout,
     class_colour,
 )
-from playground.figures.traces import bend_traces, point_traces, polylines_xy
+from playground.figures.traces import bend_traces, bend_uid, point_traces, polylines_xy
+
+# Uids of the traces that pictures change (with ``bend_uid``): the paths of their arrays
+# ("surface.z", "bends-1.x", "picked.signs") stay put whatever traces the figure adds.
+SURFACE = "surface"
+PICKED = "picked"
 
 
 def output_surface(grid: np.ndarray, task: str, n_classes: int, discretize: bool) -> np.ndarray:
@@ -66,39 +72,44 @@ TITLES = {
 
 
 def surface_arrays(surface: np.ndarray, data, *, discretize: bool) -> dict[str, LiveArray]:
-    """The output grid of one picture (trace 0), as bytes over the colour range."""
+    """The output grid of one picture, as bytes over the colour range."""
     _, zmin, zmax = surface_colourscale(data.task, data.n_classes)
     z = output_surface(surface, data.task, data.n_classes, discretize)
-    return {"0.z": LiveArray(z, zmin, zmax)}
+    return {f"{SURFACE}.z": LiveArray(z, zmin, zmax)}
 
 
-def bend_arrays(bends_by_layer: list, first_bend: int) -> dict[str, LiveArray]:
-    """Every layer's bends (traces ``first_bend``, ``first_bend + 1``, ...)."""
+def bend_arrays(bends_by_layer: list) -> dict[str, LiveArray]:
+    """Every layer's bends, exact (segments (S, 2, 2) per layer)."""
     arrays = {}
     for i, segments in enumerate(bends_by_layer):
         bx, by = polylines_xy(segments)
-        arrays[f"{first_bend + i}.x"] = LiveArray(bx, bits=16)
-        arrays[f"{first_bend + i}.y"] = LiveArray(by, bits=16)
+        arrays[f"{bend_uid(i)}.x"] = LiveArray(bx, bits=16)
+        arrays[f"{bend_uid(i)}.y"] = LiveArray(by, bits=16)
     return arrays
 
 
-def live_bend_arrays(lines, signs, first_bend: int, n_layers: int, box) -> dict[str, LiveArray]:
+def live_bend_arrays(lines, signs, n_layers: int, box) -> dict[str, LiveArray]:
     """A live picture's bends (``analysis.grid_bends``) for the bend traces: the first
     layer's lines (H1, 2, 2) as they are; each deeper layer as its units' signs on the grid
     (``.signs``, traced by the browser), its exact lines emptied."""
     if not n_layers:
         return {}
     bx, by = polylines_xy(lines)
-    arrays = {f"{first_bend}.x": LiveArray(bx, bits=16), f"{first_bend}.y": LiveArray(by, bits=16)}
+    first = bend_uid(0)
+    arrays = {f"{first}.x": LiveArray(bx, bits=16), f"{first}.y": LiveArray(by, bits=16)}
     for i, s in enumerate(signs[: n_layers - 1], start=1):
-        arrays[f"{first_bend + i}.x"] = arrays[f"{first_bend + i}.y"] = LiveArray(NO_LINE, bits=16)
-        arrays[f"{first_bend + i}.signs"] = LiveArray(s, box=tuple(box))
+        uid = bend_uid(i)
+        arrays[f"{uid}.x"] = arrays[f"{uid}.y"] = LiveArray(NO_LINE, bits=16)
+        arrays[f"{uid}.signs"] = LiveArray(s, box=tuple(box))
     return arrays
 
 
-def first_bend_trace(n_traces: int, n_bend_layers: int) -> int:
-    """Index of the first bend trace: the bends are the figure's last traces."""
-    return n_traces - n_bend_layers
+def canvas_uids(fig: dict) -> list[str]:
+    """The traces of boundary figure ``fig`` (a dict) that the browser paints itself: the
+    output and every line the pictures move, in trace order."""
+    uids = [t.get("uid") for t in fig["data"]]
+    live = {SURFACE, PICKED, *map(bend_uid, range(len(uids)))}
+    return [uid for uid in uids if uid in live]
 
 
 PICKED_BEND = "the picked unit's bend"
@@ -113,23 +124,24 @@ def picked_bend_trace() -> go.Scatter:
         y=[],
         mode="lines",
         name=PICKED_BEND,
+        uid=PICKED,
         line={"color": BLACK, "width": PICKED_WIDTH},
         hoverinfo="skip",
         showlegend=False,
     )
 
 
-def picked_bend_arrays(trace: int, segments=None, signs=None, box=None) -> dict[str, LiveArray]:
-    """The picked unit's bend for trace ``trace``: exact or first-layer ``segments``
-    (S, 2, 2), or a deeper unit's ``signs`` (1, m, m) on ``box`` (traced by the browser)."""
+def picked_bend_arrays(segments=None, signs=None, box=None) -> dict[str, LiveArray]:
+    """The picked unit's bend: exact or first-layer ``segments`` (S, 2, 2), or a deeper
+    unit's ``signs`` (1, m, m) on ``box`` (traced by the browser); neither: an empty line."""
     if signs is not None:
         return {
-            f"{trace}.x": LiveArray(NO_LINE, bits=16),
-            f"{trace}.y": LiveArray(NO_LINE, bits=16),
-            f"{trace}.signs": LiveArray(signs, box=tuple(box)),
+            f"{PICKED}.x": LiveArray(NO_LINE, bits=16),
+            f"{PICKED}.y": LiveArray(NO_LINE, bits=16),
+            f"{PICKED}.signs": LiveArray(signs, box=tuple(box)),
         }
     bx, by = polylines_xy(segments if segments is not None else np.zeros((0, 2, 2)))
-    return {f"{trace}.x": LiveArray(bx, bits=16), f"{trace}.y": LiveArray(by, bits=16)}
+    return {f"{PICKED}.x": LiveArray(bx, bits=16), f"{PICKED}.y": LiveArray(by, bits=16)}
 
 
 def decision_boundary_figure(
@@ -147,8 +159,8 @@ def decision_boundary_figure(
     """The network's output over the plane with the data points (and optional bends).
 
     ``surface`` is the raw prediction grid (n, n[, K]) whose rows follow ``ys``. Traces:
-    the output heatmap, the points (train, then test), then one bend trace per layer
-    (the last ``len(bends_by_layer)``). Returns the figure and its live arrays.
+    the output heatmap (uid ``SURFACE``), the points (train, then test), then one bend
+    trace per layer (``bend_uid``). Returns the figure and its live arrays.
     """
     task, k = data.task, data.n_classes
     bends_by_layer = list(bends_by_layer or [])
@@ -168,6 +180,7 @@ def decision_boundary_figure(
             colorscale=scale,
             zmin=zmin,
             zmax=zmax,
+            uid=SURFACE,
             opacity=0.8,
             # Probabilities and values blend smoothly between cells; classes do not.
             zsmooth="best" if task != "multiclass" and not discretize else False,
@@ -181,7 +194,6 @@ def decision_boundary_figure(
     if show_test:
         for t in point_traces(data.x_test, data.y_test, task, k, names, part="test"):
             fig.add_trace(t)
-    first_bend = len(fig.data)
     for t in bend_traces(bends_by_layer):
         fig.add_trace(t)
     base_layout(fig, TITLES[task] if title is None else title, height, live=True)
@@ -201,4 +213,4 @@ def decision_boundary_figure(
         showgrid=False,
     )
     arrays = surface_arrays(surface, data, discretize=discretize)
-    return fig, {**arrays, **bend_arrays(bends_by_layer, first_bend)}
+    return fig, {**arrays, **bend_arrays(bends_by_layer)}

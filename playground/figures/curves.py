@@ -1,7 +1,8 @@
 """Training curves against epochs: loss, accuracy (or R²) and per-layer gradient size.
 
 Live contract: each ``*_figure`` returns ``(figure, arrays)``; the matching ``*_arrays``
-gives the arrays alone, for a refresh of the same figure with new history.
+gives the arrays alone, for a refresh of the same figure with new history. Arrays name
+their trace by uid: ``TRAIN`` and ``TEST``, or ``grad_uid(layer)``.
 """
 
 import math
@@ -16,6 +17,12 @@ CURVE_POINTS = 300  # history points drawn per curve
 PLOTS = ("metric", "loss", "grads")  # the live view's three curve figures, top to bottom
 LOG_FLOOR = 1e-12  # zeros on a log axis are drawn here
 METRIC_FLOOR = -1.0  # an R² below this is drawn at it (a diverging fit reaches -1e14)
+TRAIN, TEST = "train", "test"  # uids of a train / test figure's two curves
+
+
+def grad_uid(layer: int) -> str:
+    """The uid of weight layer ``layer``'s (0-based) gradient curve: ``"grad-1"``..."""
+    return f"grad-{layer + 1}"
 
 
 def _positive(a: np.ndarray) -> np.ndarray:
@@ -25,18 +32,25 @@ def _positive(a: np.ndarray) -> np.ndarray:
 
 
 def _train_test_arrays(epoch, train, test) -> dict[str, LiveArray]:
-    """Traces 0 and 1 of a train / test figure."""
+    """The two curves of a train / test figure."""
     x = LiveArray(np.asarray(epoch, np.float64))
-    return {"0.x": x, "0.y": LiveArray(train), "1.x": x, "1.y": LiveArray(test)}
+    return {
+        f"{TRAIN}.x": x,
+        f"{TRAIN}.y": LiveArray(train),
+        f"{TEST}.x": x,
+        f"{TEST}.y": LiveArray(test),
+    }
 
 
 def _train_test_figure(epoch, arrays, what: str, title: str, height: int) -> go.Figure:
     fig = go.Figure()
-    for i, (part, colour, dash) in enumerate((("train", BLUE, None), ("test", ORANGE, "dash"))):
+    curves = (("train", TRAIN, BLUE, None), ("test", TEST, ORANGE, "dash"))
+    for part, uid, colour, dash in curves:
         fig.add_trace(
             go.Scatter(
                 x=epoch,
-                y=arrays[f"{i}.y"].values,
+                y=arrays[f"{uid}.y"].values,
+                uid=uid,
                 name=f"{part} {what}",
                 mode="lines",
                 line={"color": colour, "width": 2, "dash": dash},
@@ -100,8 +114,8 @@ def gradient_curves_arrays(epoch, grad_rms: np.ndarray) -> dict[str, LiveArray]:
     grad_rms = np.atleast_2d(grad_rms)
     arrays = {}
     for i in range(grad_rms.shape[1]):
-        arrays[f"{i}.x"] = x
-        arrays[f"{i}.y"] = LiveArray(_positive(grad_rms[:, i]))
+        arrays[f"{grad_uid(i)}.x"] = x
+        arrays[f"{grad_uid(i)}.y"] = LiveArray(_positive(grad_rms[:, i]))
     return arrays
 
 
@@ -128,7 +142,8 @@ def gradient_curves_figure(
         fig.add_trace(
             go.Scatter(
                 x=epoch,
-                y=arrays[f"{i}.y"].values,
+                y=arrays[f"{grad_uid(i)}.y"].values,
+                uid=grad_uid(i),
                 name=name,
                 mode="lines",
                 line={**layer_line(i, n), "width": 2},

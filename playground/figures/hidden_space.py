@@ -1,6 +1,7 @@
 """The hidden space of two units: the input plane beside the same grid lines and points
 as two hidden units see them, with the output's zero line when it is straight there.
-Returns ``(figure, arrays)``."""
+Returns ``(figure, arrays)``; the arrays (the right plot's, which move with training) name
+their trace by uid: ``lines_uid``, ``points_uid`` and ``OUTPUT``."""
 
 import numpy as np
 import plotly.graph_objects as go
@@ -12,6 +13,17 @@ from playground.figures.style import LiveArray, base_layout
 from playground.figures.traces import point_traces, polylines_xy
 
 LINE_STYLE = {0: ("lines of constant x₁", "#009E73"), 1: ("lines of constant x₂", "#CC79A7")}
+OUTPUT = "output"  # uid of the output's zero line
+
+
+def lines_uid(axis: int) -> str:
+    """The uid of the hidden plot's lines of constant x₁ (axis 0) or x₂: ``"lines-1"``."""
+    return f"lines-{axis + 1}"
+
+
+def points_uid(k: int) -> str:
+    """The uid of the hidden plot's points of class ``k`` (regression: 0): ``"points-0"``."""
+    return f"points-{k}"
 
 
 def _span(values: np.ndarray) -> tuple[float, float]:
@@ -54,6 +66,7 @@ def hidden_space_figure(
                 go.Scatter(
                     x=lx,
                     y=ly,
+                    uid=lines_uid(axis) if col == 2 else None,
                     mode="lines",
                     name=label,
                     legendgroup=label,
@@ -66,18 +79,19 @@ def hidden_space_figure(
                 col=col,
             )
             if col == 2:
-                arrays[f"{len(fig.data) - 1}.x"] = LiveArray(lx)
-                arrays[f"{len(fig.data) - 1}.y"] = LiveArray(ly)
+                arrays[f"{lines_uid(axis)}.x"] = LiveArray(lx)
+                arrays[f"{lines_uid(axis)}.y"] = LiveArray(ly)
         traces = point_traces(
             pts, data.y_train, data.task, data.n_classes, names, size=5, hover=False
         )
         for k, t in enumerate(traces):
             t.legendgroup, t.showlegend = t.name, col == 1
-            fig.add_trace(t, row=1, col=col)
             if col == 2:
+                t.uid = points_uid(k)
                 sel = slice(None) if data.task == "regression" else np.asarray(data.y_train) == k
-                arrays[f"{len(fig.data) - 1}.x"] = LiveArray(np.asarray(pts)[sel, 0])
-                arrays[f"{len(fig.data) - 1}.y"] = LiveArray(np.asarray(pts)[sel, 1])
+                arrays[f"{points_uid(k)}.x"] = LiveArray(np.asarray(pts)[sel, 0])
+                arrays[f"{points_uid(k)}.y"] = LiveArray(np.asarray(pts)[sel, 1])
+            fig.add_trace(t, row=1, col=col)
     both = np.concatenate([hs.lines.reshape(-1, 2), hs.points])
     xr, yr = _span(both[:, 0]), _span(both[:, 1])
     coef = output_line(params, hs.layer, hs.units, hs.stage)
@@ -90,6 +104,7 @@ def hidden_space_figure(
             y=ly,
             mode="lines",
             name=level,
+            uid=OUTPUT,
             line={"color": "#000000", "width": 2.5, "dash": "dash"},
             hoverinfo="skip",
             showlegend=len(lx) > 0,
@@ -97,8 +112,8 @@ def hidden_space_figure(
         row=1,
         col=2,
     )
-    arrays[f"{len(fig.data) - 1}.x"] = LiveArray(lx)
-    arrays[f"{len(fig.data) - 1}.y"] = LiveArray(ly)
+    arrays[f"{OUTPUT}.x"] = LiveArray(lx)
+    arrays[f"{OUTPUT}.y"] = LiveArray(ly)
     fig.update_xaxes(title_text="x₁", row=1, col=1, showgrid=False, zeroline=False)
     fig.update_yaxes(title_text="x₂", row=1, col=1, showgrid=False, zeroline=False)
     fig.update_yaxes(scaleanchor="x", row=1, col=1)

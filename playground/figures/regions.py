@@ -1,6 +1,8 @@
 """The Bends & regions figure: a ``RegionView`` (``analysis.raster``) as a heatmap of
 regions (or slopes) with every bend on top, a highlighted unit, and the hover text that
-reads each cell's pattern and local linear function. Returns ``(figure, arrays)``."""
+reads each cell's pattern and local linear function. Returns ``(figure, arrays)``; the
+arrays name their trace by uid (``REGIONS_UID``, ``SHADE_UID``, ``traces.bend_uid``,
+``HIGHLIGHT_UID``)."""
 
 from collections.abc import Sequence
 
@@ -24,7 +26,10 @@ from playground.figures.style import (
     LiveArray,
     layout_dict,
 )
-from playground.figures.traces import bend_traces, point_traces, polylines_xy
+from playground.figures.traces import bend_traces, bend_uid, point_traces, polylines_xy
+
+# Uids of the traces that move (with ``bend_uid`` for each layer's bends).
+REGIONS_UID, SHADE_UID, HIGHLIGHT_UID = "regions", "shade", "highlight"
 
 
 def hover_template(view: RegionView, out_names: Sequence[str]) -> str:
@@ -73,11 +78,6 @@ def slope_title(out_names: Sequence[str]) -> str:
     return "slope of the output |∇ out|"
 
 
-def region_traces(n_layers: int) -> dict[str, int]:
-    """Trace indices of the region figure, fixed for a given number of hidden layers."""
-    return {"regions": 0, "shade": 1, "bends": 2, "highlight": 2 + n_layers, "points": 3 + n_layers}
-
-
 def region_figure(
     view: RegionView,
     *,
@@ -90,11 +90,11 @@ def region_figure(
 ) -> tuple[go.Figure, dict[str, LiveArray]]:
     """The regions as a heatmap with every bend on top, and the arrays that move.
 
-    Traces follow ``region_traces``: the region heatmap, the highlighted unit's shading,
-    one bend trace per layer (coloured and dashed by layer), the highlighted bend, then
-    the data points (``data``: a Dataset, optional). ``hover`` adds each cell's pattern
+    Traces: the region heatmap, the highlighted unit's shading, one bend trace per layer
+    (coloured and dashed by layer), the highlighted bend, then the data points
+    (``data``: a Dataset, optional). ``hover`` adds each cell's pattern
     and linear function as customdata (large: leave it out while the picture moves).
-    The returned arrays (trace paths as for ``live_plot``) are already in the figure.
+    The returned arrays (paths as ``live_plot`` takes them) are already in the figure.
     """
     if colour_by == "slope" and not view.exact:
         colour_by = "region"  # a grid estimate has no linear pieces to take a slope of
@@ -102,11 +102,11 @@ def region_figure(
     shade, lit = unit_highlight(view, highlight)
     hx, hy = polylines_xy(lit)
     layers = bends_by_layer(view.bends, len(view.widths))
-    idx = region_traces(len(view.widths))
     heat = {
         "x": view.xs,
         "y": view.ys,
         "z": z,
+        "uid": REGIONS_UID,
         "name": "regions",
         "showlegend": False,
         "hoverongaps": False,
@@ -144,6 +144,7 @@ def region_figure(
             showscale=False,
             hoverinfo="skip",
             name="unit on",
+            uid=SHADE_UID,
         ),
     ]
     for trace, segs in zip(bend_traces([[] for _ in layers]), layers, strict=True):
@@ -156,6 +157,7 @@ def region_figure(
             y=hy,
             mode="lines",
             name=f"bend of {unit_label(highlight)} (shaded: on)",
+            uid=HIGHLIGHT_UID,
             line={"color": HIGHLIGHT, "width": 4},
             hoverinfo="skip",
             showlegend=bool(highlight),
@@ -190,15 +192,15 @@ def region_figure(
     )
 
     arrays = {
-        f"{idx['regions']}.z": _grid_array(z, colour_by),
-        f"{idx['shade']}.z": LiveArray(shade, 0.0, 1.0),
-        f"{idx['highlight']}.x": LiveArray(hx),
-        f"{idx['highlight']}.y": LiveArray(hy),
+        f"{REGIONS_UID}.z": _grid_array(z, colour_by),
+        f"{SHADE_UID}.z": LiveArray(shade, 0.0, 1.0),
+        f"{HIGHLIGHT_UID}.x": LiveArray(hx),
+        f"{HIGHLIGHT_UID}.y": LiveArray(hy),
     }
     for i, segs in enumerate(layers):
         bx, by = polylines_xy(segs)
-        arrays[f"{idx['bends'] + i}.x"] = LiveArray(bx)
-        arrays[f"{idx['bends'] + i}.y"] = LiveArray(by)
+        arrays[f"{bend_uid(i)}.x"] = LiveArray(bx)
+        arrays[f"{bend_uid(i)}.y"] = LiveArray(by)
     return fig, arrays
 
 

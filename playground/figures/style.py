@@ -6,9 +6,10 @@ readers can tell apart), the Okabe-Ito palette for more classes and series, with
 shape per class so colour is never the only cue. Layers: one dark colour and dash each
 (up to eight layers), an ordered viridis ramp beyond that.
 
-Every live figure builder returns ``(figure, arrays)``: ``arrays`` maps a trace path
-(``"<trace>.<prop>"``, as ``ui.live_plot`` takes it) to a ``LiveArray`` whose values are
-already in the figure, so a page can update the figure in place by sending only these.
+Every live figure builder returns ``(figure, arrays)``: ``arrays`` maps a path
+(``"<trace uid>.<prop>"``, as ``ui.live_plot`` takes it; ``figures.protocol``) to a
+``LiveArray`` whose values are already in the figure, so a page can update the figure in
+place by sending only these. The builder sets each live trace's ``uid``.
 """
 
 from typing import NamedTuple

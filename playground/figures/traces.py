@@ -83,9 +83,15 @@ def polylines_xy(lines) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def bend_uid(layer: int) -> str:
+    """The uid of hidden layer ``layer``'s (0-based) bend trace: ``"bends-1"`` for the
+    first. Live arrays name the trace by it (``"bends-1.x"``)."""
+    return f"bends-{layer + 1}"
+
+
 def bend_traces(bends_by_layer: list, *, visible=True) -> list[go.Scatter]:
     """One line trace per hidden layer, in the layer's colour and dash; each layer's
-    segments (S, 2, 2) are joined with NaN gaps."""
+    segments (S, 2, 2) are joined with NaN gaps. Uids: ``bend_uid``."""
     n = len(bends_by_layer)
     traces = []
     for layer, segments in enumerate(bends_by_layer):
@@ -96,6 +102,7 @@ def bend_traces(bends_by_layer: list, *, visible=True) -> list[go.Scatter]:
                 y=ys,
                 mode="lines",
                 name=f"bends of layer {layer + 1}",
+                uid=bend_uid(layer),
                 line={**layer_line(layer, n), "width": 1.6},
                 hoverinfo="skip",
                 visible=visible,

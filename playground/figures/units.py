@@ -1,7 +1,8 @@
 """Small pictures of every hidden unit's activation over the plane, with its bend, and
 which units are dead (off at every training point).
 Live contract: ``neuron_thumbnails_figure`` returns ``(figure, arrays)``;
-``neuron_thumbnails_arrays`` gives the arrays alone."""
+``neuron_thumbnails_arrays`` gives the arrays alone. Arrays name their trace by uid:
+``picture_uid`` and ``unit_bend_uid`` of each unit."""
 
 import numpy as np
 import plotly.graph_objects as go
@@ -29,6 +30,16 @@ def thumbnail_units(hidden: tuple[int, ...], max_units: int) -> list[tuple[int, 
     return [(layer, j) for layer, w in enumerate(hidden) for j in range(min(w, max_units))]
 
 
+def picture_uid(layer: int, unit: int) -> str:
+    """The uid of a unit's picture (0-based layer and unit): ``"unit-1-2"``..."""
+    return f"unit-{layer + 1}-{unit + 1}"
+
+
+def unit_bend_uid(layer: int, unit: int) -> str:
+    """The uid of a unit's bend line: ``"bend-1-2"``..."""
+    return f"bend-{layer + 1}-{unit + 1}"
+
+
 def _unit_segments(bends, layer: int, unit: int) -> np.ndarray:
     for b in bends:
         if (b.layer, b.unit) == (layer, unit):
@@ -39,15 +50,15 @@ def _unit_segments(bends, layer: int, unit: int) -> np.ndarray:
 def neuron_thumbnails_arrays(
     unit_grids: list[np.ndarray], bends, *, max_units: int = 8
 ) -> dict[str, LiveArray]:
-    """Every thumbnail's picture (traces 0..U-1, scaled to ±1) and bend (U..2U-1)."""
+    """Every thumbnail's picture (scaled to ±1) and bend."""
     hidden = tuple(g.shape[-1] for g in unit_grids)
-    units = thumbnail_units(hidden, max_units)
     arrays = {}
-    for k, (layer, j) in enumerate(units):
-        arrays[f"{k}.z"] = LiveArray(scaled_unit(unit_grids[layer][..., j]), -1.0, 1.0)
+    for layer, j in thumbnail_units(hidden, max_units):
+        z = scaled_unit(unit_grids[layer][..., j])
+        arrays[f"{picture_uid(layer, j)}.z"] = LiveArray(z, -1.0, 1.0)
         bx, by = polylines_xy(_unit_segments(bends, layer, j))
-        arrays[f"{len(units) + k}.x"] = LiveArray(bx, bits=16)
-        arrays[f"{len(units) + k}.y"] = LiveArray(by, bits=16)
+        arrays[f"{unit_bend_uid(layer, j)}.x"] = LiveArray(bx, bits=16)
+        arrays[f"{unit_bend_uid(layer, j)}.y"] = LiveArray(by, bits=16)
     return arrays
 
 
@@ -63,9 +74,8 @@ def neuron_thumbnails_live_arrays(
     if first_lines is None:
         return arrays
     hidden = tuple(g.shape[-1] for g in unit_grids)
-    units = thumbnail_units(hidden, max_units)
-    for k, (layer, j) in enumerate(units):
-        bend = len(units) + k
+    for layer, j in thumbnail_units(hidden, max_units):
+        bend = unit_bend_uid(layer, j)
         if layer == 0:
             bx, by = polylines_xy(first_lines[j : j + 1])
             arrays[f"{bend}.x"] = LiveArray(bx, bits=16)
@@ -91,9 +101,10 @@ def neuron_thumbnails_figure(
 
     ``unit_grids[l]`` has shape (n, n, width_l); ``bends``: ``geometry.Bend`` of any
     units; ``dead[l]``: (width_l,) bools, units off at every training point, marked
-    "dead". Traces: every unit's heatmap first, then every unit's bend line, both in
-    ``thumbnail_units`` order. Each unit is scaled to ±1. Columns are titled by unit
-    ("unit 1", ...), rows by layer (short labels: they fit a phone's width).
+    "dead". Traces: every unit's heatmap (``picture_uid``) first, then every unit's bend
+    line (``unit_bend_uid``), both in ``thumbnail_units`` order. Each unit is scaled to
+    ±1. Columns are titled by unit ("unit 1", ...), rows by layer (short labels: they fit
+    a phone's width).
     """
     hidden = tuple(g.shape[-1] for g in unit_grids)
     units = thumbnail_units(hidden, max_units)
@@ -108,12 +119,13 @@ def neuron_thumbnails_figure(
         horizontal_spacing=0.015,
         vertical_spacing=0.06 / max(rows, 1),
     )
-    for k, (layer, j) in enumerate(units):
+    for layer, j in units:
         fig.add_trace(
             go.Heatmap(
                 x=xs,
                 y=ys,
-                z=arrays[f"{k}.z"].values,
+                z=arrays[f"{picture_uid(layer, j)}.z"].values,
+                uid=picture_uid(layer, j),
                 zmin=-1,
                 zmax=1,
                 zsmooth="best",
@@ -127,7 +139,11 @@ def neuron_thumbnails_figure(
         )
     for layer, j in units:
         tr = bend_traces([_unit_segments(bends, layer, j)])[0]
-        tr.update(line={"color": "#222222", "width": 1, "dash": "solid"}, showlegend=False)
+        tr.update(
+            line={"color": "#222222", "width": 1, "dash": "solid"},
+            showlegend=False,
+            uid=unit_bend_uid(layer, j),
+        )
         fig.add_trace(tr, row=layer + 1, col=j + 1)
     fig.update_xaxes(showticklabels=False, ticks="", range=[float(xs[0]), float(xs[-1])])
     fig.update_yaxes(showticklabels=False, ticks="", range=[float(ys[0]), float(ys[-1])])

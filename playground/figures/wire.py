@@ -3,47 +3,30 @@
 Grids go as one byte per cell over a known range, lines as float32 or 16-bit codes,
 base64 in JSON; ``live_plot_js/codec.js`` unpacks them (``decodeArray``), ``decode_array`` does
 the same here. Shared by the page's live plots and the frames stream, so no Streamlit.
+The types (``CompactArray``, ``LiveFrame``) and the messages that carry the arrays, by
+path ``"<trace uid>.<attr>"``, are defined in ``figures.protocol``.
 """
 
 import base64
 import hashlib
-from typing import Literal, NotRequired, TypedDict
+from typing import Literal
 
 import numpy as np
 
+from playground.figures.protocol import CompactArray, LiveFrame
 from playground.figures.style import NO_LINE
 
-
-class CompactArray(TypedDict):
-    """A numeric array packed for the wire; ``decode_array`` and the JS unpack it.
-
-    ``dtype`` is ``"f4"`` (little-endian float32) or ``"u1"``/``"u2"`` (codes
-    ``0..top-1`` spread evenly over ``[lo, hi]``, the top code 255/65535 meaning NaN).
-    ``shape`` is ``[n]`` or ``[rows, cols]``; a 2D array becomes a list of rows.
-    ``"b1"``: sign bits of ``shape`` ``[units, n, n]`` on an n x n grid over ``box``,
-    packed 8 to a byte (``encode_signs``); the browser traces each unit's
-    zero line through them (``traceSigns`` in live_plot_js/codec.js, ``grid_bends.sign_segments``).
-    """
-
-    dtype: Literal["f4", "u1", "u2", "b1"]
-    shape: list[int]
-    lo: float
-    hi: float
-    b64: str
-    box: NotRequired[list[float]]  # "b1" only: the grid's (x0, x1, y0, y1)
-
-
-class LiveFrame(TypedDict):
-    """One picture to play back: arrays of canvas traces as they were at time ``t``.
-
-    ``seq`` increases from frame to frame (the browser drops what it has played);
-    ``label`` is drawn in the plot's corner, e.g. the epoch the picture shows.
-    """
-
-    seq: int
-    t: float
-    label: str
-    arrays: dict[str, CompactArray]
+__all__ = [
+    "CompactArray",
+    "LiveFrame",
+    "array_digest",
+    "decode_array",
+    "digest",
+    "encode_floats",
+    "encode_grid",
+    "encode_live",
+    "encode_signs",
+]
 
 
 def _b64(a: np.ndarray) -> str:

@@ -1,7 +1,8 @@
 """One learner's session on Streamlit's own wire (``/_stcore/stream``, Streamlit's
 protobuf classes), doing what the browser's frontend does; and the pictures of the
 decision boundary as they arrive, from the app's frames stream or the page's fragment
-reruns."""
+reruns. The app's own messages are read by its schema (``playground.figures.protocol``,
+types and the standard library only: the one module of the app this client imports)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.NumberInput_pb2 import NumberInput
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from playground.figures.protocol import PlotData, StreamSpec, decode_message, frames_for
 
 UPSTREAM_HEADER = "X-Playground-Upstream"
 XSRF_COOKIE = "_streamlit_xsrf"
@@ -73,20 +76,21 @@ async def picture_stream(session: StreamSession) -> AsyncIterator[Picture]:
     While a run plays, the page gives the boundary's components-v2 element
     (``ui/live_plot.py``) the spec of the frames stream: ``{"stream": {"url", "token",
     "key"}}``; the pictures then come over that WebSocket of the app's own
-    (``live/server/stream.py``) as ``{"frames": {key: [{seq, t, label, arrays}, ...]}}``,
-    opened here like the browser opens it (same cookies, Origin and upstream). Where no
-    stream is served, the frames ride in the element's data instead; both are read.
+    (``live/server/stream.py``) as ``StreamMessage``s whose ``frames`` hold
+    ``{key: [LiveFrame, ...]}``, opened here like the browser opens it (same cookies,
+    Origin and upstream). Where no stream is served, the frames ride in the element's
+    data (``PlotData``) instead; both are read. A message the schema does not know is an
+    error of the session.
     """
     pictures: asyncio.Queue = asyncio.Queue()
     streams: dict[str, asyncio.Task] = {}
 
-    async def read_stream(spec: dict) -> None:
+    async def read_stream(spec: StreamSpec) -> None:
         path = f"{spec['url'].lstrip('/')}?token={urllib.parse.quote(spec['token'])}"
         try:
             async with await session.connect(path) as ws:
                 async for raw in ws:
-                    msg = json.loads(raw)
-                    for frame in (msg.get("frames") or {}).get(spec.get("key", BOUNDARY_KEY), []):
+                    for frame in frames_for(decode_message(raw), spec.get("key", BOUNDARY_KEY)):
                         seq, label = int(frame["seq"]), frame["label"]
                         pictures.put_nowait(Picture(seq, epoch_of(label), frame.get("t")))
         except Exception as err:
@@ -98,7 +102,7 @@ async def picture_stream(session: StreamSession) -> AsyncIterator[Picture]:
                 '"frames"' not in text and '"stream"' not in text
             ):
                 continue  # cheap test first: most payloads carry no pictures
-            data = json.loads(text)
+            data: PlotData = json.loads(text)
             if data.get("key") != BOUNDARY_KEY:
                 continue
             for frame in data.get("frames") or []:

@@ -37,6 +37,7 @@ from playground.core.datasets import Dataset
 from playground.core.errors import PlaygroundError
 from playground.core.presets import PRESETS
 from playground.core.train import METRIC_LABELS
+from playground.figures.boundary import canvas_uids
 from playground.figures.class_experiment import class_experiment_figure
 from playground.figures.readouts import fmt_metric
 from playground.figures.tile import spotlight_figures
@@ -386,13 +387,12 @@ def spotlight(store: ClassStore, code: str, *, projector: bool = False) -> None:
         # behind each time).
         with left:
             fig = boundary.to_dict()
-            bends = [i for i, t in enumerate(fig["data"]) if t.get("mode") == "lines"]
             live_plot(
                 fig,
                 key="spot_boundary",
                 height=height,
                 arrays=encode_live(arrays),
-                canvas=[0, *bends],
+                canvas=canvas_uids(fig),
             )
             st.caption(f"Epoch {view['epoch']:,}")
         with right:

@@ -5,7 +5,7 @@
 figure with Plotly.newPlot; later calls patch it with Plotly.react on the same DOM node,
 and ``layout.uirevision`` keeps the user's zoom and pan.
 
-Wire format (the ``data`` of the component, JSON):
+Wire format (the ``data`` of the component, JSON; ``figures.protocol.PlotData``):
 
 - ``key``: the caller's key; ``spec``: a digest of the figure without its live arrays;
   ``paths``: ``{path: digest}`` for every live array of this call; ``height``: pixels.
@@ -13,14 +13,18 @@ Wire format (the ``data`` of the component, JSON):
   the renderer, ``live_plot_js/main.js``) only when this session has not sent this spec
   for this key yet; every
   other frame carries only the changed arrays and a ~0.5 KB loader as the element's JS.
-- ``arrays``: ``{"<trace>.<prop>[.<prop>...]": CompactArray}``, only the arrays whose
-  content changed since the last call, e.g. ``"0.z"`` is trace 0's ``z``,
-  ``"2.marker.color"`` trace 2's ``marker.color``. The browser keeps the rest.
+- ``arrays``: ``{"<uid>.<prop>[.<prop>...]": CompactArray}``, only the arrays whose
+  content changed since the last call, e.g. ``"surface.z"`` is the ``z`` of the trace
+  whose ``uid`` is ``"surface"``, ``"train.marker.color"`` trace ``train``'s
+  ``marker.color``. The browser keeps the rest. Traces are named by their Plotly ``uid``
+  (the figure builders set it), never by index: a trace added moves no array. The
+  browser looks each figure's uids up once; Python refuses a path whose uid the figure
+  lacks.
 
 Two additions keep a training view smooth where Plotly's own drawing is too slow
 (a Plotly.react of a heatmap figure takes 45-100 ms in software-rendered Chromium):
 
-- ``canvas``: trace indices (heatmaps, line traces) that the browser paints itself on a
+- ``canvas``: uids of traces (heatmaps, line traces) that the browser paints itself on a
   canvas laid over Plotly's plot area, under its WebGL points, in the trace's own
   colours, axes, dashes and legend visibility. A frame that changes only these arrays
   costs a ~2 ms repaint instead of a Plotly draw; Plotly gets them too once the chart
@@ -68,9 +72,8 @@ import plotly.graph_objects as go
 import plotly.io.json as pio_json
 import streamlit as st
 
+from playground.figures.protocol import CompactArray, LiveFrame, PlotData, split_path
 from playground.figures.wire import (
-    CompactArray,
-    LiveFrame,
     array_digest,
     decode_array,
     digest,
@@ -212,13 +215,18 @@ def clicked(key: str) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def _split_path(path: str, n_traces: int) -> tuple[int, list[str]]:
-    index, *props = path.split(".")
-    if not index.isdigit() or not props or not all(p.isidentifier() for p in props):
-        raise ValueError(f"array path {path!r} is not '<trace index>.<prop>[.<prop>...]'")
-    if int(index) >= n_traces:
-        raise ValueError(f"array path {path!r}: the figure has {n_traces} traces")
-    return int(index), props
+def _trace_index(traces: list[dict[str, Any]]) -> dict[str, int]:
+    """Trace index by uid; two traces of one uid are an error (an array could not tell
+    them apart)."""
+    index: dict[str, int] = {}
+    for i, trace in enumerate(traces):
+        uid = trace.get("uid")
+        if uid is None:
+            continue
+        if uid in index:
+            raise ValueError(f"traces {index[uid]} and {i} have the same uid {uid!r}")
+        index[uid] = i
+    return index
 
 
 def _without(node: dict[str, Any], props: list[str]) -> dict[str, Any]:
@@ -234,30 +242,34 @@ def _without(node: dict[str, Any], props: list[str]) -> dict[str, Any]:
 
 
 def _spec(
-    figure: go.Figure | dict[str, Any], paths: list[str], canvas: list[int]
+    figure: go.Figure | dict[str, Any], paths: list[str], canvas: list[str]
 ) -> dict[str, Any]:
-    """``{"data", "layout", "config", "canvas"}`` of the figure, minus the live arrays."""
+    """``{"data", "layout", "config", "canvas"}`` of the figure, minus the live arrays;
+    ``canvas`` in trace order."""
     if isinstance(figure, go.Figure):
         figure = figure.to_plotly_json()
     traces = list(figure.get("data") or [])
+    index = _trace_index(traces)
     for path in paths:
-        index, props = _split_path(path, len(traces))
-        traces[index] = _without(traces[index], props)
-    for index in canvas:
-        if not 0 <= index < len(traces):
-            raise ValueError(f"canvas trace {index}: the figure has {len(traces)} traces")
+        uid, props = split_path(path)
+        if uid not in index:
+            raise ValueError(f"array path {path!r}: no trace has uid {uid!r}")
+        traces[index[uid]] = _without(traces[index[uid]], props)
+    for uid in canvas:
+        if uid not in index:
+            raise ValueError(f"canvas trace {uid!r}: no trace has that uid")
     return {
         "data": traces,
         "layout": figure.get("layout") or {},
         "config": figure.get("config") or {},
-        "canvas": canvas,
+        "canvas": sorted(set(canvas), key=index.__getitem__),
     }
 
 
 def spec_json(figure: go.Figure | dict[str, Any], paths=(), canvas=()) -> str:
     """The figure as the browser gets it (a page run's ``fig``, or the stream's whole
     figures): JSON of ``{"data", "layout", "config", "canvas"}`` without ``paths``."""
-    return pio_json.to_json_plotly(_spec(figure, list(paths), sorted({int(i) for i in canvas})))
+    return pio_json.to_json_plotly(_spec(figure, list(paths), list(canvas)))
 
 
 def _sent_record(key: str) -> dict[str, Any]:
@@ -271,7 +283,7 @@ def _forget(key: str) -> None:
 
 
 def _thin_frames(
-    frames: list[LiveFrame], have: dict[str, str], digests: dict[str, str], canvas: list[int]
+    frames: list[LiveFrame], have: dict[str, str], digests: dict[str, str], canvas: list[str]
 ) -> tuple[list[LiveFrame], set[str]]:
     """The frames with only the arrays that differ from the frame before (the browser
     carries the rest over), and the paths they bring up to date, which ``arrays`` then
@@ -283,7 +295,7 @@ def _thin_frames(
     for frame in frames:
         kept = {}
         for path, enc in frame["arrays"].items():
-            if int(path.split(".")[0]) not in canvas:
+            if split_path(path)[0] not in canvas:
                 raise ValueError(f"frame array {path!r} is not on a canvas trace {canvas}")
             d = array_digest(enc)
             if have.get(path) != d:
@@ -303,7 +315,7 @@ def live_plot(
     key: str,
     height: int = 400,
     arrays: dict[str, CompactArray] | None = None,
-    canvas: tuple[int, ...] | list[int] = (),
+    canvas: tuple[str, ...] | list[str] = (),
     frames: list[LiveFrame] | None = None,
     label: str | None = None,
     alt: str | None = None,
@@ -315,9 +327,10 @@ def live_plot(
 ) -> None:
     """Show ``figure`` under ``key``, updating the chart in place on later calls.
 
-    ``arrays`` maps ``"<trace index>.<prop>[.<prop>...]"`` to a CompactArray from
+    ``arrays`` maps ``"<trace uid>.<prop>[.<prop>...]"`` to a CompactArray from
     ``encode_grid`` / ``encode_floats``; these replace (or supply) those trace
-    properties, so the figure itself can hold empty placeholders. The rest of the
+    properties, so the figure itself can hold empty placeholders. ``canvas``: uids of
+    the traces the browser paints itself. The rest of the
     figure is hashed and sent only when it changes. Works in normal reruns and in
     ``st.fragment(run_every=...)`` reruns. Measured ~2.5 ms per call with a dict figure
     (mostly Streamlit's element bookkeeping); a ``go.Figure`` adds plotly's ~2.5 ms deep
@@ -326,20 +339,20 @@ def live_plot(
     Example::
 
         live_plot(fig_dict, key="boundary", height=360, arrays={
-            "0.z": encode_grid(probabilities, 0.0, 1.0),   # heatmap trace 0
-            "1.y": encode_floats(loss_history, bits=16),   # line trace 1
+            "surface.z": encode_grid(probabilities, 0.0, 1.0),  # heatmap, uid "surface"
+            "train.y": encode_floats(loss_history, bits=16),    # line, uid "train"
         })
     """
     arrays = dict(arrays or {})
     frames = list(frames or [])
-    canvas_traces = sorted({int(i) for i in canvas})
+    canvas_traces = list(canvas)
     fig_json = spec_json(figure, arrays, canvas_traces)
     spec = digest(fig_json)
     record = _sent_record(key)
 
     digests = {path: array_digest(enc) for path, enc in sorted(arrays.items())}
     frames, carried = _thin_frames(frames, record["arrays"], digests, canvas_traces)
-    data: dict[str, Any] = {"key": key, "spec": spec, "paths": digests, "height": height}
+    data: PlotData = {"key": key, "spec": spec, "paths": digests, "height": height}
     if record["spec"] != spec:
         _serve_assets()
         data["fig"] = fig_json

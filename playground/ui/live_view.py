@@ -18,12 +18,13 @@ import streamlit as st
 from playground.analysis.geometry import bends_by_layer
 from playground.core.train import metric_label, metric_name
 from playground.figures.boundary import (
+    canvas_uids,
     decision_boundary_figure,
-    first_bend_trace,
     picked_bend_trace,
 )
 from playground.figures.curves import (
     PLOTS,
+    TRAIN,
     clipped,
     gradient_curves_figure,
     history_arrays,
@@ -161,7 +162,7 @@ def bend_layers_shown(run: LiveRun, show_bends: bool) -> int:
 
 def boundary_figure(run: LiveRun, *, show_bends: bool, height: int = 520):
     """The boundary figure as a dict (built once per picture shape) and how it is drawn
-    (``BoundaryView``: which traces the pictures update, and the picked unit's bend)."""
+    (``BoundaryView``: the layers of bends the pictures update, the picked unit's bend)."""
     cfg = run.cfg
     n_layers = bend_layers_shown(run, show_bends)
     key = (_data_key(run.data), cfg.show_test, cfg.discretize, n_layers, height)
@@ -186,11 +187,9 @@ def boundary_figure(run: LiveRun, *, show_bends: bool, height: int = 520):
     # the same data share one figure.
     fig = _cached_figure("boundary", key, build, shared=True)
     if not n_layers:
-        return fig, BoundaryView(len(fig["data"]), 0, cfg.discretize)
+        return fig, BoundaryView(0, cfg.discretize)
     picked = picks.picked_unit(run)
-    last = len(fig["data"]) - 1
-    view = BoundaryView(first_bend_trace(last, n_layers), n_layers, cfg.discretize, last, picked)
-    return fig, view
+    return fig, BoundaryView(n_layers, cfg.discretize, picked_bend=True, picked=picked)
 
 
 def boundary_plot(
@@ -215,7 +214,7 @@ def boundary_plot(
     snaps = run.snapshots.since(last["seq"]) if playback else []
     if not playback:
         snaps = [run.snapshot(GRID_N, bends=None if view.n_layers else [])]
-    canvas = [0, *range(view.first_bend, len(fig["data"]))]
+    canvas = canvas_uids(fig)
     frames: list[LiveFrame] = []
     if playback and snaps:
         frames = [frame(s, encoder.arrays(s)) for s in snaps]
@@ -305,7 +304,7 @@ def curves(run: LiveRun, height: int = 260) -> None:
     h = run.history.copy()
     arrays = history_arrays(h, metric)
     # Built once per key with placeholder data; every refresh sends the arrays.
-    x = arrays["loss"]["0.x"].values
+    x = arrays["loss"][f"{TRAIN}.x"].values
     n = len(run.spec.sizes) - 1
     train, test = h.array("train_metric"), h.array("test_metric")
     cut = clipped(train, test)  # a clipped R² chart says so in its title
@@ -356,6 +355,6 @@ def thumbnails(run: LiveRun) -> None:
         shared=True,  # the grid is the same box everywhere; pictures and bends are arrays
     )
     arrays = encode_live(neuron_thumbnails_arrays(grids, bends, max_units=THUMB_MAX_WIDTH))
-    height, canvas = fig["layout"]["height"], list(range(len(fig["data"])))
+    height, canvas = fig["layout"]["height"], [t["uid"] for t in fig["data"]]
     alt = units_description(dead)
     live_plot(fig, key="thumbs", height=height, arrays=arrays, canvas=canvas, alt=alt)

@@ -549,9 +549,9 @@ def test_spotlight_figures_draw_the_views_bends_and_epochs(store, run, spotlit):
     np.testing.assert_array_equal(np.asarray(bends[0].x, np.float64), want_x)
     np.testing.assert_array_equal(np.asarray(bends[0].y, np.float64), want_y)
     # The live arrays that refresh it say the same.
-    i = list(fig.data).index(bends[0])
-    np.testing.assert_array_equal(arrays[f"{i}.x"].values, want_x)
-    np.testing.assert_array_equal(arrays[f"{i}.y"].values, want_y)
+    uid = bends[0].uid
+    np.testing.assert_array_equal(arrays[f"{uid}.x"].values, want_x)
+    np.testing.assert_array_equal(arrays[f"{uid}.y"].values, want_y)
     # The background is the view's grid.
     heat = fig.data[0]
     np.testing.assert_allclose(np.asarray(heat.z, np.float64), np.asarray(view["grid"]), atol=1e-6)

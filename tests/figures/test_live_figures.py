@@ -39,7 +39,7 @@ def test_a_clipped_r2_chart_says_so():
     assert fine.layout.title.text == "R²"
     bad, arrays = metric_curves_figure(e, np.array([0.1, -2.9e14, 0.2]), e / 3, "r2")
     assert "below -1 drawn at -1" in bad.layout.title.text
-    assert arrays["0.y"].values.min() == METRIC_FLOOR
+    assert arrays["train.y"].values.min() == METRIC_FLOOR
 
 
 def test_a_discretized_output_gets_a_two_colour_bar_with_the_classes():
@@ -54,7 +54,7 @@ def test_a_discretized_output_gets_a_two_colour_bar_with_the_classes():
     assert list(heat.colorbar.ticktext) == ["class 0", "class 1"]
     assert {c for _, c in heat.colorscale} == {smooth.data[0].colorscale[0][1],
                                                 smooth.data[0].colorscale[-1][1]}  # fmt: skip
-    assert set(np.unique(arrays["0.z"].values)) <= {0.0, 1.0}
+    assert set(np.unique(arrays["surface.z"].values)) <= {0.0, 1.0}
     # The plane stays square and at its range on any screen.
     assert sharp.layout.yaxis.constrain == "domain" and sharp.layout.yaxis.range == (-6, 6)
 

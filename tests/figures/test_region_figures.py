@@ -32,6 +32,12 @@ def quadrant_net(out=(1.0, 1.0)):
     return [(np.eye(2), np.zeros(2)), (np.array(out, float).reshape(2, 1), np.zeros(1))]
 
 
+def trace(fig, uid):
+    """The trace named ``uid`` (its arrays' paths say the same)."""
+    (found,) = [t for t in fig.data if t.uid == uid]
+    return found
+
+
 def random_net(sizes, seed=0, bias=1.0):
     rng = np.random.default_rng(seed)
     return [
@@ -57,8 +63,7 @@ def test_quadrants_give_four_regions_four_hover_entries_and_one_bend_trace():
     assert isinstance(heat, go.Heatmap) and heat.customdata.shape == (20, 20, 4)
     entries = np.unique(heat.customdata.reshape(-1, 4), axis=0)
     assert len(entries) == 4  # one hover entry per region
-    idx = region_fig.region_traces(1)
-    bends = fig.data[idx["bends"]]
+    bends = trace(fig, "bends-1")
     assert bends.name == "bends of layer 1"
     assert np.isnan(bends.x).sum() == 2  # two segments, each followed by a gap
     segs = np.stack([bends.x, bends.y], 1)[~np.isnan(bends.x)].reshape(2, 2, 2)
@@ -66,8 +71,10 @@ def test_quadrants_give_four_regions_four_hover_entries_and_one_bend_trace():
         (0, -1, 0, 1),
         (-1, 0, 1, 0),
     }
-    assert set(arrays) == {"0.z", "1.z", "2.x", "2.y", "3.x", "3.y"}
-    assert len(fig.data) == idx["points"]  # no data given: no point traces
+    assert set(arrays) == {
+        "regions.z", "shade.z", "bends-1.x", "bends-1.y", "highlight.x", "highlight.y",
+    }  # fmt: skip
+    assert len(fig.data) == 4  # no data given: no point traces
 
 
 @pytest.mark.parametrize(
@@ -93,16 +100,15 @@ def test_no_hover_data_while_playing():
 def test_highlight_shades_where_the_unit_is_on_and_draws_its_bend():
     view = raster.region_view(quadrant_net(), "relu", ("x1", "x2"), QUAD, 20)
     fig, arrays = region_fig.region_figure(view, highlight=(0, 1))
-    idx = region_fig.region_traces(1)
-    shade = fig.data[idx["shade"]].z
+    shade = trace(fig, region_fig.SHADE_UID).z
     assert np.all(shade[view.ys > 0] == 1) and np.isnan(shade[view.ys < 0]).all()
-    bend = fig.data[idx["highlight"]]
+    bend = trace(fig, region_fig.HIGHLIGHT_UID)
     assert bend.showlegend and "layer 1, unit 2" in bend.name
     np.testing.assert_allclose(np.sort(np.asarray(bend.x)[:2]), [-1, 1])
     np.testing.assert_allclose(np.asarray(bend.y)[:2], [0, 0], atol=1e-12)
-    assert arrays[f"{idx['shade']}.z"].lo == 0.0
+    assert arrays[f"{region_fig.SHADE_UID}.z"].lo == 0.0
     none_fig, _ = region_fig.region_figure(view, highlight=None)
-    assert not none_fig.data[idx["highlight"]].showlegend
+    assert not trace(none_fig, region_fig.HIGHLIGHT_UID).showlegend
 
 
 def test_slope_colouring():
@@ -115,14 +121,15 @@ def test_slope_colouring():
     assert fig.data[0].colorbar.title.text == "slope of the output |∇ out|"
     fig, _ = region_fig.region_figure(view, colour_by="slope", out_names=("logit",))
     assert fig.data[0].colorbar.title.text == "slope of the logit |∇ logit|"
-    assert arrays["0.z"].hi == pytest.approx(5.0)
+    assert arrays["regions.z"].hi == pytest.approx(5.0)
 
 
 def test_data_points_are_drawn_per_class():
     data = make_dataset("xor", n_points=100, noise=0.0, train_ratio=0.5, seed=0, classes=2)
     view = raster.region_view(quadrant_net(), "relu", ("x1", "x2"), QUAD, 16)
     fig, _ = region_fig.region_figure(view, data=data)
-    names = [t.name for t in fig.data[region_fig.region_traces(1)["points"] :]]
+    after = [t.uid for t in fig.data].index(region_fig.HIGHLIGHT_UID) + 1  # the points come last
+    names = [t.name for t in fig.data[after:]]
     assert names == ["class 0", "class 1"]
 
 
@@ -177,7 +184,7 @@ def test_about_1500_regions_make_a_figure():
     fig, arrays = region_fig.region_figure(view, highlight=(1, 3), hover=True)
     assert 1200 <= view.count <= 2000
     assert len(np.unique(view.ids[view.ids >= 0])) > 1000  # most regions own a cell
-    assert fig.data[0].customdata.shape[:2] == (160, 160) and "0.z" in arrays
+    assert fig.data[0].customdata.shape[:2] == (160, 160) and "regions.z" in arrays
 
 
 # -- estimates ------------------------------------------------------------------------------
@@ -273,11 +280,9 @@ def test_hidden_space_figure_draws_both_planes_and_the_decision_line():
     assert line.name == "decision line (logit 0)" and len(line.x) == 2
     (w, c) = params[-1]
     np.testing.assert_allclose(w[0, 0] * line.x + w[1, 0] * line.y + c[0], 0, atol=1e-9)
-    right = [i for i, t in enumerate(fig.data) if t.xaxis == "x2"]
-    assert all(f"{i}.x" in arrays for i in right)
-    n_right_points = sum(
-        len(arrays[f"{i}.x"].values) for i in right if fig.data[i].mode == "markers"
-    )
+    right = [t for t in fig.data if t.xaxis == "x2"]
+    assert all(f"{t.uid}.x" in arrays for t in right)
+    n_right_points = sum(len(arrays[f"{t.uid}.x"].values) for t in right if t.mode == "markers")
     assert n_right_points == len(data.x_train)
 
 

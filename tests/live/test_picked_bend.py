@@ -6,12 +6,10 @@ import numpy as np
 import pytest
 
 from playground.core.config import RunConfig
-from playground.figures.boundary import picked_bend_arrays
+from playground.figures.boundary import PICKED, picked_bend_arrays
 from playground.figures.wire import decode_array
 from playground.live.server.frames import BoundaryView, PictureEncoder
 from playground.live.session.live_run import LiveRun
-
-PICKED_TRACE = 9  # any trace index: the encoder writes what the view names
 
 
 @pytest.fixture(scope="module")
@@ -54,20 +52,20 @@ def test_no_hidden_layer_has_no_bend_to_pick():
 
 def picked(arrays: dict) -> dict:
     return {k.split(".", 1)[1]: decode_array(v) for k, v in arrays.items()
-            if k.startswith(f"{PICKED_TRACE}.")}  # fmt: skip
+            if k.startswith(f"{PICKED}.")}  # fmt: skip
 
 
 @pytest.mark.parametrize("pick", [(0, 2), (1, 3)])
 def test_every_picture_carries_the_picked_units_own_bend(trained, pick):
-    view = BoundaryView(3, 2, False, PICKED_TRACE, pick)
+    view = BoundaryView(2, False, picked_bend=True, picked=pick)
     encoder = PictureEncoder(trained.data, view)
     # A still picture: the unit's exact segments.
     still = trained.snapshot(32)
     mine = [b for b in still.bends if (b.layer, b.unit) == pick]
     got = picked(encoder.arrays(still))
-    want = picked_bend_arrays(PICKED_TRACE, np.reshape(mine[0].segments, (-1, 2, 2)))
-    np.testing.assert_allclose(got["x"], want[f"{PICKED_TRACE}.x"].values, atol=2e-3)
-    np.testing.assert_allclose(got["y"], want[f"{PICKED_TRACE}.y"].values, atol=2e-3)
+    want = picked_bend_arrays(np.reshape(mine[0].segments, (-1, 2, 2)))
+    np.testing.assert_allclose(got["x"], want[f"{PICKED}.x"].values, atol=2e-3)
+    np.testing.assert_allclose(got["y"], want[f"{PICKED}.y"].values, atol=2e-3)
     # A live picture: layer 1 its own line, a deeper unit its own signs.
     snap = trained.live_snapshot(32)
     got = picked(encoder.arrays(snap))
@@ -79,11 +77,12 @@ def test_every_picture_carries_the_picked_units_own_bend(trained, pick):
     else:
         assert np.isnan(got["x"]).all()
         np.testing.assert_array_equal(got["signs"], snap.signs[layer - 1][unit : unit + 1])
-    # Without a pick, nothing is sent for the trace.
+    # Without a pick, nothing is sent for the trace; nor without the trace.
     assert not picked(PictureEncoder(trained.data, view._replace(picked=None)).arrays(snap))
+    assert not picked(PictureEncoder(trained.data, view._replace(picked_bend=False)).arrays(snap))
 
 
 def test_a_pick_the_network_does_not_have_draws_no_bend(trained):
-    view = BoundaryView(3, 2, False, PICKED_TRACE, (1, 40))
+    view = BoundaryView(2, False, picked_bend=True, picked=(1, 40))
     got = picked(PictureEncoder(trained.data, view).arrays(trained.live_snapshot(32)))
     assert got["x"].size == 0 or np.isnan(got["x"]).all()

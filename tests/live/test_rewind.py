@@ -145,7 +145,7 @@ def test_the_page_rewinds_continues_and_restarts():
     again = LiveRun(run.cfg)
     again.train_steps(back)  # retrained to that step from the same seed
     assert metric(at, "Test loss") == fmt(again.metrics.test_loss)
-    z = decode_array(_boundary_data(at)["arrays"]["0.z"])
+    z = decode_array(_boundary_data(at)["arrays"]["surface.z"])
     assert np.abs(z - again.output_grid(GRID_N)[2]).max() < 1 / 250
     at_back = run.params_numpy()
     from tests.figures.test_network_figure import check_against

@@ -5,6 +5,7 @@ import json
 import socket
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 import uvicorn
@@ -13,6 +14,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from playground.core.config import RunConfig
+from playground.figures.protocol import STATUS_KEYS, decode_message, frames_for
 from playground.figures.wire import decode_array
 from playground.live.engine.limits import HostLimits
 from playground.live.server import stream
@@ -60,7 +62,7 @@ def session(scheduler: Scheduler, name: str, seed: int = 0, hidden=(8, 8)):
     live = LiveRun(RunConfig(problem="xor", hidden=hidden, batch_size=10, seed=seed))
     trainer = SessionTrainer(scheduler, name)
     link = stream.StreamLink(name, scheduler)
-    view = BoundaryView(first_bend=3, n_layers=2, discretize=False)
+    view = BoundaryView(n_layers=2, discretize=False)
     encode = PictureEncoder(live.data, view)
 
     def resume():
@@ -76,12 +78,12 @@ def messages(ws, until, timeout: float = 120.0):
     got, end = [], time.monotonic() + timeout
     while not until(got):
         assert time.monotonic() < end, f"gave up after {len(got)} messages"
-        got.append(json.loads(ws.recv(timeout=timeout)))
+        got.append(decode_message(ws.recv(timeout=timeout)))  # as the schema has it
     return got
 
 
 def frames_of(got, key="boundary"):
-    return [f for m in got for f in (m.get("frames") or {}).get(key, [])]
+    return [f for m in got for f in frames_for(m, key)]
 
 
 @pytest.mark.parametrize(
@@ -125,7 +127,7 @@ def test_each_session_reads_only_its_own_runs_pictures(client):
         assert not {f["seq"] for f in frames} & their_seqs
         # Each picture is this run's own grid, packed as the page would pack it.
         snap = next(s for s in mine.snapshots.since(0) if s.seq == frames[-1]["seq"])
-        grid = decode_array(frames[-1]["arrays"]["0.z"])
+        grid = decode_array(frames[-1]["arrays"]["surface.z"])
         assert grid.shape == (16, 16)
         assert abs(grid - snap.grid).max() <= 1 / 254 + 1e-6  # one byte per cell over [0, 1]
         assert [f["seq"] for f in frames] == sorted(f["seq"] for f in frames)
@@ -151,14 +153,33 @@ def test_three_learners_train_their_own_networks_and_see_only_their_own_pictures
             assert {f["seq"] for f in frames} <= own and not {f["seq"] for f in frames} & others
             # Its own network: layer 1's lines and layer 2's signs, one per unit of its own.
             signs = [
-                decode_array(f["arrays"]["4.signs"]) for f in frames if "4.signs" in f["arrays"]
+                decode_array(f["arrays"]["bends-2.signs"])
+                for f in frames
+                if "bends-2.signs" in f["arrays"]
             ]
             assert signs and all(a.shape == (w, 12, 12) for a in signs)  # signs_grid(16)
-            lines = [decode_array(f["arrays"]["3.x"]) for f in frames if "3.x" in f["arrays"]]
+            lines = [
+                decode_array(f["arrays"]["bends-1.x"]) for f in frames if "bends-1.x" in f["arrays"]
+            ]
             assert lines and all(len(x) == 3 * w for x in lines)  # two ends and a gap a unit
     finally:
         for _, trainer, _ in sessions:
             trainer.stop()
+
+
+def test_the_status_says_the_run_compiles_while_it_plays(monkeypatch):
+    """``compiling`` and ``message`` come with every status of a run, not only a stopped
+    one's (the page's note says "compiling" while the first chunk compiles)."""
+    scheduler = Scheduler(HostLimits(workers=1))
+    link = stream.StreamLink("me", scheduler)
+    link.live, link.playing = LiveRun(RunConfig(problem="xor", hidden=(3,))), True
+    monkeypatch.setattr(scheduler, "job", lambda key: SimpleNamespace(stopped="", admitted=True))
+    monkeypatch.setattr(link.live, "compile_pending", lambda: True)
+    status = link.status()
+    assert status["state"] == "playing" and status["compiling"] is True
+    assert status["message"] == "" and set(status) <= STATUS_KEYS
+    link.live = None  # no run yet: the state alone
+    assert set(link.status()) == {"state", "ahead", "why"}
 
 
 def test_the_stream_says_when_training_stopped_by_itself(client):

@@ -74,7 +74,7 @@ def test_fresh_session_starts_its_own_run_and_counts_exactly():
     names = [t.get("name") for t in fig["data"]]
     assert names[:4] == ["regions", "unit on", "bends of layer 1", "bends of layer 2"]
     assert "customdata" in fig["data"][0] and "pattern L1" in fig["data"][0]["hovertemplate"]
-    assert decode_array(data["arrays"]["0.z"]).shape[0] >= 96
+    assert decode_array(data["arrays"]["regions.z"]).shape[0] >= 96
     story = " ".join(md.value for md in at.markdown)
     assert "1 + H + C(H, 2)" in story and "regions in all" in story
 
@@ -109,9 +109,9 @@ def test_colour_highlight_and_zoom_selectors():
     no_errors(at)
     data = live(at, "br_regions")
     traces = json.loads(data["fig"])["data"]
-    (i,) = [k for k, t in enumerate(traces) if "layer 1, unit 2" in (t.get("name") or "")]
-    assert traces[i]["showlegend"] is True
-    assert np.isfinite(decode_array(data["arrays"][f"{i}.x"])).sum() >= 2  # its bend
+    (lit,) = [t for t in traces if "layer 1, unit 2" in (t.get("name") or "")]
+    assert lit["showlegend"] is True
+    assert np.isfinite(decode_array(data["arrays"][f"{lit['uid']}.x"])).sum() >= 2  # its bend
 
     at.select_slider(key="br_zoom").set_value(30).run()
     no_errors(at)
@@ -191,7 +191,7 @@ def test_play_trains_in_the_fragment_and_drops_the_hover_data():
         time.sleep(0.5)
     assert at.session_state["run"].step > step
     frame = live(at, "br_regions")
-    assert "fig" not in frame and "0.z" in frame["arrays"]  # only the moving arrays
+    assert "fig" not in frame and "regions.z" in frame["arrays"]  # only the moving arrays
     button(at, "Pause").click().run()
     assert at.session_state["playing"] is False
     assert shown_regions(at) == exact_count(at)  # paused: the drawn net is the current one

@@ -74,7 +74,7 @@ def test_editing_a_weight_on_the_page_equals_the_same_edit_in_core_model():
     assert metric(at, "Test loss") == fmt(run.metrics.test_loss)
     shown = LiveRun(RunConfig(hidden=(4, 3)))
     shown.load(SavedModel(want, "relu", meta={"step": run.step}))
-    z = decode_array(_boundary_data(at)["arrays"]["0.z"])
+    z = decode_array(_boundary_data(at)["arrays"]["surface.z"])
     assert np.abs(z - shown.output_grid(GRID_N)[2]).max() < 1 / 250
     check_against(network_sent(at), want)
 
@@ -147,12 +147,11 @@ def test_a_picked_unit_is_outlined_drawn_thick_on_the_boundary_and_shown_in_the_
     data = _boundary_data(at)
     fig_b = json.loads(data["fig"]) if "fig" in data else None
     names = [t.get("name") for t in fig_b["data"]] if fig_b else []
-    last = len(names) - 1
-    assert names[-1] == "the picked unit's bend"
+    assert names[-1] == "the picked unit's bend" and fig_b["data"][-1]["uid"] == "picked"
     run = at.session_state["run"]
     (w, b), *_ = run.params_numpy()
-    x = decode_array(data["arrays"][f"{last}.x"])
-    y = decode_array(data["arrays"][f"{last}.y"])
+    x = decode_array(data["arrays"]["picked.x"])
+    y = decode_array(data["arrays"]["picked.y"])
     ok = np.isfinite(x) & np.isfinite(y)
     assert ok.sum() >= 2  # on its line w·p + b = 0, within the wire's 16-bit rounding
     np.testing.assert_allclose(w[0, 2] * x[ok] + w[1, 2] * y[ok] + b[2], 0, atol=1e-2)

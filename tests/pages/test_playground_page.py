@@ -284,11 +284,11 @@ def test_playing_sends_the_trainers_snapshots_as_frames():
     newest = last["frames"][-1]["arrays"]
     # Each picture has its own output grid; the bends come along only when they were
     # computed anew (a busy trainer reuses them, and an equal array is not sent again).
-    assert "0.z" in newest and set(newest) <= set(last["paths"])
+    assert "surface.z" in newest and set(newest) <= set(last["paths"])
     assert not set(newest) & set(last.get("arrays", {}))  # carried by the last frame only
     button(at, "Pause").click().run()
     still = _boundary_data(at)
-    assert "frames" not in still and "0.z" in still["arrays"]  # paused: one still picture
+    assert "frames" not in still and "surface.z" in still["arrays"]  # paused: one still picture
 
 
 def test_a_wide_net_says_why_its_bends_are_not_drawn():
@@ -334,7 +334,7 @@ def test_a_loaded_model_shows_its_own_network_at_once():
     reference.load(load_model(data))
     assert metric(at, "Step") == "125" and metric(at, "Epoch") == f"{125 // 25}"
     assert metric(at, "Test loss") == fmt(reference.metrics.test_loss)
-    z = decode_array(_boundary_data(at)["arrays"]["0.z"])
+    z = decode_array(_boundary_data(at)["arrays"]["surface.z"])
     want = reference.output_grid(GRID_N)[2]
     assert np.abs(z - want).max() < 1 / 250  # the 8-bit picture of the loaded network
     assert any("Loaded circle.npz at step 125" in s.value for s in at.success)

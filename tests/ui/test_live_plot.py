@@ -97,17 +97,17 @@ def _app() -> None:
     tick = st.session_state.setdefault("tick", 0)
     st.session_state.tick = tick + 1
     fig = go.Figure()
-    fig.add_heatmap(z=[[0.0]], colorscale="RdBu")  # z is replaced by arrays["0.z"]
-    fig.add_scatter(mode="lines")
+    fig.add_heatmap(z=[[0.0]], colorscale="RdBu", uid="heat")  # z: arrays["heat.z"]
+    fig.add_scatter(mode="lines", uid="line")
     fig.update_layout(title=st.session_state.get("title", "t"))
     live_plot(
         fig,
         key="k",
         height=300,
         arrays={
-            "0.z": encode_grid(np.full((4, 5), float(tick)), 0, 10),
-            "1.x": encode_floats(np.arange(3.0)),
-            "1.y": encode_floats(np.arange(3.0) * tick),
+            "heat.z": encode_grid(np.full((4, 5), float(tick)), 0, 10),
+            "line.x": encode_floats(np.arange(3.0)),
+            "line.y": encode_floats(np.arange(3.0) * tick),
         },
     )
     st.button("forget", on_click=_forget, args=("k",))
@@ -132,8 +132,8 @@ def at() -> AppTest:
 def test_first_run_sends_figure_renderer_and_all_arrays(at: AppTest) -> None:
     data = _sent(at)
     assert data["key"] == "k" and data["height"] == 300
-    assert sorted(data["paths"]) == ["0.z", "1.x", "1.y"]
-    assert sorted(data["arrays"]) == ["0.z", "1.x", "1.y"]
+    assert sorted(data["paths"]) == ["heat.z", "line.x", "line.y"]
+    assert sorted(data["arrays"]) == ["heat.z", "line.x", "line.y"]
     assert data["module"].startswith(
         "/_stcore/bidi-components/playground_live_plot.renderer/main.js?v="
     )
@@ -153,10 +153,10 @@ def test_later_runs_send_only_changed_arrays(at: AppTest) -> None:
     at.run()
     data = _sent(at)
     assert not {"fig", "module", "lib"} & set(data)
-    assert sorted(data["arrays"]) == ["0.z", "1.y"]  # 1.x did not change
+    assert sorted(data["arrays"]) == ["heat.z", "line.y"]  # line.x did not change
     # Every frame names the digest of every array, so the browser can spot a lost one.
-    assert data["paths"]["1.x"] == first["paths"]["1.x"]
-    assert data["paths"]["1.y"] != first["paths"]["1.y"]
+    assert data["paths"]["line.x"] == first["paths"]["line.x"]
+    assert data["paths"]["line.y"] != first["paths"]["line.y"]
     assert data["spec"] == first["spec"]
     assert len(json.dumps(data)) < 1000
 
@@ -166,21 +166,39 @@ def test_layout_change_resends_spec_only(at: AppTest) -> None:
     at.run()
     data = _sent(at)
     assert json.loads(data["fig"])["layout"]["title"]["text"] == "new"
-    assert sorted(data["arrays"]) == ["0.z", "1.y"]
+    assert sorted(data["arrays"]) == ["heat.z", "line.y"]
 
 
 def test_resync_resends_everything(at: AppTest) -> None:
     at.button[0].click().run()  # the same callback the browser's "resync" trigger runs
     data = _sent(at)
     assert {"fig", "module", "lib"} <= set(data)
-    assert sorted(data["arrays"]) == ["0.z", "1.x", "1.y"]
+    assert sorted(data["arrays"]) == ["heat.z", "line.x", "line.y"]
 
 
 def test_bad_paths_are_refused() -> None:
-    fig = go.Figure(go.Scatter())
-    for path in ("z", "1.x", "0", "0.x-y"):
+    fig = go.Figure([go.Scatter(uid="line"), go.Scatter()])
+    # No prop, a uid no trace has, a trace index (paths name traces by uid), a bad prop.
+    for path in ("z", "line", "other.x", "0.x", "1.x", "line.x-y"):
         with pytest.raises(ValueError):
             live_plot(fig, key="bad", arrays={path: encode_floats(np.zeros(2))})
+    twice = go.Figure([go.Scatter(uid="line"), go.Scatter(uid="line")])
+    with pytest.raises(ValueError, match="same uid"):
+        live_plot(twice, key="bad", arrays={"line.x": encode_floats(np.zeros(2))})
+
+
+def test_arrays_follow_their_trace_wherever_it_is() -> None:
+    """A trace added before the live ones moves no array: the spec strips the same
+    traces' properties."""
+    from playground.ui.live_plot import spec_json
+
+    arrays = {"heat.z": encode_grid(np.zeros((2, 2)), 0, 1)}
+    plain = [go.Heatmap(z=[[1.0]], uid="heat"), go.Scatter(x=[1.0], uid="line")]
+    for fig in (go.Figure(plain), go.Figure([go.Scatter(x=[2.0]), *plain])):
+        spec = json.loads(spec_json(fig, arrays, ["line", "heat"]))
+        by_uid = {t.get("uid"): t for t in spec["data"]}
+        assert "z" not in by_uid["heat"] and by_uid["line"]["x"] == [1.0]
+        assert spec["canvas"] == ["heat", "line"]
 
 
 # --- canvas traces and frames ------------------------------------------------------
@@ -194,60 +212,60 @@ def _frames_app() -> None:
     from playground.ui.live_plot import encode_floats, encode_grid, live_plot
 
     fig = go.Figure()
-    fig.add_heatmap(z=[[0.0]])
-    fig.add_scatter(mode="lines")
+    fig.add_heatmap(z=[[0.0]], uid="heat")
+    fig.add_scatter(mode="lines", uid="line")
     fig.add_scatter(mode="markers", x=[0.0], y=[0.0])
     base = st.session_state.setdefault("base", 0)
     st.session_state.base = base + 3
 
     def picture(k: int) -> dict:
         return {
-            "0.z": encode_grid(np.full((3, 3), float(k)), 0, 100),
-            "1.x": encode_floats(np.array([k, k + 1.0])),
-            "1.y": encode_floats(np.array([0.0, 1.0])),
+            "heat.z": encode_grid(np.full((3, 3), float(k)), 0, 100),
+            "line.x": encode_floats(np.array([k, k + 1.0])),
+            "line.y": encode_floats(np.array([0.0, 1.0])),
         }
 
     frames = [
         {"seq": base + i, "t": 0.05 * (base + i), "label": f"p{base + i}", "arrays": picture(i)}
         for i in range(1, 4)
     ]
-    live_plot(fig, key="f", arrays=frames[-1]["arrays"], canvas=[1, 0], frames=frames)
+    live_plot(fig, key="f", arrays=frames[-1]["arrays"], canvas=["line", "heat"], frames=frames)
 
 
 def test_frames_carry_the_newest_arrays_once() -> None:
     at = AppTest.from_function(_frames_app, default_timeout=30).run()
     assert not at.exception
     data = _sent(at)
-    assert json.loads(data["fig"])["canvas"] == [0, 1]
+    assert json.loads(data["fig"])["canvas"] == ["heat", "line"]  # in trace order
     assert [f["seq"] for f in data["frames"]] == [1, 2, 3]
     assert [f["label"] for f in data["frames"]] == ["p1", "p2", "p3"]
     assert "arrays" not in data  # the last frame is the state: not sent a second time
-    assert sorted(data["paths"]) == ["0.z", "1.x", "1.y"]
-    assert decode_array(data["frames"][0]["arrays"]["0.z"])[0, 0] == pytest.approx(1, abs=0.5)
-    # 1.y is the same in every picture: sent once, then carried over by the browser.
+    assert sorted(data["paths"]) == ["heat.z", "line.x", "line.y"]
+    assert decode_array(data["frames"][0]["arrays"]["heat.z"])[0, 0] == pytest.approx(1, abs=0.5)
+    # line.y is the same in every picture: sent once, then carried over by the browser.
     assert [sorted(f["arrays"]) for f in data["frames"]] == [
-        ["0.z", "1.x", "1.y"],
-        ["0.z", "1.x"],
-        ["0.z", "1.x"],
+        ["heat.z", "line.x", "line.y"],
+        ["heat.z", "line.x"],
+        ["heat.z", "line.x"],
     ]
     at.run()
     again = _sent(at)
     assert [f["seq"] for f in again["frames"]] == [4, 5, 6] and "fig" not in again
-    # The browser holds 1.y already (the record says so): no frame sends it again.
-    assert [sorted(f["arrays"]) for f in again["frames"]] == [["0.z", "1.x"]] * 3
+    # The browser holds line.y already (the record says so): no frame sends it again.
+    assert [sorted(f["arrays"]) for f in again["frames"]] == [["heat.z", "line.x"]] * 3
     assert "arrays" not in again
 
 
 def test_bad_canvas_and_frames_are_refused() -> None:
-    fig = go.Figure([go.Heatmap(), go.Scatter(mode="lines")])
+    fig = go.Figure([go.Heatmap(uid="heat"), go.Scatter(mode="lines", uid="line")])
     grid = encode_grid(np.zeros((2, 2)), 0, 1)
     other = encode_grid(np.ones((2, 2)), 0, 1)
-    with pytest.raises(ValueError, match="canvas trace 5"):
-        live_plot(fig, key="c", canvas=[5])
-    frame = {"seq": 1, "t": 0.0, "label": "", "arrays": {"0.z": grid}}
+    with pytest.raises(ValueError, match="canvas trace 'nope'"):
+        live_plot(fig, key="c", canvas=["nope"])
+    frame = {"seq": 1, "t": 0.0, "label": "", "arrays": {"heat.z": grid}}
     with pytest.raises(ValueError, match="not on a canvas trace"):
-        live_plot(fig, key="c", arrays={"0.z": grid}, canvas=[1], frames=[frame])
+        live_plot(fig, key="c", arrays={"heat.z": grid}, canvas=["line"], frames=[frame])
     with pytest.raises(ValueError, match="differs"):
-        live_plot(fig, key="c", arrays={"0.z": other}, canvas=[0], frames=[frame])
+        live_plot(fig, key="c", arrays={"heat.z": other}, canvas=["heat"], frames=[frame])
     with pytest.raises(ValueError, match="increase"):
-        live_plot(fig, key="c", arrays={"0.z": grid}, canvas=[0], frames=[frame, frame])
+        live_plot(fig, key="c", arrays={"heat.z": grid}, canvas=["heat"], frames=[frame, frame])

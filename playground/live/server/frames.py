@@ -19,9 +19,10 @@ from playground.figures.boundary import (
 )
 from playground.figures.curves import history_arrays
 from playground.figures.network import network_alt, network_figure
+from playground.figures.protocol import CompactArray, LiveFrame
 from playground.figures.readouts import readout_tiles
 from playground.figures.units import neuron_thumbnails_live_arrays
-from playground.figures.wire import CompactArray, LiveFrame, encode_live
+from playground.figures.wire import encode_live
 from playground.live.engine import run as engine
 
 GRID_N = 64  # output grid drawn under the points: 4 KB a picture
@@ -31,13 +32,13 @@ NETWORK_PICTURE_N = 25  # grid of each unit's picture in the Network
 
 
 class BoundaryView(NamedTuple):
-    """How one page draws the boundary: which traces hold the bends, what the surface
-    shows. Fixed until the page builds its figure anew."""
+    """How one page draws the boundary: how many layers of bends, what the surface
+    shows, the picked unit's bend. Fixed until the page builds its figure anew. (The
+    arrays name their traces by uid: no trace index is needed.)"""
 
-    first_bend: int  # trace index of layer 1's bends
     n_layers: int  # bend layers drawn (0: none)
     discretize: bool
-    picked_trace: int = -1  # trace of the picked unit's bend (-1: none)
+    picked_bend: bool = False  # the figure has the picked unit's bend trace
     picked: tuple[int, int] | None = None  # (hidden layer, unit), 0-based
 
 
@@ -54,33 +55,33 @@ class PictureEncoder:
         if snap.lines is not None:  # a live picture: its own bends, every time
             box = (snap.xs[0], snap.xs[-1], snap.ys[0], snap.ys[-1])
             view = self.view
-            bends = live_bend_arrays(snap.lines, snap.signs, view.first_bend, view.n_layers, box)
+            bends = live_bend_arrays(snap.lines, snap.signs, view.n_layers, box)
             return encode_live({**surface, **bends, **self._picked_live(snap, box)})
         if self._bends is None or self._bends[0] is not snap.bends:
             layers = bends_by_layer(snap.bends, self.view.n_layers)
-            arrays = {**bend_arrays(layers, self.view.first_bend), **self._picked_exact(snap)}
+            arrays = {**bend_arrays(layers), **self._picked_exact(snap)}
             self._bends = (snap.bends, encode_live(arrays))
         return {**encode_live(surface), **self._bends[1]}
 
     def _picked_live(self, snap, box) -> dict:
         view = self.view
-        if view.picked is None or view.picked_trace < 0:
+        if view.picked is None or not view.picked_bend:
             return {}
         layer, unit = view.picked
         if layer == 0 and unit < len(snap.lines):
-            return picked_bend_arrays(view.picked_trace, snap.lines[unit : unit + 1])
+            return picked_bend_arrays(snap.lines[unit : unit + 1])
         if 0 < layer <= len(snap.signs) and unit < len(snap.signs[layer - 1]):
             signs = snap.signs[layer - 1][unit : unit + 1]
-            return picked_bend_arrays(view.picked_trace, signs=signs, box=box)
-        return picked_bend_arrays(view.picked_trace)  # not in this network
+            return picked_bend_arrays(signs=signs, box=box)
+        return picked_bend_arrays()  # not in this network
 
     def _picked_exact(self, snap) -> dict:
         view = self.view
-        if view.picked is None or view.picked_trace < 0:
+        if view.picked is None or not view.picked_bend:
             return {}
         mine = [b.segments for b in snap.bends if (b.layer, b.unit) == view.picked]
         segments = np.concatenate([np.reshape(s, (-1, 2, 2)) for s in mine]) if mine else None
-        return picked_bend_arrays(view.picked_trace, segments)
+        return picked_bend_arrays(segments)
 
     def __call__(self, snap):
         """The snapshot with its packed arrays (the trainer calls this on each picture)."""

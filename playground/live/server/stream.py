@@ -10,18 +10,14 @@ run, and only to a page of the same origin. The link lives as long as the sessio
 (the registry holds it weakly); the stream ends when the socket closes or the page stops
 asking (``playing`` False).
 
-Messages are JSON objects with any of ``frames`` (``{key: [frame, ...]}``: pictures for the
-chart ``key`` to play back),
-``plots`` (``{key: {path: array}}`` of the side plots), ``figures`` (``{key: {spec,
-alt}}``: whole figures, the Network), ``status`` (``readouts`` by label,
-``state``: playing / waiting / stopped / paused, ``ahead``: runs in line before this one,
-``why``: why it stopped, ``compiling``: its first chunk is being compiled, ``says``: the
-sentence the page's live region reads).
+Messages are ``figures.protocol.StreamMessage`` (JSON, built by ``encode_message``): any
+of ``frames`` (pictures for a chart to play back), ``plots`` (the side plots' arrays by
+path ``"<trace uid>.<attr>"``), ``figures`` (whole figures: the Network) and ``status``
+(``StreamStatus``: the state, the readouts, what the live region says, ...).
 """
 
 import asyncio
 import gc
-import json
 import secrets
 import time
 import weakref
@@ -33,6 +29,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from playground.core.train import metric_name
 from playground.figures.describe import progress_sentence, stopped_sentence
+from playground.figures.protocol import StreamMessage, StreamStatus, WholeFigure, encode_message
 from playground.live.server.frames import (
     BoundaryView,
     curve_arrays,
@@ -83,10 +80,10 @@ class StreamLink:
         self.attention: Callable[[], str] | None = None
         self.note: Callable[[], str] | None = None
         # The page's Network while it plays: a whole figure ``{spec, alt}`` of the run now.
-        self.network: Callable[[], dict] | None = None
+        self.network: Callable[[], WholeFigure] | None = None
         LINKS[self.token] = self
 
-    def status(self) -> dict:
+    def status(self) -> StreamStatus:
         job = self.scheduler.job(self.key)
         if not self.playing:
             state, why = "paused", ""
@@ -95,15 +92,15 @@ class StreamLink:
         else:
             state, why = ("playing" if job.admitted else "waiting"), ""
         live = self.live
-        out = {"state": state, "ahead": self.scheduler.ahead(self.key), "why": why}
+        out: StreamStatus = {"state": state, "ahead": self.scheduler.ahead(self.key), "why": why}
         if live is not None:
             out["readouts"] = readouts(live.run)
             # What a screen reader hears (the page's live region, every few seconds).
             out["says"] = progress_sentence(out["readouts"])
-        if state == "stopped":
-            out["says"] = stopped_sentence(why)
             out["message"] = live.message
             out["compiling"] = state == "playing" and live.compile_pending()
+        if state == "stopped":
+            out["says"] = stopped_sentence(why)
         if self.attention is not None:
             out["attention"] = self.attention()
         if self.note is not None:
@@ -148,7 +145,7 @@ async def serve(ws: WebSocket, link: StreamLink) -> None:
         live = link.live
         if live is not shown_live:  # a new run (the page changed the network)
             shown_live, seq, before = live, 0, {}
-        msg: dict = {}
+        msg: StreamMessage = {}
         job = link.scheduler.job(link.key)
         if link.playing and job is None and link.resume is not None:
             link.resume()  # back after an idle stop: the same session goes on
@@ -176,7 +173,7 @@ async def serve(ws: WebSocket, link: StreamLink) -> None:
             msg["status"] = link.status()
             last["status"] = now
         if msg:
-            await ws.send_text(json.dumps(msg))
+            await ws.send_text(encode_message(msg))
         await asyncio.sleep(TICK_S)
 
 

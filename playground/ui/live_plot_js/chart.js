@@ -31,12 +31,29 @@ function withValue(obj, keys, value) {
   return copy;
 }
 
+// Arrays name their trace by uid ("surface.z", "bends-1.signs"), so a trace added to a
+// figure moves none of them. Each figure's uids are looked up here, once; a path whose uid
+// the figure lacks is ignored (Python refuses to send one). The canvas traces are kept as
+// [index, uid] pairs in trace order, the order they are painted in.
+export function indexTraces(chart, spec) {
+  const index = new Map();
+  (spec.data ?? []).forEach((trace, i) => {
+    if (trace.uid != null) index.set(String(trace.uid), i);
+  });
+  chart.traceIndex = index;
+  chart.canvasTraces = (spec.canvas ?? [])
+    .filter((uid) => index.has(uid))
+    .map((uid) => [index.get(uid), uid])
+    .sort((a, b) => a[0] - b[0]);
+}
+
 function buildFigure(chart) {
   const traces = chart.fig.data.slice();
   for (const [path, { value }] of chart.arrays) {
-    const [index, ...keys] = path.split(".");
+    const [uid, ...keys] = path.split(".");
     if (keys[0] === "signs") continue; // the canvas traces them; Plotly has no such key
-    if (traces[index]) traces[index] = withValue(traces[index], keys, value);
+    const index = chart.traceIndex.get(uid);
+    if (index !== undefined) traces[index] = withValue(traces[index], keys, value);
   }
   chart.revision += 1;
   chart.restDirty = false;
@@ -97,7 +114,9 @@ async function drawLoop(chart) {
 // old values, so it is off until the draw at rest brings the spec's hover back.
 function muteStaleHover(chart) {
   if (chart.hoverMuted || chart.busy || !chart.frames || !window.Plotly) return;
-  const heatmaps = chart.canvasTraces.filter((i) => chart.fig?.data[i]?.type === "heatmap");
+  const heatmaps = chart.canvasTraces
+    .map(([i]) => i)
+    .filter((i) => chart.fig?.data[i]?.type === "heatmap");
   if (!heatmaps.length) return;
   chart.hoverMuted = true;
   window.Plotly.restyle(chart.div, { hoverinfo: "skip", hovertemplate: "" }, heatmaps);
@@ -192,7 +211,8 @@ function bindClicks(chart) {
 }
 
 export function onCanvas(chart, path) {
-  return chart.canvasTraces.includes(Number(path.split(".")[0]));
+  const uid = path.split(".")[0];
+  return chart.canvasTraces.some(([, own]) => own === uid);
 }
 
 export function canvasArrays(chart) {
@@ -211,7 +231,8 @@ export function newChart(key) {
   const chart = { key, root, div, spec: null, json: null, fig: null, themed: null, lib: null };
   Object.assign(chart, { arrays: new Map(), revision: 0, frames: 0, updates: 0, askedAt: -1e9 });
   Object.assign(chart, {
-    canvasTraces: [],
+    canvasTraces: [], // [index, uid] of the traces painted here (indexTraces)
+    traceIndex: new Map(),
     tables: new Map(),
     paints: 0,
     played: 0,

@@ -9,11 +9,15 @@
 // therefore names the digests of everything the chart should show; whatever is missing
 // or stale here is asked for again through the "resync" trigger (at most once a second).
 //
-// Canvas traces (data.canvas) are painted here on a canvas above Plotly's plot area and
-// below its WebGL points: a change to them repaints in a few ms with no Plotly draw.
+// Arrays are keyed "<trace uid>.<prop>" (figures/protocol.py); each figure's uids are
+// looked up once (indexTraces in chart.js).
+//
+// Canvas traces (the spec's canvas, by uid) are painted here on a canvas above Plotly's
+// plot area and below its WebGL points: a change to them repaints in a few ms with no
+// Plotly draw.
 // Frames (data.frames) are played back on that canvas at the pace they were taken.
 
-import { attach, canvasArrays, charts, describe, liveRegion, newChart, onCanvas, queueFrames, RESYNC_AFTER_MS, say, scheduleDraw, syncAtRest } from "./chart.js";
+import { attach, canvasArrays, charts, describe, indexTraces, liveRegion, newChart, onCanvas, queueFrames, RESYNC_AFTER_MS, say, scheduleDraw, syncAtRest } from "./chart.js";
 import { decodeArray } from "./codec.js";
 import { schedulePaint } from "./painter.js";
 import { readTheme, themedFigure } from "./theme.js";
@@ -34,7 +38,7 @@ export default function liveplot(component) {
   if (data.fig) {
     Object.assign(chart, { spec: data.spec, json: data.fig, lib: data.lib, themed: null });
     const spec = JSON.parse(data.fig);
-    chart.canvasTraces = spec.canvas ?? [];
+    indexTraces(chart, spec);
     chart.title = String(spec.layout?.title?.text ?? "").replace(/<[^>]*>/g, "");
     chart.tables.clear();
   }

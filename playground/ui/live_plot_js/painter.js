@@ -185,8 +185,8 @@ function canvasLayer(chart) {
   return canvas;
 }
 
-function canvasValue(chart, index, prop, trace) {
-  const path = `${index}.${prop}`;
+function canvasValue(chart, uid, prop, trace) {
+  const path = `${uid}.${prop}`;
   if (chart.shown?.has(path)) return chart.shown.get(path);
   return chart.arrays.get(path)?.value ?? trace[prop];
 }
@@ -211,7 +211,7 @@ export function paintCanvas(chart) {
   ctx.clearRect(0, 0, w, h);
   const background = full.plot_bgcolor ?? "#fff";
   let labelAt = null;
-  for (const index of chart.canvasTraces) {
+  for (const [index, uid] of chart.canvasTraces) {
     const trace = gd._fullData[index];
     if (!trace || trace.visible !== true) continue;
     const xa = axisOf(full, trace.xaxis, "x");
@@ -222,13 +222,13 @@ export function paintCanvas(chart) {
     ctx.rect(xa._offset, ya._offset, xa._length, ya._length);
     ctx.clip();
     if (trace.type === "heatmap") {
-      const z = canvasValue(chart, index, "z", trace);
+      const z = canvasValue(chart, uid, "z", trace);
       if (z) paintHeatmap(ctx, chart, index, trace, z, xa, ya, background);
     } else {
-      const x = canvasValue(chart, index, "x", trace);
-      const y = canvasValue(chart, index, "y", trace);
+      const x = canvasValue(chart, uid, "x", trace);
+      const y = canvasValue(chart, uid, "y", trace);
       if (x && y) paintLines(ctx, trace, x, y, xa, ya);
-      const signs = canvasValue(chart, index, "signs", trace);
+      const signs = canvasValue(chart, uid, "signs", trace);
       if (signs?.bits) {
         const lines = signLines(signs);
         paintLines(ctx, trace, lines.x, lines.y, xa, ya);

@@ -18,8 +18,9 @@ const MAX_QUEUED_FRAMES = 120;
 // With prefers-reduced-motion the pictures change at most this often, with no playback.
 export const CALM_MS = 1000;
 
-// Queues the frames not seen yet (``playback`` then shows them); returns the last frame's arrays. A frame sends only
-// what changed since the frame before: the rest carries over, starting from `base`
+// Queues the frames not seen yet (``playback`` then shows them) as pictures {t, label,
+// values}; returns the last frame's arrays. A frame (figures/protocol.py LiveFrame) sends
+// only what changed since the frame before: the rest carries over, starting from `base`
 // (what the chart held before this message).
 export function enqueueFrames(chart, frames, base) {
   let last = base;
@@ -82,20 +83,20 @@ export function playback(chart, now, show) {
   }
   // At most one frame a tick, oldest first: frames taken close together are shown on
   // consecutive ticks instead of hiding one another.
-  let frame = queue[0].t <= chart.clock ? queue.shift() : null;
-  if (frame && calm()) {
+  let picture = queue[0].t <= chart.clock ? queue.shift() : null;
+  if (picture && calm()) {
     // Less motion: only the newest picture that is due, and at most one a CALM_MS.
-    while (queue.length && queue[0].t <= chart.clock) frame = queue.shift();
+    while (queue.length && queue[0].t <= chart.clock) picture = queue.shift();
     if (now - (chart.calmAt ?? -Infinity) < CALM_MS) {
-      queue.unshift(frame);
-      frame = null;
+      queue.unshift(picture);
+      picture = null;
     } else chart.calmAt = now;
   }
-  if (frame) {
-    chart.shown = frame.values;
-    chart.label = frame.label;
+  if (picture) {
+    chart.shown = picture.values;
+    chart.label = picture.label;
     chart.played += 1;
-    chart.root.dataset.lagMs = ((newest - frame.t) * 1000).toFixed(0);
+    chart.root.dataset.lagMs = ((newest - picture.t) * 1000).toFixed(0);
     show(chart);
   }
   countFrames(chart);
@@ -109,11 +110,11 @@ export function playback(chart, now, show) {
 // Takes the newest queued frame at once, dropping the lag before it (nothing follows);
 // whether there was one to show.
 export function showNewestFrame(chart) {
-  const frame = chart.queue[chart.queue.length - 1];
-  if (!frame) return false;
+  const picture = chart.queue[chart.queue.length - 1];
+  if (!picture) return false;
   chart.queue.length = 0;
-  chart.shown = frame.values;
-  chart.label = frame.label;
+  chart.shown = picture.values;
+  chart.label = picture.label;
   return true;
 }
 

@@ -3,7 +3,7 @@
 // instead of rerunning the page. One socket per page; it reconnects while the page
 // still wants it.
 
-import { charts, canvasArrays, describe, onCanvas, queueFrames, say, scheduleDraw } from "./chart.js";
+import { charts, canvasArrays, describe, indexTraces, onCanvas, queueFrames, say, scheduleDraw } from "./chart.js";
 import { decodeArray } from "./codec.js";
 import { schedulePaint } from "./painter.js";
 import { showNewestFrame } from "./player.js";
@@ -63,6 +63,7 @@ function onStreamMessage(stream, msg) {
     const theme = readTheme(chart.root);
     Object.assign(chart, { json: fig.spec, spec: null, themed: theme.signature });
     chart.fig = themedFigure(fig.spec, theme);
+    indexTraces(chart, chart.fig);
     if (typeof fig.alt === "string") describe(chart, fig.alt);
     chart.streamed = (chart.streamed ?? 0) + 1;
     chart.root.dataset.streamed = String(chart.streamed);

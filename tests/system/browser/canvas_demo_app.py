@@ -1,5 +1,5 @@
 """Demo page for the canvas layer of live_plot: a two-colour heatmap and one line,
-painted by the browser (``canvas=[0, 1]``), with colours the tests can predict.
+painted by the browser (``canvas=["heat", "bend"]``), with colours the tests can predict.
 
 ``?mode=frames`` plays back 5 pictures per refresh (4 refreshes a second), each a
 heatmap whose red/blue border sits at a known x and labelled ``picture <seq>``.
@@ -28,9 +28,9 @@ def figure() -> dict:
     fig = go.Figure()
     fig.add_heatmap(
         x=CENTRES, y=CENTRES, zmin=0, zmax=1, opacity=0.5, showscale=False,
-        colorscale=[[0, "#ff0000"], [1, "#0000ff"]],
+        colorscale=[[0, "#ff0000"], [1, "#0000ff"]], uid="heat",
     )  # fmt: skip
-    fig.add_scatter(mode="lines", name="bend", line={"color": "#00ff00", "width": 4})
+    fig.add_scatter(mode="lines", name="bend", uid="bend", line={"color": "#00ff00", "width": 4})
     fig.update_layout(
         plot_bgcolor="#ffffff",
         margin=MARGIN,
@@ -46,17 +46,18 @@ def picture(border: float, line_x: float) -> dict:
     """Red (z=0) left of ``border``, blue (z=1) right of it; a line at x = line_x."""
     z = np.broadcast_to((border < CENTRES).astype(float), (GRID, GRID))
     return {
-        "0.z": encode_grid(z, 0.0, 1.0),
-        "1.x": encode_floats(np.array([line_x, line_x])),
-        "1.y": encode_floats(np.array([-6.0, 6.0])),
+        "heat.z": encode_grid(z, 0.0, 1.0),
+        "bend.x": encode_floats(np.array([line_x, line_x])),
+        "bend.y": encode_floats(np.array([-6.0, 6.0])),
     }
 
 
 FIGURE = figure()
+CANVAS = ["heat", "bend"]
 st.title("canvas demo")
 
 if st.query_params.get("mode") != "frames":
-    live_plot(FIGURE, key="canvas", height=420, arrays=picture(0.0, 2.0), canvas=[0, 1])
+    live_plot(FIGURE, key="canvas", height=420, arrays=picture(0.0, 2.0), canvas=CANVAS)
 else:
 
     @st.fragment(run_every=0.25)
@@ -76,6 +77,6 @@ else:
             )
         st.session_state.seq = seq
         arrays = frames[-1]["arrays"]
-        live_plot(FIGURE, key="canvas", height=420, arrays=arrays, canvas=[0, 1], frames=frames)
+        live_plot(FIGURE, key="canvas", height=420, arrays=arrays, canvas=CANVAS, frames=frames)
 
     live()

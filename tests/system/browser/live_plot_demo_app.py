@@ -31,10 +31,10 @@ def figure() -> dict:
     fig = go.Figure()
     fig.add_heatmap(
         x0=-6, dx=12 / GRID, y0=-6, dy=12 / GRID, zmin=-1, zmax=1,
-        colorscale="RdBu", colorbar={"x": 0.43, "len": 0.9},
+        colorscale="RdBu", colorbar={"x": 0.43, "len": 0.9}, uid="heat",
     )  # fmt: skip
-    fig.add_scatter(mode="lines", name="train", xaxis="x2", yaxis="y2")
-    fig.add_scatter(mode="lines", name="test", xaxis="x2", yaxis="y2")
+    fig.add_scatter(mode="lines", name="train", uid="train", xaxis="x2", yaxis="y2")
+    fig.add_scatter(mode="lines", name="test", uid="test", xaxis="x2", yaxis="y2")
     fig.update_layout(
         xaxis={"domain": [0, 0.4]},
         xaxis2={"domain": [0.55, 1], "anchor": "y2"},
@@ -62,11 +62,11 @@ def live() -> None:
     steps = np.arange(POINTS, dtype=np.float64)
     decay = np.exp(-steps / (50 + tick))
     arrays = {
-        "0.z": encode_grid(z, -1.0, 1.0),
-        "1.x": encode_floats(steps),
-        "1.y": encode_floats(decay),
-        "2.x": encode_floats(steps),
-        "2.y": encode_floats(decay * 1.1 + 0.01 * np.sin(steps / 7 + tick)),
+        "heat.z": encode_grid(z, -1.0, 1.0),
+        "train.x": encode_floats(steps),
+        "train.y": encode_floats(decay),
+        "test.x": encode_floats(steps),
+        "test.y": encode_floats(decay * 1.1 + 0.01 * np.sin(steps / 7 + tick)),
     }
     start = time.perf_counter()
     live_plot(FIGURE, key="demo", height=360, arrays=arrays)
