@@ -6,6 +6,7 @@
 # "partially initialized module 'pandas' has no attribute 'Series'"; seen with 10
 # learners arriving at once in the load test). An import statement waits instead.
 import pandas  # noqa: F401
+
 import streamlit as st
 
 from playground.live.server import startup
@@ -26,4 +27,5 @@ else:  # imported by `streamlit run`: the app, with the frames stream beside it
 
     stream.SERVED = True
     stream.quiet_collector()
+    stream.cheaper_compression()
     app = st.App(__file__, routes=stream.ROUTES)

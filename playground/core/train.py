@@ -11,7 +11,7 @@ Small nets are bound by per-step overhead (kernel launches, library calls), not 
 """
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import NamedTuple
 
@@ -489,6 +489,60 @@ def _chunk(
 _STATIC = ("spec", "optimizer", "batch_size", "n_steps", "use_dropout", "checked", "schedule")
 _chunk_default = jax.jit(_chunk, static_argnames=_STATIC)
 _chunk_small = jax.jit(_chunk, static_argnames=_STATIC, compiler_options=SMALL_NET_XLA)
+
+
+def _cohort(states, xs, ys, hypers, **kw):
+    """``_chunk`` for several runs of one shape in one call (``vmap``), unchecked. The
+    states are stacked and unstacked inside the program, so a caller passes and gets one
+    buffer per array, as for one run; the logs, clean flags and counters come stacked,
+    for one read."""
+    stack = lambda *a: jnp.stack(a)  # noqa: E731
+    new, log, clean = jax.vmap(partial(_chunk, checked=False, **kw))(
+        jax.tree.map(stack, *states), jnp.stack(xs), jnp.stack(ys), jax.tree.map(stack, *hypers)
+    )
+    states = tuple(jax.tree.map(lambda a, i=i: a[i], new) for i in range(len(states)))
+    return states, log, clean, jnp.stack([new.step, new.diverged_at], axis=1)
+
+
+_COHORT_STATIC = tuple(s for s in _STATIC if s != "checked")
+_cohort_small = jax.jit(_cohort, static_argnames=_COHORT_STATIC, compiler_options=SMALL_NET_XLA)
+
+
+def train_cohort_chunk(
+    states: Sequence[TrainState],
+    xs: Sequence,
+    ys: Sequence,
+    hypers: Sequence[Hyper],
+    *,
+    spec: ModelSpec,
+    optimizer: str,
+    batch_size: int,
+    n_steps: int,
+    use_dropout: bool = False,
+    schedule: Schedule = CONSTANT,
+):
+    """``n_steps`` unchecked steps of each of several small runs of one shape (the same
+    spec, optimizer, batch, dropout use, schedule and data shapes) in one compiled call:
+    one call's overhead for all of them, which for small nets is most of a chunk's cost.
+
+    Returns (states, log, clean, counters): a state per run; the log, whether each run
+    stayed finite (a run that did not must train again with ``train_chunk``, which keeps
+    its last good weights) and each run's (step, diverged_at), stacked along a first
+    axis of runs. Each run gets the numbers
+    ``train_chunk`` would give it alone, to float rounding.
+    """
+    return _cohort_small(
+        tuple(states),
+        tuple(xs),
+        tuple(ys),
+        tuple(hypers),
+        spec=spec,
+        optimizer=optimizer,
+        batch_size=batch_size,
+        n_steps=n_steps,
+        use_dropout=use_dropout,
+        schedule=schedule,
+    )
 
 
 def _metric(pred, y, task: str):

@@ -196,7 +196,8 @@ def test_health_through_nginx_visits_spread_and_a_cookie_sticks(launcher: Launch
 
 def test_the_networks_next_are_compiled_once_for_every_replica(launcher: Launcher) -> None:
     lines = launcher.said().splitlines()
-    said = [i for i, s in enumerate(lines) if re.match(r"  compiled [1-9]\d* networks ahead", s)]
+    pattern = r"  compiled [1-9]\d* chunks of \d+ networks and [1-9]\d* cohort programs ahead"
+    said = [i for i, s in enumerate(lines) if re.match(pattern, s)]
     # Before the address: the class finds them compiled. No replica holds them itself.
     opened = next(i for i, s in enumerate(lines) if s.startswith("Open "))
     assert said and said[0] < opened, lines

@@ -33,6 +33,7 @@ from playground.core.model import (
 )
 from playground.core.modelfile import SavedModel
 from playground.core.train import (
+    Hyper,
     ModelSpec,
     TrainState,
     batch_plan,
@@ -263,15 +264,20 @@ def improved(loss: float, best: float) -> bool:
     return math.isfinite(loss) and loss < best - max(0.01 * best, MIN_IMPROVEMENT)
 
 
+def run_hyper(run: Run) -> Hyper:
+    """The run's settings that training reads as values (changing them compiles nothing)."""
+    c = run.cfg
+    return hyper_from(c.learning_rate, c.reg, c.reg_rate, c.dropout)
+
+
 def train_one_chunk(run: Run, n_steps: int) -> tuple[TrainState, object]:
     """``n_steps`` optimizer steps in one compiled call (metrics not measured)."""
     c = run.cfg
-    hyper = hyper_from(c.learning_rate, c.reg, c.reg_rate, c.dropout)
     return train_chunk(
         run.state,
         run.arrays[0],
         run.arrays[1],
-        hyper,
+        run_hyper(run),
         spec=run.spec,
         optimizer=c.optimizer,
         batch_size=c.batch_size,

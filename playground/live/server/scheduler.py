@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from playground.live.engine import cohort
 from playground.live.engine import run as engine
 from playground.live.engine.limits import HostLimits
 from playground.live.session.live_run import LiveRun
@@ -37,6 +38,9 @@ WORKER_IDLE_EXIT_S = 2.0
 # A picture (or the bends) that cost c seconds waits at least this many times c of
 # training before the next: pictures never take more than a quarter of a run's time.
 SNAPSHOT_COST_FACTOR = 3.0
+# A worker that takes a run also takes the runs of its cohort (one shape: one call trains
+# them all, ``engine.cohort``) that are ready now or within this many seconds.
+COHORT_EARLY_S = 0.02
 
 
 class Task(Protocol):
@@ -49,6 +53,8 @@ class Task(Protocol):
 
     # Optional: ``ready_at() -> float``, the clock time before which the task has nothing
     # to do (a run at a chosen speed between its pictures); workers sleep meanwhile.
+    # Optional: ``cohort_key() -> Hashable | None``; tasks of one key may run their slices
+    # together, ``run_together(tasks, seconds)`` of the first one's type.
 
 
 @dataclass(eq=False)
@@ -192,26 +198,40 @@ class Scheduler:
                 job = self._next()
             if job is None:
                 return False
-            job.busy = True
+            jobs = [job, *self._mates(job)]
+            for j in jobs:
+                j.busy = True
             slice_s = self.slice_seconds()
-        start, free = self.clock(), 0.0
+        start, free, failed = self.clock(), 0.0, ""
         try:
-            free = job.task.run_slice(slice_s) or 0.0
-            why = job.task.stopped()
+            if len(jobs) > 1:
+                together = type(job.task).run_together
+                free = together([j.task for j in jobs], min(slice_s * len(jobs), MAX_SLICE_S))
+            else:
+                free = job.task.run_slice(slice_s)
         except Exception as err:  # a page must still show what went wrong
-            why = f"Training stopped: {err}"
-            self.errors.append(why)
+            failed = f"Training stopped: {err}"
+            self.errors.append(failed)
+        share = max(self.clock() - start - (free or 0.0), 1e-6) / len(jobs)
         with self._cv:
-            job.used += max(self.clock() - start - free, 1e-6)
-            job.slices += 1
-            if (ready_at := getattr(job.task, "ready_at", None)) is not None:
-                job.ready_at = ready_at()
-            job.busy = False
-            if why and not job.removed:
-                job.stopped = why
-                self._drop(job)
+            for j in jobs:
+                why = failed or self._stopped(j)
+                j.used += share
+                j.slices += 1
+                if (ready_at := getattr(j.task, "ready_at", None)) is not None:
+                    j.ready_at = ready_at()
+                j.busy = False
+                if why and not j.removed:
+                    j.stopped = why
+                    self._drop(j)
             self._cv.notify_all()
         return True
+
+    def _stopped(self, job: Job) -> str:
+        try:
+            return job.task.stopped()
+        except Exception as err:
+            return f"Training stopped: {err}"
 
     def _ensure_workers(self) -> None:
         if not self.threads:
@@ -236,6 +256,22 @@ class Scheduler:
                     return
 
     # -- bookkeeping, with the lock held ---------------------------------------------
+    def _mates(self, job: Job) -> list[Job]:
+        """Jobs that may run their slice in one go with ``job``'s: the same cohort key,
+        admitted, free, and ready now or within COHORT_EARLY_S; least served first."""
+        key = _cohort_key(job.task)
+        if key is None:
+            return []
+        soon = self.clock() + COHORT_EARLY_S
+        mates = [
+            j
+            for j in self._line
+            if j is not job and j.admitted and not j.busy and j.ready_at <= soon
+            and _cohort_key(j.task) == key
+        ]  # fmt: skip
+        mates.sort(key=lambda j: j.used)
+        return mates[: cohort.COHORT_MAX - 1]
+
     def _next(self) -> Job | None:
         now = self.clock()
         ready = [j for j in self._line if j.admitted and not j.busy and j.ready_at <= now]
@@ -276,6 +312,13 @@ class Scheduler:
                 self._drop(job)
                 if not job.busy and hasattr(job.task, "release"):
                     job.task.release()  # a closed tab's pictures are nobody's
+
+
+def _cohort_key(task: Task) -> Hashable | None:
+    try:
+        return getattr(task, "cohort_key", lambda: None)()
+    except Exception:  # a task that cannot say trains alone
+        return None
 
 
 _ALL: "weakref.WeakSet[Scheduler]" = weakref.WeakSet()
@@ -385,6 +428,57 @@ class TrainTask:
             elif not self._train(max(min(wait, end - now), 0.002), grain) and live.pace:
                 break  # a paced run with no step due: the worker goes to another run
         return live.compile_seconds - compiled + self.compiling - first_picture
+
+    def cohort_key(self) -> Hashable | None:
+        """The key of the runs this one may train with in one call (None: alone)."""
+        live = self.live
+        return None if live.halted else cohort.cohort_key(live.run)
+
+    @staticmethod
+    def run_together(tasks: "list[TrainTask]", seconds: float) -> float:
+        """One slice of several runs of one cohort: each takes its pictures when due,
+        as its own slice would, and their steps train COHORT_STEPS at a time in one call
+        for all (a paced run counts the steps COHORT_EARLY_S ahead, so the runs keep
+        training together). What a cohort call cannot train (its program is still being
+        compiled, a paced run owes fewer steps) trains alone. Returns the seconds not
+        the learners' to pay for, as ``run_slice``."""
+        clock = tasks[0].clock
+        end = clock() + seconds
+        before = sum(t.live.compile_seconds + t.compiling for t in tasks)
+        owed = {t: t.live.steps_owed(t._grain(), ahead=COHORT_EARLY_S) for t in tasks}
+        alone = False
+        while True:
+            for t in tasks:
+                live, now = t.live, clock()
+                fresh = live.step != t.pictured_step
+                if t.grid_n and not live.halted and fresh and t._picture_due(now) <= 0:
+                    t._picture()
+            group = [
+                t
+                for t in tasks
+                if not t.live.halted and (owed[t] is None or owed[t] >= cohort.COHORT_STEPS)
+            ]
+            if len(group) < 2:
+                break
+            start = clock()
+            trained = cohort.train_cohort([t.live.run for t in group])
+            if trained is None:  # not compiled yet
+                alone = True
+                break
+            spent = (clock() - start) / len(group)
+            for t, (run, log) in zip(group, trained, strict=True):
+                t.live.take_trained(run, log)
+                t.trained_since_picture += spent
+                if owed[t] is not None:
+                    owed[t] -= cohort.COHORT_STEPS
+            if clock() >= end:
+                break
+        for t in tasks:
+            if owed[t]:
+                t.live.train_owed(owed[t])  # what a paced run still owes
+            elif owed[t] is None and alone:
+                t.run_slice(seconds / len(tasks))
+        return sum(t.live.compile_seconds + t.compiling for t in tasks) - before
 
     def ready_at(self) -> float:
         """A paced run has work again once a grain of steps is owed and, when it draws

@@ -350,13 +350,15 @@ class LiveRun:
         owed, last = self._bucket or (1.0, now)
         return min(owed + (now - last) * pace, full), min(grain, int(full)), now
 
-    def _steps_due(self, pace: float, grain: int = 1) -> int:
+    def _steps_due(self, pace: float, grain: int = 1, ahead: float = 0.0) -> int:
         """Steps to train now: none until ``grain`` are owed (or the bucket is full), then
         whole chunks of the ladder's longest rung that fits. Each chunk call costs ~0.4 ms
         however short, and a busy server visits a run only every ~0.1 s, owing it ~90
         steps at "normal" speed: one 64-step call then, not 90 calls."""
         owed, least, now = self._owed(pace, grain)
-        n = int(owed + 1e-6)  # a visit at pace_wait's time finds its grain owed
+        # ``ahead``: the steps of that many seconds from now count as owed (the bucket
+        # goes below zero, and the next visit comes that much later).
+        n = int(owed + ahead * pace + 1e-6)  # a visit at pace_wait's time finds its grain owed
         if n < least:
             self._bucket = (owed, now)
             return 0
@@ -378,6 +380,34 @@ class LiveRun:
             return 0
         self.continue_here()
         self.run, log = engine.train(self.run, measure=False, **budget)
+        self._took(log, record_every)
+        return self.step - start
+
+    def steps_owed(self, grain: int = 1, *, ahead: float = 0.0) -> int | None:
+        """The steps a paced run trains now, counting ``ahead`` seconds from now (taken
+        from its bucket: train them with ``train_owed`` or ``take_trained``), or None for
+        a run at full speed (it trains as long as it is given)."""
+        pace = self.pace
+        return None if pace is None else self._steps_due(pace, grain, ahead)
+
+    def train_owed(self, n: int) -> int:
+        """Train ``n`` steps that ``steps_owed`` counted, as ``train_for`` would."""
+        return self._train(RECORD_EVERY_S, steps=n) if n > 0 else 0
+
+    def take_trained(self, run: engine.Run, log: engine.TrainLog) -> int:
+        """Steps this run's present weights took elsewhere (one call for several runs of
+        one shape, ``engine.train_cohort``), taken as its own training is; returns them."""
+        start = self.step
+        if self.halted:
+            return 0
+        self.continue_here()
+        self.run = run
+        self._took(log, RECORD_EVERY_S)
+        return self.step - start
+
+    def _took(self, log: engine.TrainLog, record_every: float) -> None:
+        """After training: the log kept, and every ``record_every`` s the metrics, the
+        checks and a history row."""
         self.compile_seconds += log.compile_seconds
         if len(log.loss):
             self._pending.append(log)
@@ -398,7 +428,6 @@ class LiveRun:
                     np.concatenate([lg.grad_rms for lg in pending]),
                 )
             )
-        return self.step - start
 
     def _check_progress(self) -> None:
         """After training: keep a checkpoint, find dead layers, apply the early stop."""

@@ -1,0 +1,146 @@
+"""Training several learners' runs of one shape in one call: a cohort.
+
+A class trains many small nets of the same shape (the exercise fixes it). Each chunk call
+of a small net costs mostly its call (~0.7 ms of the machine for 16 steps of an 8-8 net
+on 250 points, of which the steps are a fraction); one ``vmap``'d call trains 16 of them
+for the CPU time of ~5 separate calls (``python -m playground.bench cohort``). Each run
+still gets its own numbers: its state, data, learning rate and minibatch order.
+
+A cohort's program is compiled once per shape and size, on a background thread at low
+priority (several seconds): until it is ready, ``train_cohort`` says so (None) and each
+run trains alone, as before.
+"""
+
+import contextlib
+import os
+import threading
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import jax
+import numpy as np
+
+from playground.core.train import is_small_net, train_cohort_chunk
+from playground.live.engine import run as engine
+
+# Runs in one call are padded up to one of these sizes (each is a compile of its own).
+COHORT_SIZES = (4, 16)
+COHORT_MAX = COHORT_SIZES[-1]
+# Steps of each run in one cohort call: the ladder's second rung, what a run at the
+# default speed owes between two pictures.
+COHORT_STEPS = engine.CHUNK_LADDER[1]
+COMPILE_NICE = 10  # the compiling thread yields the CPU to trainers and pages (Linux)
+
+
+class CohortKey(NamedTuple):
+    """What runs must share to train in one call."""
+
+    shape: engine.ChunkShape
+    data: tuple  # shapes and dtypes of x_train and y_train
+
+
+def cohort_key(run: engine.Run) -> CohortKey | None:
+    """The key of ``run``'s cohort, or None when it trains better alone: a net large
+    enough that its steps, not its calls, are the cost, or a run that has diverged."""
+    x, y = run.arrays[0], run.arrays[1]
+    if run.diverged or not is_small_net(run.spec, x.shape[0], run.cfg.batch_size):
+        return None
+    data = (x.shape, str(x.dtype), y.shape, str(y.dtype))
+    return CohortKey(engine.chunk_shape(run, COHORT_STEPS), data)
+
+
+def cohort_size(n: int) -> int:
+    """The padded size for ``n`` runs (1 < n <= COHORT_MAX)."""
+    return next(s for s in COHORT_SIZES if s >= n)
+
+
+def _call(runs: Sequence[engine.Run]):
+    shape = engine.chunk_shape(runs[0], COHORT_STEPS)
+    return train_cohort_chunk(
+        [r.state for r in runs],
+        [r.arrays[0] for r in runs],
+        [r.arrays[1] for r in runs],
+        [engine.run_hyper(r) for r in runs],
+        spec=shape.spec,
+        optimizer=shape.optimizer,
+        batch_size=shape.batch_size,
+        n_steps=COHORT_STEPS,
+        use_dropout=shape.use_dropout,
+        schedule=shape.schedule,
+    )
+
+
+class CohortPrograms:
+    """Which cohort programs this process has compiled, and the compiling of new ones."""
+
+    def __init__(self, background: bool = True):
+        self.background = background
+        self._ready: set[tuple[CohortKey, int]] = set()
+        self._pending: set[tuple[CohortKey, int]] = set()
+        self._lock = threading.Lock()
+
+    def ready(self, key: CohortKey, size: int, example: engine.Run) -> bool:
+        """Whether the program for ``size`` runs of ``key`` is compiled; if not, it is
+        compiled (on a thread, from ``example``, unless ``background`` is off) and this
+        says False meanwhile."""
+        job = (key, size)
+        with self._lock:
+            if job in self._ready:
+                return True
+            if job in self._pending:
+                return False
+            self._pending.add(job)
+        if not self.background:
+            self._compile(job, example)
+            return True
+        threading.Thread(
+            target=self._compile_nicely, args=(job, example), name="playground-cohort", daemon=True
+        ).start()
+        return False
+
+    def _compile_nicely(self, job, example: engine.Run) -> None:
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), COMPILE_NICE)
+        with contextlib.suppress(Exception):  # a failed compile: those runs train alone
+            self._compile(job, example)
+
+    def _compile(self, job, example: engine.Run) -> None:
+        try:
+            # A call (results dropped) leaves jit's own cache warm, as a real one would.
+            jax.block_until_ready(_call([example] * job[1]))
+            with self._lock:
+                self._ready.add(job)
+        finally:
+            with self._lock:
+                self._pending.discard(job)
+
+
+PROGRAMS = CohortPrograms()
+
+
+def train_cohort(
+    runs: Sequence[engine.Run], programs: CohortPrograms | None = None
+) -> list[tuple[engine.Run, engine.TrainLog]] | None:
+    """COHORT_STEPS steps of each of ``runs`` (2 to COHORT_MAX runs of one cohort key) in
+    one call: each run's new run (metrics not measured) and its log, in order. None while
+    their program is not compiled yet (nothing trained). A run whose steps were not finite
+    trains again alone, with the checks that keep its last good weights."""
+    programs = PROGRAMS if programs is None else programs
+    key = cohort_key(runs[0])
+    if key is None or not 1 < len(runs) <= COHORT_MAX:
+        raise ValueError(f"no cohort of {len(runs)} runs for this key")
+    size = cohort_size(len(runs))
+    if not programs.ready(key, size, runs[0]):
+        return None
+    padded = [*runs, *[runs[0]] * (size - len(runs))]
+    states, log, clean, counters = _call(padded)
+    loss, grad_rms, clean, counters = jax.device_get((log.loss, log.grad_rms, clean, counters))
+    out = []
+    for i, run in enumerate(runs):
+        if not clean[i]:
+            out.append(engine.train(run, steps=COHORT_STEPS, measure=False))
+            continue
+        step, diverged_at = (int(c) for c in counters[i])
+        new = run._replace(state=states[i], counters=(step, diverged_at), dead=None)
+        out.append((new, engine.TrainLog(np.asarray(loss[i]), np.asarray(grad_rms[i]))))
+    return out
