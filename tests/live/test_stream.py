@@ -5,6 +5,7 @@ import json
 import socket
 import threading
 import time
+import zlib
 from types import SimpleNamespace
 
 import pytest
@@ -251,3 +252,19 @@ def test_the_network_comes_rarer_the_more_runs_play_and_the_more_it_costs():
     assert stream.network_wait_s(0.5, 1) == pytest.approx(0.5 / stream.NETWORK_SHARE)
     # 8 layers of 16: ~700 KB a figure, so one every 7 s.
     assert stream.network_wait_s(0.01, 1, 700_000) == pytest.approx(7.0)
+
+
+def test_the_websockets_deflate_at_the_cheaper_level(monkeypatch):
+    from uvicorn.protocols.websockets import websockets_sansio_impl as impl
+
+    monkeypatch.setattr(impl, "ServerPerMessageDeflateFactory", impl.ServerPerMessageDeflateFactory)
+    assert stream.cheaper_compression()
+    # As uvicorn's protocol makes its factory for each connection:
+    factory = impl.ServerPerMessageDeflateFactory(
+        server_max_window_bits=12, client_max_window_bits=12, compress_settings={"memLevel": 5}
+    )
+    assert factory.compress_settings == {"memLevel": 5, "level": stream.WS_DEFLATE_LEVEL}
+    _, ext = factory.process_request_params([], [])
+    data = b"0123456789abcdef" * 500
+    cheap = zlib.compressobj(stream.WS_DEFLATE_LEVEL, zlib.DEFLATED, -12, 5)
+    assert ext.encoder.compress(data) + ext.encoder.flush() == cheap.compress(data) + cheap.flush()
