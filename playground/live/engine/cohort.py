@@ -12,10 +12,8 @@ run trains alone, as before.
 """
 
 import contextlib
-import itertools
 import os
 import threading
-import time
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -28,11 +26,9 @@ from playground.live.engine import run as engine
 # Runs in one call are padded up to one of these sizes (each is a compile of its own).
 COHORT_SIZES = (4, 16)
 COHORT_MAX = COHORT_SIZES[-1]
-# Steps of each run in one call: the shortest is what a run at the default speed owes
-# between two pictures; runs at full speed take the longest that fits their time (a
-# cohort's CPU per step: 16 steps 2.5x less than alone, 256 steps 2.2x less).
-COHORT_LADDER = (16, 64, 256)
-COHORT_STEPS = COHORT_LADDER[0]
+# Steps of each run in one cohort call: the ladder's second rung, what a run at the
+# default speed owes between two pictures.
+COHORT_STEPS = engine.CHUNK_LADDER[1]
 COMPILE_NICE = 10  # the compiling thread yields the CPU to trainers and pages (Linux)
 
 
@@ -58,8 +54,8 @@ def cohort_size(n: int) -> int:
     return next(s for s in COHORT_SIZES if s >= n)
 
 
-def _call(runs: Sequence[engine.Run], n_steps: int):
-    shape = engine.chunk_shape(runs[0], n_steps)
+def _call(runs: Sequence[engine.Run]):
+    shape = engine.chunk_shape(runs[0], COHORT_STEPS)
     return train_cohort_chunk(
         [r.state for r in runs],
         [r.arrays[0] for r in runs],
@@ -68,29 +64,28 @@ def _call(runs: Sequence[engine.Run], n_steps: int):
         spec=shape.spec,
         optimizer=shape.optimizer,
         batch_size=shape.batch_size,
-        n_steps=n_steps,
+        n_steps=COHORT_STEPS,
         use_dropout=shape.use_dropout,
         schedule=shape.schedule,
     )
 
 
 class CohortPrograms:
-    """Which cohort programs this process has compiled (one per key, size and steps), how
-    fast each ran, and the compiling of new ones."""
+    """Which cohort programs this process has compiled, and the compiling of new ones."""
 
     def __init__(self, background: bool = True):
         self.background = background
-        self._seconds: dict[tuple, float | None] = {}  # compiled: fastest call (None: none yet)
-        self._pending: set[tuple] = set()
+        self._ready: set[tuple[CohortKey, int]] = set()
+        self._pending: set[tuple[CohortKey, int]] = set()
         self._lock = threading.Lock()
 
-    def ready(self, key: CohortKey, size: int, example: engine.Run, n_steps: int = COHORT_STEPS):
-        """Whether the program for ``size`` runs of ``key`` and ``n_steps`` is compiled;
-        if not, it is compiled (on a thread, from ``example``, unless ``background`` is
-        off) and this says False meanwhile."""
-        job = (key, size, n_steps)
+    def ready(self, key: CohortKey, size: int, example: engine.Run) -> bool:
+        """Whether the program for ``size`` runs of ``key`` is compiled; if not, it is
+        compiled (on a thread, from ``example``, unless ``background`` is off) and this
+        says False meanwhile."""
+        job = (key, size)
         with self._lock:
-            if job in self._seconds:
+            if job in self._ready:
                 return True
             if job in self._pending:
                 return False
@@ -103,28 +98,6 @@ class CohortPrograms:
         ).start()
         return False
 
-    def record(self, key: CohortKey, size: int, n_steps: int, seconds: float) -> None:
-        """A call took ``seconds``; the fastest is its speed (a slow one met a busy CPU)."""
-        job = (key, size, n_steps)
-        with self._lock:
-            self._seconds[job] = min(seconds, self._seconds.get(job) or float("inf"))
-
-    def steps_within(self, key: CohortKey, size: int, example: engine.Run, budget: float) -> int:
-        """The longest rung of COHORT_LADDER whose call should take at most ``budget``
-        seconds (the shortest at least): measured, or estimated from the rung below (a
-        call costs at least its steps). A rung that would fit but is not compiled yet is
-        compiled meanwhile (``ready``)."""
-        best, estimate = COHORT_LADDER[0], None
-        for lower, n in itertools.pairwise(COHORT_LADDER):
-            with self._lock:
-                measured = self._seconds.get((key, size, lower))
-            base = measured if measured is not None else estimate
-            estimate = None if base is None else base * n / lower
-            if estimate is None or estimate > budget or not self.ready(key, size, example, n):
-                break
-            best = n
-        return best
-
     def _compile_nicely(self, job, example: engine.Run) -> None:
         with contextlib.suppress(AttributeError, OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), COMPILE_NICE)
@@ -132,12 +105,11 @@ class CohortPrograms:
             self._compile(job, example)
 
     def _compile(self, job, example: engine.Run) -> None:
-        _, size, n_steps = job
         try:
             # A call (results dropped) leaves jit's own cache warm, as a real one would.
-            jax.block_until_ready(_call([example] * size, n_steps))
+            jax.block_until_ready(_call([example] * job[1]))
             with self._lock:
-                self._seconds.setdefault(job, None)
+                self._ready.add(job)
         finally:
             with self._lock:
                 self._pending.discard(job)
@@ -147,32 +119,26 @@ PROGRAMS = CohortPrograms()
 
 
 def train_cohort(
-    runs: Sequence[engine.Run],
-    programs: CohortPrograms | None = None,
-    *,
-    n_steps: int = COHORT_STEPS,
+    runs: Sequence[engine.Run], programs: CohortPrograms | None = None
 ) -> list[tuple[engine.Run, engine.TrainLog]] | None:
-    """``n_steps`` (a rung of COHORT_LADDER) steps of each of ``runs`` (2 to COHORT_MAX
-    runs of one cohort key) in one call: each run's new run (metrics not measured) and
-    its log, in order. None while their program is not compiled yet (nothing trained). A
-    run whose steps were not finite trains again alone, with the checks that keep its
-    last good weights."""
+    """COHORT_STEPS steps of each of ``runs`` (2 to COHORT_MAX runs of one cohort key) in
+    one call: each run's new run (metrics not measured) and its log, in order. None while
+    their program is not compiled yet (nothing trained). A run whose steps were not finite
+    trains again alone, with the checks that keep its last good weights."""
     programs = PROGRAMS if programs is None else programs
     key = cohort_key(runs[0])
-    if key is None or not 1 < len(runs) <= COHORT_MAX or n_steps not in COHORT_LADDER:
-        raise ValueError(f"no cohort of {len(runs)} runs and {n_steps} steps for this key")
+    if key is None or not 1 < len(runs) <= COHORT_MAX:
+        raise ValueError(f"no cohort of {len(runs)} runs for this key")
     size = cohort_size(len(runs))
-    if not programs.ready(key, size, runs[0], n_steps):
+    if not programs.ready(key, size, runs[0]):
         return None
     padded = [*runs, *[runs[0]] * (size - len(runs))]
-    start = time.perf_counter()
-    states, log, clean, counters = _call(padded, n_steps)
+    states, log, clean, counters = _call(padded)
     loss, grad_rms, clean, counters = jax.device_get((log.loss, log.grad_rms, clean, counters))
-    programs.record(key, size, n_steps, time.perf_counter() - start)
     out = []
     for i, run in enumerate(runs):
         if not clean[i]:
-            out.append(engine.train(run, steps=n_steps, measure=False))
+            out.append(engine.train(run, steps=COHORT_STEPS, measure=False))
             continue
         step, diverged_at = (int(c) for c in counters[i])
         new = run._replace(state=states[i], counters=(step, diverged_at), dead=None)

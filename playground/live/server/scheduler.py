@@ -41,8 +41,6 @@ SNAPSHOT_COST_FACTOR = 3.0
 # A worker that takes a run also takes the runs of its cohort (one shape: one call trains
 # them all, ``engine.cohort``) that are ready now or within this many seconds.
 COHORT_EARLY_S = 0.02
-# The longest one cohort call of runs at full speed may take: their pictures come between.
-COHORT_ROUND_S = 0.02
 
 
 class Task(Protocol):
@@ -316,22 +314,6 @@ class Scheduler:
                     job.task.release()  # a closed tab's pictures are nobody's
 
 
-def _train_group(tasks: "list[TrainTask]", n_steps: int) -> "list[TrainTask]":
-    """``n_steps`` for each of ``tasks`` in one cohort call; the tasks it trained (none
-    for fewer than two, or while the call's program compiles)."""
-    if len(tasks) < 2:
-        return []
-    start = tasks[0].clock()
-    trained = cohort.train_cohort([t.live.run for t in tasks], n_steps=n_steps)
-    if trained is None:
-        return []
-    spent = (tasks[0].clock() - start) / len(tasks)
-    for t, (run, log) in zip(tasks, trained, strict=True):
-        t.live.take_trained(run, log)
-        t.trained_since_picture += spent
-    return list(tasks)
-
-
 def _cohort_key(task: Task) -> Hashable | None:
     try:
         return getattr(task, "cohort_key", lambda: None)()
@@ -454,45 +436,48 @@ class TrainTask:
 
     @staticmethod
     def run_together(tasks: "list[TrainTask]", seconds: float) -> float:
-        """One slice of several runs of one cohort: each takes its pictures when due, as
-        its own slice would, and their steps train in calls for all of them: the paced
-        runs COHORT_STEPS at a time (counting the steps COHORT_EARLY_S ahead, so they
-        keep training together), the runs at full speed the longest rung that fits
-        COHORT_ROUND_S. What no cohort call trains (a program still compiling, a lone
-        run, a paced run's last few steps) trains alone. Returns the seconds not the
-        learners' to pay for, as ``run_slice``."""
+        """One slice of several runs of one cohort: each takes its pictures when due,
+        as its own slice would, and their steps train COHORT_STEPS at a time in one call
+        for all (a paced run counts the steps COHORT_EARLY_S ahead, so the runs keep
+        training together). What a cohort call cannot train (its program is still being
+        compiled, a paced run owes fewer steps) trains alone. Returns the seconds not
+        the learners' to pay for, as ``run_slice``."""
         clock = tasks[0].clock
         end = clock() + seconds
         before = sum(t.live.compile_seconds + t.compiling for t in tasks)
         owed = {t: t.live.steps_owed(t._grain(), ahead=COHORT_EARLY_S) for t in tasks}
-        fast_trained: set[TrainTask] = set()
+        alone = False
         while True:
             for t in tasks:
                 live, now = t.live, clock()
                 fresh = live.step != t.pictured_step
                 if t.grid_n and not live.halted and fresh and t._picture_due(now) <= 0:
                     t._picture()
-            going = [t for t in tasks if not t.live.halted]
-            paced = [t for t in going if (owed[t] or 0) >= cohort.COHORT_STEPS]
-            fast = [t for t in going if owed[t] is None]
-            budget = min(end - clock(), COHORT_ROUND_S)
-            trained = _train_group(paced, cohort.COHORT_STEPS)
-            for t in trained:
-                owed[t] -= cohort.COHORT_STEPS
-            if len(fast) > 1:
-                size = cohort.cohort_size(len(fast))
-                key, example = cohort.cohort_key(fast[0].live.run), fast[0].live.run
-                n = cohort.PROGRAMS.steps_within(key, size, example, budget)
-                done = _train_group(fast, n)
-                fast_trained.update(done)
-                trained += done
-            if not trained or clock() >= end:
+            group = [
+                t
+                for t in tasks
+                if not t.live.halted and (owed[t] is None or owed[t] >= cohort.COHORT_STEPS)
+            ]
+            if len(group) < 2:
+                break
+            start = clock()
+            trained = cohort.train_cohort([t.live.run for t in group])
+            if trained is None:  # not compiled yet
+                alone = True
+                break
+            spent = (clock() - start) / len(group)
+            for t, (run, log) in zip(group, trained, strict=True):
+                t.live.take_trained(run, log)
+                t.trained_since_picture += spent
+                if owed[t] is not None:
+                    owed[t] -= cohort.COHORT_STEPS
+            if clock() >= end:
                 break
         for t in tasks:
             if owed[t]:
                 t.live.train_owed(owed[t])  # what a paced run still owes
-            elif owed[t] is None and t not in fast_trained and not t.live.halted:
-                t._train(max(end - clock(), 0.0) / len(tasks) or 0.002)
+            elif owed[t] is None and alone:
+                t.run_slice(seconds / len(tasks))
         return sum(t.live.compile_seconds + t.compiling for t in tasks) - before
 
     def ready_at(self) -> float:
