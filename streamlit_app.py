@@ -6,7 +6,6 @@
 # "partially initialized module 'pandas' has no attribute 'Series'"; seen with 10
 # learners arriving at once in the load test). An import statement waits instead.
 import pandas  # noqa: F401
-
 import streamlit as st
 
 from playground.live.server import startup

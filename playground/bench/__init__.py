@@ -16,7 +16,8 @@ same run (machines and their load differ, so only figures taken together compare
 - ``frame``: one live picture as the server makes it (output grid, exact bends, wire
   encoding): milliseconds and bytes; and the trainer with pictures (epochs/s, pictures/s).
 
-Also by name: ``sweep`` (vmapped networks vs one by one) and ``partition`` (exact regions).
+Also by name: ``sweep`` (vmapped networks vs one by one), ``cohort`` (a class's runs of one
+shape in one call vs one call each) and ``partition`` (exact regions).
 
 Every benchmark is a function registered with ``@benchmark("name")``: it takes ``repeats``
 (timed rounds per median) and ``mode`` ("full", "quick" or "smoke": smaller problems, a

@@ -1,5 +1,6 @@
-"""``sweep`` (many networks at once, vmapped, vs one by one) and ``partition`` (exact
-regions and bends of random networks)."""
+"""``sweep`` (many networks at once, vmapped, vs one by one), ``cohort`` (a class's runs
+of one shape in one call, as the server trains them, vs one call each) and ``partition``
+(exact regions and bends of random networks)."""
 
 import statistics
 
@@ -85,4 +86,45 @@ def bench_partition_sizes(*, repeats: int = 3, mode: str = "full") -> dict[str, 
             for k, v in r.items():
                 if isinstance(v, int | float):
                     out[f"2x{width}_{name}_{k}"] = v
+    return out
+
+
+@benchmark("cohort")
+def bench_cohort(*, repeats: int = 5, mode: str = "full") -> dict[str, float | None]:
+    """16 learners' runs of one shape (xor, 8-8, batch 10, each its own seed and learning
+    rate) trained 16 steps each: one call each (``live.engine.run.train``) vs one cohort
+    call (``live.engine.cohort.train_cohort``), in turn. The machine's CPU time (every
+    thread) and wall time per round, and their ratios."""
+    import time
+
+    from playground.core.config import RunConfig
+    from playground.live.engine import cohort
+    from playground.live.engine import run as engine
+
+    k = 4 if mode == "smoke" else cohort.COHORT_MAX
+    runs = [
+        engine.new_run(RunConfig(seed=i, learning_rate=0.01 * (1 + i % 3), hidden=(8, 8)))
+        for i in range(k)
+    ]
+    programs = cohort.CohortPrograms(background=False)
+    contenders = {
+        "alone": lambda: [engine.train(r, steps=cohort.COHORT_STEPS, measure=False) for r in runs],
+        "cohort": lambda: cohort.train_cohort(runs, programs),
+    }
+    for fn in contenders.values():
+        fn()  # compiles
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
+    wall: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(3 if mode == "smoke" else 20 * repeats):
+        for name, fn in contenders.items():
+            c, w = time.process_time(), time.perf_counter()
+            fn()
+            cpu[name].append(time.process_time() - c)
+            wall[name].append(time.perf_counter() - w)
+    out: dict[str, float | None] = {"cohort_runs": k}
+    for name in contenders:
+        out[f"{name}_cpu_ms"] = 1e3 * statistics.median(cpu[name])
+        out[f"{name}_wall_ms"] = 1e3 * statistics.median(wall[name])
+    out["cohort_cpu_saving_x"] = ratio(out["alone_cpu_ms"], out["cohort_cpu_ms"])
+    out["cohort_wall_saving_x"] = ratio(out["alone_wall_ms"], out["cohort_wall_ms"])
     return out

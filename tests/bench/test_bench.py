@@ -178,3 +178,11 @@ def test_network_bench_times_the_figure_the_stream_sends():
     fig, _ = network_picture(LiveRun(RunConfig(hidden=(8, 8))), gradients=False)
     assert 0.8 < out["network_8x8_bytes"] / len(pio_json.to_json_plotly(fig)) < 1.25
     assert out["network_16x8_bytes"] > 5 * out["network_8x8_bytes"]
+
+
+def test_cohort_bench_times_a_cohort_against_one_call_each():
+    out = BENCHMARKS["cohort"](repeats=1, mode="smoke")
+    assert out["cohort_runs"] == 4
+    assert out["alone_cpu_ms"] > 0 and out["cohort_cpu_ms"] > 0
+    assert out["cohort_cpu_saving_x"] == out["alone_cpu_ms"] / out["cohort_cpu_ms"]
+    assert out["cohort_wall_saving_x"] == out["alone_wall_ms"] / out["cohort_wall_ms"]
