@@ -147,3 +147,27 @@ def test_paced_runs_train_together_at_their_own_pace(monkeypatch):
         assert 40 <= len(live.snapshots.since(0)) <= 55
     assert calls and max(calls) == 3  # all three in one call, most of the time
     assert sum(calls) * cohort.COHORT_STEPS >= 0.8 * sum(live.step for live in lives)
+
+
+def test_a_run_that_fails_in_a_shared_slice_stops_alone(monkeypatch):
+    monkeypatch.setattr(cohort, "PROGRAMS", cohort.CohortPrograms(background=False))
+    s = Scheduler(HostLimits(workers=1), threads=False, idle_stop=1e9)
+    lives = [LiveRun(RunConfig(**XOR, seed=i, speed="normal")) for i in range(3)]
+    tasks = [TrainTask(live, grid_n=8, pictures_per_s=1000) for live in lives]
+
+    def broken():
+        raise RuntimeError("no picture today")
+
+    monkeypatch.setattr(tasks[1], "_picture", broken)
+    for i, task in enumerate(tasks):
+        s.play(i, task)
+    time.sleep(0.05)  # steps are owed
+    assert s.work_once()
+    assert s.job(1).stopped == "Training stopped: no picture today"
+    assert not s.job(0).stopped and not s.job(2).stopped
+    assert lives[0].step >= cohort.COHORT_STEPS and lives[2].step >= cohort.COHORT_STEPS
+    before = lives[0].step
+    time.sleep(0.05)
+    for _ in range(5):
+        s.work_once()
+    assert lives[0].step > before  # the others go on

@@ -369,6 +369,7 @@ class TrainTask:
         self.picture_cost = 0.0
         self.compiling = 0.0  # seconds its first picture took (it may compile a shape)
         self.trained_since_picture = float("inf")
+        self.failed = ""  # what went wrong in a slice shared with other runs
 
     def _picture_due(self, now: float) -> float:
         """Seconds of training before the next picture may be taken (0: now, if the
@@ -449,28 +450,44 @@ class TrainTask:
         end = clock() + seconds
         before = sum(t.live.compile_seconds + t.compiling for t in tasks)
         owed = {t: t.live.steps_owed(t._grain(), ahead=COHORT_EARLY_S) or 0 for t in tasks}
+
+        def each(t: TrainTask, work: Callable[[], object]) -> None:
+            # One run's failure is its own: the others of the slice go on.
+            if not t.failed:
+                try:
+                    work()
+                except Exception as err:
+                    t.failed = f"Training stopped: {err}"
+
         while True:
             for t in tasks:
                 live, now = t.live, clock()
                 fresh = live.step != t.pictured_step
                 if t.grid_n and not live.halted and fresh and t._picture_due(now) <= 0:
-                    t._picture()
-            group = [t for t in tasks if not t.live.halted and owed[t] >= cohort.COHORT_STEPS]
+                    each(t, t._picture)
+            group = [
+                t
+                for t in tasks
+                if not (t.failed or t.live.halted) and owed[t] >= cohort.COHORT_STEPS
+            ]
             if len(group) < 2:
                 break
             start = clock()
-            trained = cohort.train_cohort([t.live.run for t in group])
-            if trained is None:  # its program is still compiling
+            try:
+                trained = cohort.train_cohort([t.live.run for t in group])
+            except Exception:  # each run trains alone below, and fails alone if it must
+                trained = None
+            if trained is None:  # or its program is still compiling
                 break
             spent = (clock() - start) / len(group)
             for t, (run, log) in zip(group, trained, strict=True):
-                t.live.take_trained(run, log)
+                each(t, lambda t=t, run=run, log=log: t.live.take_trained(run, log))
                 t.trained_since_picture += spent
                 owed[t] -= cohort.COHORT_STEPS
             if clock() >= end:
                 break
         for t in tasks:
-            t.live.train_owed(owed[t])  # what a run still owes
+            each(t, lambda t=t: t.live.train_owed(owed[t]))  # what a run still owes
         return sum(t.live.compile_seconds + t.compiling for t in tasks) - before
 
     def ready_at(self) -> float:
@@ -484,7 +501,7 @@ class TrainTask:
 
     def stopped(self) -> str:
         live = self.live
-        return live.message or ("stopped by itself" if live.halted else "")
+        return self.failed or live.message or ("stopped by itself" if live.halted else "")
 
     def release(self) -> None:
         """Drop the pictures nobody will see (the run itself stays, for a reconnect)."""
