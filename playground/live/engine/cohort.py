@@ -3,7 +3,7 @@
 A class trains many small nets of the same shape (the exercise fixes it). Each chunk call
 of a small net costs mostly its call (~0.7 ms of the machine for 16 steps of an 8-8 net
 on 250 points, of which the steps are a fraction); one ``vmap``'d call trains 16 of them
-for the CPU time of ~5 separate calls (``python -m playground.bench cohort``). Each run
+for the CPU time of ~6 separate calls (``python -m playground.bench cohort``). Each run
 still gets its own numbers: its state, data, learning rate and minibatch order.
 
 A cohort's program is compiled once per shape and size, on a background thread at low
