@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from playground.live.engine.limits import CORES_ENV, cores
+from playground.live.engine.limits import CORES_ENV, PRECOMPILE_ENV, cores
 
 APP_DIR = Path(__file__).resolve().parents[1]  # streamlit_app.py, .streamlit/, deploy/
 ENTRY = APP_DIR / "streamlit_app.py"
@@ -59,7 +59,6 @@ STABLE_S = 30.0
 MAX_BACKOFF_S = 30.0
 # Set by serve itself; another value after `--` would break the balancer's addresses.
 OWN_FLAGS = ("--server.port", "--server.address")
-PRECOMPILE_ENV = "PLAYGROUND_PRECOMPILE"
 # Niced: the replicas start first.
 PRECOMPILE = ["nice", "-n", "10", sys.executable, "-m", "playground.live.server.precompile"]
 
@@ -390,9 +389,9 @@ def finish_precompile(child: Child, timeout: float = STARTUP_TIMEOUT_S) -> str:
         child.signal_group(signal.SIGKILL)
         child.proc.wait()
         return f"compiling ahead took over {timeout:.0f} s: stopped (see {child.log})"
-    said = child.log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
     if child.proc.returncode != 0:
         return f"compiling ahead failed (see {child.log}); new shapes compile when picked"
+    said = child.log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
     return said[-1] if said else "compiled ahead"
 
 

@@ -12,6 +12,7 @@ import jax
 
 from playground.bench.frame import FRAME_GRID_N
 from playground.bench.timing import benchmark, load_avg, ratio
+from playground.live.engine.limits import PRECOMPILE_ENV
 
 _COMPILE_CHILD = r"""
 import json, sys, time
@@ -59,7 +60,7 @@ print(json.dumps(out))
 def _child(cache_dir: str, cfg: dict, *args: str) -> dict[str, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_COMPILATION_CACHE")}
     env["JAX_PLATFORMS"] = jax.default_backend()
-    env["PLAYGROUND_PRECOMPILE"] = "0"
+    env[PRECOMPILE_ENV] = "0"
     done = subprocess.run(
         [sys.executable, "-c", _COMPILE_CHILD, cache_dir, json.dumps(cfg), *args],
         capture_output=True,

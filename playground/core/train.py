@@ -509,40 +509,20 @@ _cohort_small = jax.jit(_cohort, static_argnames=_COHORT_STATIC, compiler_option
 
 
 def train_cohort_chunk(
-    states: Sequence[TrainState],
-    xs: Sequence,
-    ys: Sequence,
-    hypers: Sequence[Hyper],
-    *,
-    spec: ModelSpec,
-    optimizer: str,
-    batch_size: int,
-    n_steps: int,
-    use_dropout: bool = False,
-    schedule: Schedule = CONSTANT,
+    states: Sequence[TrainState], xs: Sequence, ys: Sequence, hypers: Sequence[Hyper], **shape
 ):
-    """``n_steps`` unchecked steps of each of several small runs of one shape (the same
-    spec, optimizer, batch, dropout use, schedule and data shapes) in one compiled call:
-    one call's overhead for all of them, which for small nets is most of a chunk's cost.
+    """``n_steps`` unchecked steps of each of several small runs of one shape in one
+    compiled call: one call's overhead for all of them, which for small nets is most of a
+    chunk's cost. ``shape``: ``train_chunk``'s keywords (spec, optimizer, batch_size,
+    n_steps, use_dropout, schedule), the same for every run, as are the data's shapes.
 
     Returns (states, log, clean, counters): a state per run; the log, whether each run
     stayed finite (a run that did not must train again with ``train_chunk``, which keeps
     its last good weights) and each run's (step, diverged_at), stacked along a first
-    axis of runs. Each run gets the numbers
-    ``train_chunk`` would give it alone, to float rounding.
+    axis of runs. Each run gets the numbers ``train_chunk`` would give it alone, to float
+    rounding.
     """
-    return _cohort_small(
-        tuple(states),
-        tuple(xs),
-        tuple(ys),
-        tuple(hypers),
-        spec=spec,
-        optimizer=optimizer,
-        batch_size=batch_size,
-        n_steps=n_steps,
-        use_dropout=use_dropout,
-        schedule=schedule,
-    )
+    return _cohort_small(tuple(states), tuple(xs), tuple(ys), tuple(hypers), **shape)
 
 
 def _metric(pred, y, task: str):

@@ -55,18 +55,12 @@ def cohort_size(n: int) -> int:
 
 
 def _call(runs: Sequence[engine.Run]):
-    shape = engine.chunk_shape(runs[0], COHORT_STEPS)
     return train_cohort_chunk(
         [r.state for r in runs],
         [r.arrays[0] for r in runs],
         [r.arrays[1] for r in runs],
         [engine.run_hyper(r) for r in runs],
-        spec=shape.spec,
-        optimizer=shape.optimizer,
-        batch_size=shape.batch_size,
-        n_steps=COHORT_STEPS,
-        use_dropout=shape.use_dropout,
-        schedule=shape.schedule,
+        **engine.chunk_shape(runs[0], COHORT_STEPS)._asdict(),
     )
 
 

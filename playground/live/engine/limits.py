@@ -60,6 +60,9 @@ class HostLimits:
 
 
 CORES_ENV = "PLAYGROUND_CORES"  # the class server gives each of its app processes a share
+# "0": no compiling ahead in this process (the class server does it once for its replicas;
+# the tests, so it leaves them the CPU).
+PRECOMPILE_ENV = "PLAYGROUND_PRECOMPILE"
 
 
 def cores() -> int:

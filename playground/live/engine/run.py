@@ -272,19 +272,9 @@ def run_hyper(run: Run) -> Hyper:
 
 def train_one_chunk(run: Run, n_steps: int) -> tuple[TrainState, object]:
     """``n_steps`` optimizer steps in one compiled call (metrics not measured)."""
-    c = run.cfg
-    return train_chunk(
-        run.state,
-        run.arrays[0],
-        run.arrays[1],
-        run_hyper(run),
-        spec=run.spec,
-        optimizer=c.optimizer,
-        batch_size=c.batch_size,
-        n_steps=n_steps,
-        use_dropout=c.dropout > 0,
-        schedule=c.lr_schedule,
-    )
+    # A chunk's shape names exactly train_chunk's static keywords.
+    shape = chunk_shape(run, n_steps)._asdict()
+    return train_chunk(run.state, run.arrays[0], run.arrays[1], run_hyper(run), **shape)
 
 
 def _next_chunk(run: Run, steps_left: int | None, seconds_left: float | None, first: bool):

@@ -29,6 +29,7 @@ from playground.core.model import MAX_DEPTH
 from playground.live.engine import cohort
 from playground.live.engine import run as engine
 from playground.live.engine.compile_cache import LEDGER, ChunkLedger, ChunkShape
+from playground.live.engine.limits import PRECOMPILE_ENV
 from playground.live.server.frames import GRID_N, THUMB_N
 from playground.live.server.startup import start_process
 
@@ -119,7 +120,7 @@ def precompile_in_background(cfg: RunConfig, *, widths: Sequence[int] = COMMON_W
     process (later calls return the same thread). ``PLAYGROUND_PRECOMPILE=0`` turns it off
     (the tests do: it would compete with them for the CPU)."""
     global _thread
-    if os.environ.get("PLAYGROUND_PRECOMPILE", "1") == "0":
+    if os.environ.get(PRECOMPILE_ENV, "1") == "0":
         return None
     with _started:
         if _thread is None:
@@ -166,11 +167,12 @@ def main() -> int:
     start_process()
     start = time.perf_counter()
     grids = {"grids": (GRID_N,), "unit_grid": THUMB_N}
+    nearby = neighbours(DEFAULT)
     took = precompile([DEFAULT], steps=engine.CHUNK_LADDER, **grids)
-    took |= precompile(neighbours(DEFAULT), **grids)
+    took |= precompile(nearby, **grids)
     cohorts = precompile_cohorts(DEFAULT)
     print(
-        f"compiled {len(took)} chunks of {len(neighbours(DEFAULT)) + 1} networks and "
+        f"compiled {len(took)} chunks of {len(nearby) + 1} networks and "
         f"{cohorts} cohort programs ahead in {time.perf_counter() - start:.1f} s"
     )
     return 0

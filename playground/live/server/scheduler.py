@@ -43,6 +43,13 @@ SNAPSHOT_COST_FACTOR = 3.0
 COHORT_EARLY_S = 0.02
 
 
+STOPPED_BY = "Training stopped"  # the start of what a failed task's page says
+
+
+def stopped_by(err: Exception) -> str:
+    return f"{STOPPED_BY}: {err}"
+
+
 class Task(Protocol):
     def run_slice(self, seconds: float) -> float:
         """Work for about ``seconds`` (one training chunk at least); returns the seconds
@@ -210,7 +217,7 @@ class Scheduler:
             else:
                 free = job.task.run_slice(slice_s)
         except Exception as err:  # a page must still show what went wrong
-            failed = f"Training stopped: {err}"
+            failed = stopped_by(err)
             self.errors.append(failed)
         share = max(self.clock() - start - (free or 0.0), 1e-6) / len(jobs)
         with self._cv:
@@ -231,7 +238,7 @@ class Scheduler:
         try:
             return job.task.stopped()
         except Exception as err:
-            return f"Training stopped: {err}"
+            return stopped_by(err)
 
     def _ensure_workers(self) -> None:
         if not self.threads:
@@ -370,6 +377,7 @@ class TrainTask:
         self.compiling = 0.0  # seconds its first picture took (it may compile a shape)
         self.trained_since_picture = float("inf")
         self.failed = ""  # what went wrong in a slice shared with other runs
+        self._cohort: tuple[tuple, Hashable | None] = ((), None)  # (what it came from, key)
 
     def _picture_due(self, now: float) -> float:
         """Seconds of training before the next picture may be taken (0: now, if the
@@ -436,7 +444,17 @@ class TrainTask:
         full speed trains alone in chunks of hundreds of steps; in cohorts (16-256
         steps a call) 30 of them got 66 epochs/s against 167 alone (load test)."""
         live = self.live
-        return None if live.halted or not live.pace else cohort.cohort_key(live.run)
+        if live.halted or not live.pace:
+            return None
+        # Asked for every waiting run on every slice, under the scheduler's lock: the key
+        # (~20 us) is computed again only when the run's settings or data change.
+        run = live.run
+        basis = (run.cfg, run.arrays, run.diverged)
+        made_from, key = self._cohort
+        if len(made_from) != 3 or not all(a is b for a, b in zip(basis, made_from, strict=True)):
+            key = cohort.cohort_key(run)
+            self._cohort = (basis, key)
+        return key
 
     @staticmethod
     def run_together(tasks: "list[TrainTask]", seconds: float) -> float:
@@ -457,7 +475,7 @@ class TrainTask:
                 try:
                     work()
                 except Exception as err:
-                    t.failed = f"Training stopped: {err}"
+                    t.failed = stopped_by(err)
 
         while True:
             for t in tasks:
@@ -526,7 +544,7 @@ class SessionTrainer:
     def error(self) -> str:
         job = self.scheduler.job(self.key)
         why = job.stopped if job is not None else ""
-        return why if why.startswith("Training stopped") else ""
+        return why if why.startswith(STOPPED_BY) else ""
 
     def start(
         self,

@@ -338,8 +338,7 @@ class LiveRun:
         pace = self.pace
         if pace is None:
             return self._train(RECORD_EVERY_S, seconds=seconds)
-        n = self._steps_due(pace, grain)
-        return self._train(RECORD_EVERY_S, steps=n) if n else 0
+        return self.train_owed(self._steps_due(pace, grain))
 
     def _owed(self, pace: float, grain: int) -> tuple[float, float, float]:
         """(steps owed at ``pace`` now, the fewest worth a call, now): a token bucket
