@@ -87,6 +87,17 @@ class SessionResult:
         return max(b - a for a, b in itertools.pairwise(t)) if len(t) > 1 else None
 
     @property
+    def longest_gap_starts_s(self) -> float | None:
+        """When the longest gap began, in seconds after this page was opened (the same
+        clock only for a server on this machine): a stall while the class still arrives
+        or one in its steady state."""
+        t = [x for x in self.taken_times if x is not None]
+        if len(t) != len(self.picture_times) or len(t) < 2 or self.opened_at is None:
+            return None
+        start = max(itertools.pairwise(t), key=lambda ab: ab[1] - ab[0])[0]
+        return start - self.opened_at
+
+    @property
     def longest_arrival_gap_s(self) -> float | None:
         """The longest wait between two pictures arriving here."""
         t = self.picture_times
@@ -124,6 +135,7 @@ class SessionResult:
             "p10_pictures_per_s": round(self.p10_pictures_per_s, 1),
             "first_picture_s": _round(self.first_picture_s, 2),
             "longest_gap_s": _round(self.longest_gap_s, 3),
+            "longest_gap_starts_s": _round(self.longest_gap_starts_s, 2),
             "longest_arrival_gap_s": _round(self.longest_arrival_gap_s, 3),
             "epochs_per_s": round(self.epochs_per_s, 1),
             "first_epoch": self.first_epoch,

@@ -11,6 +11,7 @@ from playground.live.server.scheduler import (
     FIRST_STREAM_S,
     MAX_SLICE_S,
     MIN_SLICE_S,
+    SPIKE_CAP,
     Scheduler,
     TrainTask,
 )
@@ -31,10 +32,12 @@ class FakeTask:
     def __init__(self, clock: Clock, cost: float = 1.0, stop_after: int | None = None):
         self.clock, self.cost, self.stop_after = clock, cost, stop_after
         self.slices: list[float] = []
+        self.spikes: dict[int, float] = {}  # slice number -> its cost instead (a busy machine)
 
     def run_slice(self, seconds: float) -> None:
+        cost = self.spikes.pop(len(self.slices), self.cost)
         self.slices.append(seconds)
-        self.clock.now += seconds * self.cost
+        self.clock.now += seconds * cost
 
     def stopped(self) -> str:
         done = self.stop_after is not None and len(self.slices) >= self.stop_after
@@ -63,6 +66,35 @@ def test_every_run_gets_the_same_share_of_time_even_a_huge_one():
     # Worker time, not slices, is shared: the huge net gets ~1/10 as many slices.
     assert max(used) / min(used) < 1.3
     assert len(huge.slices) < len(small[0].slices) / 5
+
+
+def test_a_slice_slowed_by_a_busy_machine_does_not_leave_its_run_behind():
+    """A slice that took 20x its usual time (the machine was busy, the run no bigger) is
+    charged at most SPIKE_CAP typical slices: its run comes round again after a few
+    slices of the others, not after each of them has caught up 19 slices."""
+    clock = Clock()
+    s = scheduler(clock)
+    tasks = [FakeTask(clock) for _ in range(4)]
+    for i, task in enumerate(tasks):
+        s.play(i, task)
+        s.watch(i, +1)
+    run(s, 40)
+    slowed = tasks[0]
+    slowed.spikes[len(slowed.slices)] = 20.0
+    spiked_at = len(slowed.slices) + 1
+    while len(slowed.slices) < spiked_at:
+        run(s, 1)
+    turns = 0
+    while len(slowed.slices) == spiked_at:
+        run(s, 1)
+        turns += 1
+    # Charged in full, it would wait for 19 slices of each other run; capped, for
+    # SPIKE_CAP - 1 of each, and one round more where their times tie.
+    others = len(tasks) - 1
+    assert turns <= (SPIKE_CAP + 1) * others + 1, turns
+    run(s, 400)  # and the shares stay even
+    used = [s.job(i).used for i in range(4)]
+    assert max(used) / min(used) < 1.3
 
 
 def test_slices_shrink_as_learners_join():

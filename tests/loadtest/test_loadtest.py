@@ -108,6 +108,13 @@ def test_gap_and_worst_second_from_arrival_times():
     assert r.p10_pictures_per_s == 10
     r.picture_times.append(7.0)  # a late one after a stall
     assert r.longest_gap_s == pytest.approx(7.0 - 5.4)
+    assert r.longest_gap_starts_s is None  # taken times unknown: no server clock
+    # Taken by the server 0.1 s before each arrived: the stall began 4.8 s after the
+    # page opened (the picture taken at 5.3).
+    r.opened_at = 0.5
+    r.taken_times = [t - 0.1 for t in r.picture_times]
+    assert r.longest_gap_s == pytest.approx(7.0 - 5.4)
+    assert r.longest_gap_starts_s == pytest.approx(5.3 - 0.5)
 
 
 def test_json_line_of_the_command(server, capsys):

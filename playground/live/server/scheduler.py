@@ -41,6 +41,13 @@ SNAPSHOT_COST_FACTOR = 3.0
 # A worker that takes a run also takes the runs of its cohort (one shape: one call trains
 # them all, ``engine.cohort``) that are ready now or within this many seconds.
 COHORT_EARLY_S = 0.02
+# A slice is charged its wall time, which on a busy machine includes waiting for a core
+# or the interpreter lock: one slice's wall time 10x its usual put that run behind every
+# other and left it unserved for 1-1.6 s (a class of 30 arriving). A slice is charged at
+# most this many times the run's typical slice (a moving average with this weight), so
+# a lasting change in a run's cost counts within a few slices and a spike does not.
+SPIKE_CAP = 3.0
+TYPICAL_WEIGHT = 0.2
 
 
 STOPPED_BY = "Training stopped"  # the start of what a failed task's page says
@@ -77,6 +84,15 @@ class Job:
     slices: int = 0
     ready_at: float = -float("inf")  # the task's own word on when it next has work
     awaits_stream: bool = False  # its page streams, and no stream has connected yet
+    typical: float = 0.0  # its usual slice's charge (0: none yet)
+
+    def charge(self, seconds: float, asked: float) -> None:
+        """Add a slice's time to ``used``, at most SPIKE_CAP times the typical slice (at
+        first the ``asked`` slice: a first slice slowed by a busy machine is a spike too)."""
+        typical = self.typical or asked
+        seconds = min(seconds, SPIKE_CAP * typical)
+        self.typical = typical + TYPICAL_WEIGHT * (seconds - typical)
+        self.used += seconds
 
 
 @dataclass(eq=False)
@@ -210,10 +226,11 @@ class Scheduler:
                 j.busy = True
             slice_s = self.slice_seconds()
         start, free, failed = self.clock(), 0.0, ""
+        if len(jobs) > 1:
+            slice_s = min(slice_s * len(jobs), MAX_SLICE_S)
         try:
             if len(jobs) > 1:
-                together = type(job.task).run_together
-                free = together([j.task for j in jobs], min(slice_s * len(jobs), MAX_SLICE_S))
+                free = type(job.task).run_together([j.task for j in jobs], slice_s)
             else:
                 free = job.task.run_slice(slice_s)
         except Exception as err:  # a page must still show what went wrong
@@ -223,7 +240,7 @@ class Scheduler:
         with self._cv:
             for j in jobs:
                 why = failed or self._stopped(j)
-                j.used += share
+                j.charge(share, slice_s / len(jobs))
                 j.slices += 1
                 if (ready_at := getattr(j.task, "ready_at", None)) is not None:
                     j.ready_at = ready_at()
