@@ -76,26 +76,28 @@ class SessionResult:
             return None
         return self.picture_times[0] - self.opened_at
 
+    def _longest_gap(self) -> tuple[float, float] | None:
+        """(start, end) of the longest time between two pictures the server took (their
+        arrival times where the frames carry no time)."""
+        t = [x for x in self.taken_times if x is not None]
+        t = t if len(t) == len(self.picture_times) else self.picture_times
+        return max(itertools.pairwise(t), key=lambda ab: ab[1] - ab[0]) if len(t) > 1 else None
+
     @property
     def longest_gap_s(self) -> float | None:
         """The longest time between two pictures the server took while playing: a stall
         the eye sees (the browser plays pictures at the pace they were taken, ~0.4 s
-        behind, so a late message alone shows no stall). From arrival times where the
-        frames carry no time."""
-        t = [x for x in self.taken_times if x is not None]
-        t = t if len(t) == len(self.picture_times) else self.picture_times
-        return max(b - a for a, b in itertools.pairwise(t)) if len(t) > 1 else None
+        behind, so a late message alone shows no stall)."""
+        gap = self._longest_gap()
+        return gap[1] - gap[0] if gap else None
 
     @property
     def longest_gap_starts_s(self) -> float | None:
-        """When the longest gap began, in seconds after this page was opened (the same
-        clock only for a server on this machine): a stall while the class still arrives
-        or one in its steady state."""
-        t = [x for x in self.taken_times if x is not None]
-        if len(t) != len(self.picture_times) or len(t) < 2 or self.opened_at is None:
-            return None
-        start = max(itertools.pairwise(t), key=lambda ab: ab[1] - ab[0])[0]
-        return start - self.opened_at
+        """When the longest gap began, in seconds after this page was opened (the
+        server's clock is this machine's only for a local server): a stall while the
+        class still arrives or one in its steady state."""
+        gap = self._longest_gap()
+        return gap[0] - self.opened_at if gap and self.opened_at is not None else None
 
     @property
     def longest_arrival_gap_s(self) -> float | None:
