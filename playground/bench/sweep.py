@@ -3,6 +3,7 @@ of one shape in one call, as the server trains them, vs one call each) and ``par
 (exact regions and bends of random networks)."""
 
 import statistics
+import time
 
 import jax
 import jax.numpy as jnp
@@ -95,8 +96,6 @@ def bench_cohort(*, repeats: int = 5, mode: str = "full") -> dict[str, float | N
     rate) trained 16 steps each: one call each (``live.engine.run.train``) vs one cohort
     call (``live.engine.cohort.train_cohort``), in turn. The machine's CPU time (every
     thread) and wall time per round, and their ratios."""
-    import time
-
     from playground.core.config import RunConfig
     from playground.live.engine import cohort
     from playground.live.engine import run as engine

@@ -99,9 +99,10 @@ class CohortPrograms:
             self._compile(job, example)
 
     def _compile(self, job, example: engine.Run) -> None:
+        _, size = job
         try:
             # A call (results dropped) leaves jit's own cache warm, as a real one would.
-            jax.block_until_ready(_call([example] * job[1]))
+            jax.block_until_ready(_call([example] * size))
             with self._lock:
                 self._ready.add(job)
         finally:

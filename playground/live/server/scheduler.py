@@ -226,10 +226,9 @@ class Scheduler:
                 j.busy = True
             slice_s = self.slice_seconds()
         start, free, failed = self.clock(), 0.0, ""
-        if len(jobs) > 1:
-            slice_s = min(slice_s * len(jobs), MAX_SLICE_S)
         try:
             if len(jobs) > 1:
+                slice_s = min(slice_s * len(jobs), MAX_SLICE_S)
                 free = type(job.task).run_together([j.task for j in jobs], slice_s)
             else:
                 free = job.task.run_slice(slice_s)
@@ -394,7 +393,8 @@ class TrainTask:
         self.compiling = 0.0  # seconds its first picture took (it may compile a shape)
         self.trained_since_picture = float("inf")
         self.failed = ""  # what went wrong in a slice shared with other runs
-        self._cohort: tuple[tuple, Hashable | None] = ((), None)  # (what it came from, key)
+        # (what the key came from: the run's cfg, arrays, diverged; the key)
+        self._cohort: tuple[tuple, Hashable | None] = ((None, None, None), None)
 
     def _picture_due(self, now: float) -> float:
         """Seconds of training before the next picture may be taken (0: now, if the
@@ -468,7 +468,7 @@ class TrainTask:
         run = live.run
         basis = (run.cfg, run.arrays, run.diverged)
         made_from, key = self._cohort
-        if len(made_from) != 3 or not all(a is b for a, b in zip(basis, made_from, strict=True)):
+        if not all(a is b for a, b in zip(basis, made_from, strict=True)):
             key = cohort.cohort_key(run)
             self._cohort = (basis, key)
         return key
