@@ -1,10 +1,11 @@
-# The two commands of the README: `make run` starts the app, `make test` runs every test.
+# The two commands of the README: `make run` starts the app, `make test` runs the tests
+# (`make test-deploy` the deployment ones; .ci/run runs both).
 # Both build .venv from the lock file first (once; again when the lock changes).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run class test lint format bench browser-deps nginx-deps redis-deps
+.PHONY: run class test test-deploy lint format bench browser-deps nginx-deps redis-deps
 
 $(STAMP): requirements.lock pyproject.toml
 	python3 -m venv $(VENV)
@@ -57,6 +58,11 @@ format: $(STAMP)
 # a quarter of them at once, left one worker with minutes of browser tests at the end.
 test: $(STAMP) browser-deps redis-deps lint
 	$(PY) -m pytest -n auto --maxprocesses 4 --maxschedchunk 1 --durations 20
+
+# The deployment tests (.ci/run runs them after `make test`): two replicas behind nginx,
+# the class server, and the Docker image's install steps in a clean venv (a minute of pip).
+test-deploy: $(STAMP) nginx-deps redis-deps
+	$(PY) -m pytest -m "replicas or install" --durations 10
 
 bench: $(STAMP)
 	$(PY) -m playground.bench

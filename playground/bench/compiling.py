@@ -34,9 +34,11 @@ out["compile_s"] = time.perf_counter() - t
 engine.train(run, steps=16)
 out["start_to_trained_s"] = time.perf_counter() - t0
 if sys.argv[3] == "slider":
-    # A warm server: a learner's run has trained with every chunk length.
+    # A warm server: a learner's run has trained with every chunk length (the shorter
+    # runs: the lengths they compile ahead).
+    steps = json.loads(sys.argv[7])
     live = LiveRun(cfg)
-    for n in engine.CHUNK_LADDER:
+    for n in steps or engine.CHUNK_LADDER:
         live.train_steps(n)
     def change(hidden):
         t = time.perf_counter()
@@ -47,7 +49,6 @@ if sys.argv[3] == "slider":
         return trained, time.perf_counter() - t
     ahead = json.loads(sys.argv[5])
     t = time.perf_counter()
-    steps = json.loads(sys.argv[7])
     precompile([cfg.replace(hidden=tuple(ahead))], grids=(int(sys.argv[4]),), steps=steps)
     out["precompile_one_shape_s"] = time.perf_counter() - t
     out["slider_change_s"], out["slider_change_to_picture_s"] = change(tuple(ahead))

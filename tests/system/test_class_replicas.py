@@ -3,7 +3,7 @@ store (``PLAYGROUND_CLASS_STORE``). The teacher is pinned to one replica and a l
 the other (nginx's route cookie); the teacher's wall shows the learner, a Redis restart
 (append-only file on) loses no class, and a Redis that is down is said in plain words.
 
-Opt-in with the other replicas tests: ``pytest -m replicas`` (``.ci/run`` runs them)."""
+Opt-in with the other replicas tests: ``make test-deploy`` (``.ci/run`` runs them)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,9 @@
 
 No Docker engine or cluster is needed. The Dockerfile's own COPY and ``pip install``
 steps run here, in order, in a clean venv (so the image's install is tested as written,
-not as copied into this test), then the image's CMD serves the app from that copy. The
+not as copied into this test), then the image's CMD serves the app from that copy: a
+minute of pip, so opt-in with the other deployment tests (``make test-deploy``, which
+``.ci/run`` runs; marker ``install``). The
 rest is read: non-root user, health check, env vars, the nginx template's stickiness,
 and every Kubernetes document against the others (labels, ports, probes, affinity).
 """
@@ -149,7 +151,7 @@ def _copy(args: str, root: Path) -> None:
             shutil.copy2(path, target / path.name)
 
 
-@pytest.mark.slow
+@pytest.mark.install
 def test_dockerfile_install_steps_work_in_a_clean_venv(tmp_path: Path) -> None:
     """The image's steps, in order: COPY into a folder that stands for WORKDIR, and
     each `pip install` RUN line in a new venv (its --mount flags are Docker's cache,

@@ -1,6 +1,6 @@
 """Two replicas behind nginx: sticky sessions, one cookie secret, a replica lost mid-run.
 
-Opt-in: ``pytest -m replicas`` (a plain ``pytest`` deselects it; ``.ci/run`` runs it
+Opt-in: ``make test-deploy`` (a plain ``pytest`` deselects it; ``.ci/run`` runs it
 after ``make test``). It starts two app servers on loopback, each
 ``python -m streamlit run streamlit_app.py`` with the same
 ``STREAMLIT_SERVER_COOKIE_SECRET``, fills ``deploy/nginx/playground.conf`` and runs

@@ -1,6 +1,6 @@
 """``python -m playground.serve``: the class server in one command, as a teacher runs it.
 
-Opt-in with the other nginx test (``pytest -m replicas``; ``.ci/run`` installs nginx
+Opt-in with the other nginx tests (``make test-deploy``; ``.ci/run`` installs nginx
 first, elsewhere this skips with the reason). It starts the launcher with two replicas on
 a free port and reads what it prints, then checks through nginx: health, cookie-less
 visits spread over both replicas, a visitor's cookie keeping it on one; a replica killed
