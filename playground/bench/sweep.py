@@ -93,8 +93,9 @@ def bench_partition_sizes(*, repeats: int = 3, mode: str = "full") -> dict[str, 
 @benchmark("cohort")
 def bench_cohort(*, repeats: int = 5, mode: str = "full") -> dict[str, float | None]:
     """16 learners' runs of one shape (xor, 8-8, batch 10, each its own seed and learning
-    rate) trained 16 steps each: one call each (``live.engine.run.train``) vs one cohort
-    call (``live.engine.cohort.train_cohort``), in turn. The machine's CPU time (every
+    rate) trained 16 steps each (a paced run's call) and 256 each (``fast_``: a run at
+    full speed): one call each (``live.engine.run.train``) vs one cohort call
+    (``live.engine.cohort.train_cohort``), in turn. The machine's CPU time (every
     thread) and wall time per round, and their ratios."""
     from playground.core.config import RunConfig
     from playground.live.engine import cohort
@@ -106,24 +107,28 @@ def bench_cohort(*, repeats: int = 5, mode: str = "full") -> dict[str, float | N
         for i in range(k)
     ]
     programs = cohort.CohortPrograms(background=False)
-    contenders = {
-        "alone": lambda: [engine.train(r, steps=cohort.COHORT_STEPS, measure=False) for r in runs],
-        "cohort": lambda: cohort.train_cohort(runs, programs),
-    }
-    for fn in contenders.values():
-        fn()  # compiles
-    cpu: dict[str, list[float]] = {name: [] for name in contenders}
-    wall: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(3 if mode == "smoke" else 20 * repeats):
-        for name, fn in contenders.items():
-            c, w = time.process_time(), time.perf_counter()
-            fn()
-            cpu[name].append(time.process_time() - c)
-            wall[name].append(time.perf_counter() - w)
     out: dict[str, float | None] = {"cohort_runs": k}
-    for name in contenders:
-        out[f"{name}_cpu_ms"] = 1e3 * statistics.median(cpu[name])
-        out[f"{name}_wall_ms"] = 1e3 * statistics.median(wall[name])
-    out["cohort_cpu_saving_x"] = ratio(out["alone_cpu_ms"], out["cohort_cpu_ms"])
-    out["cohort_wall_saving_x"] = ratio(out["alone_wall_ms"], out["cohort_wall_ms"])
+    for prefix, n in (("", cohort.COHORT_STEPS), ("fast_", cohort.FAST_COHORT_STEPS)):
+        contenders = {
+            "alone": lambda n=n: [engine.train(r, steps=n, measure=False) for r in runs],
+            "cohort": lambda n=n: cohort.train_cohort(runs, programs, n_steps=n),
+        }
+        for fn in contenders.values():
+            fn()  # compiles
+        cpu: dict[str, list[float]] = {name: [] for name in contenders}
+        wall: dict[str, list[float]] = {name: [] for name in contenders}
+        rounds = 3 if mode == "smoke" else 20 * repeats * cohort.COHORT_STEPS // n + 5
+        for _ in range(rounds):
+            for name, fn in contenders.items():
+                c, w = time.process_time(), time.perf_counter()
+                fn()
+                cpu[name].append(time.process_time() - c)
+                wall[name].append(time.perf_counter() - w)
+        for name in contenders:
+            out[f"{prefix}{name}_cpu_ms"] = 1e3 * statistics.median(cpu[name])
+            out[f"{prefix}{name}_wall_ms"] = 1e3 * statistics.median(wall[name])
+        for kind in ("cpu", "wall"):
+            out[f"{prefix}cohort_{kind}_saving_x"] = ratio(
+                out[f"{prefix}alone_{kind}_ms"], out[f"{prefix}cohort_{kind}_ms"]
+            )
     return out

@@ -184,5 +184,9 @@ def test_cohort_bench_times_a_cohort_against_one_call_each():
     out = BENCHMARKS["cohort"](repeats=1, mode="smoke")
     assert out["cohort_runs"] == 4
     assert out["alone_cpu_ms"] > 0 and out["cohort_cpu_ms"] > 0
-    assert out["cohort_cpu_saving_x"] == out["alone_cpu_ms"] / out["cohort_cpu_ms"]
-    assert out["cohort_wall_saving_x"] == out["alone_wall_ms"] / out["cohort_wall_ms"]
+    for prefix in ("", "fast_"):  # 16 steps each, and 256
+        alone, together = out[f"{prefix}alone_cpu_ms"], out[f"{prefix}cohort_cpu_ms"]
+        assert alone > 0 and together > 0
+        assert out[f"{prefix}cohort_cpu_saving_x"] == alone / together
+        wall = out[f"{prefix}alone_wall_ms"] / out[f"{prefix}cohort_wall_ms"]
+        assert out[f"{prefix}cohort_wall_saving_x"] == wall

@@ -31,7 +31,8 @@ def programs() -> cohort.CohortPrograms:
     return cohort.CohortPrograms(background=False)
 
 
-def test_each_run_of_a_cohort_gets_the_numbers_it_gets_alone(programs):
+@pytest.mark.parametrize("n_steps", cohort.STEP_COUNTS)
+def test_each_run_of_a_cohort_gets_the_numbers_it_gets_alone(programs, n_steps: int):
     cfgs = [
         RunConfig(**XOR, seed=1, learning_rate=0.03),
         RunConfig(**XOR, seed=2, learning_rate=0.3),
@@ -41,10 +42,10 @@ def test_each_run_of_a_cohort_gets_the_numbers_it_gets_alone(programs):
     ]
     runs = [engine.train(engine.new_run(c), steps=7, measure=False)[0] for c in cfgs]
     assert len({cohort.cohort_key(r) for r in runs}) == 1
-    together = cohort.train_cohort(runs, programs)  # 5 runs, padded to 16
+    together = cohort.train_cohort(runs, programs, n_steps=n_steps)  # 5 runs, padded to 16
     for run, (new, log) in zip(runs, together, strict=True):
-        alone, alone_log = engine.train(run, steps=cohort.COHORT_STEPS, measure=False)
-        assert new.step == run.step + cohort.COHORT_STEPS
+        alone, alone_log = engine.train(run, steps=n_steps, measure=False)
+        assert new.step == run.step + n_steps
         same_run(new, alone)
         np.testing.assert_allclose(log.loss, alone_log.loss, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(log.grad_rms, alone_log.grad_rms, rtol=1e-5, atol=1e-6)
@@ -86,13 +87,27 @@ def test_big_or_diverged_runs_train_alone_and_a_cohort_has_2_to_16_runs(programs
         with pytest.raises(ValueError):
             cohort.train_cohort([small] * n, programs)
     assert [cohort.cohort_size(n) for n in (2, 4, 5, 16)] == [4, 4, 16, 16]
+    # At full speed a call's padding costs steps: filled at least FAST_FILL, else alone.
+    n_runs = (1, 2, 3, 5, 11, 12, 15, 16, 20)
+    assert [cohort.fast_cohort_runs(n) for n in n_runs] == [0, 0, 3, 4, 4, 12, 15, 16, 16]
 
 
-def test_the_scheduler_trains_paced_runs_of_one_shape_together(monkeypatch):
+def counted_calls(monkeypatch) -> list[tuple[int, int]]:
+    """Every cohort call from here on, as (runs, steps of each); programs compile at once."""
     monkeypatch.setattr(cohort, "PROGRAMS", cohort.CohortPrograms(background=False))
     calls = []
     real = cohort.train_cohort
-    monkeypatch.setattr(cohort, "train_cohort", lambda runs: calls.append(len(runs)) or real(runs))
+
+    def counted(runs, **kw):
+        calls.append((len(runs), kw.get("n_steps", cohort.COHORT_STEPS)))
+        return real(runs, **kw)
+
+    monkeypatch.setattr(cohort, "train_cohort", counted)
+    return calls
+
+
+def test_the_scheduler_trains_paced_runs_of_one_shape_together(monkeypatch):
+    calls = counted_calls(monkeypatch)
     s = Scheduler(HostLimits(workers=1), threads=False, idle_stop=1e9)
     lives = {
         "a": LiveRun(RunConfig(**XOR, seed=1, speed="normal")),
@@ -106,24 +121,39 @@ def test_the_scheduler_trains_paced_runs_of_one_shape_together(monkeypatch):
     time.sleep(0.05)  # steps are owed
     assert s.work_once()
     jobs = {k: s.job(k) for k in tasks}
-    # "a" came first; "c" shares its shape and pace and went with it. Not the other
-    # shape, nor the same shape at full speed (it trains alone, in long chunks).
-    assert [jobs[k].slices for k in tasks] == [1, 0, 1, 0]
-    assert calls == [2]
+    # "a" came first; "c" and "flat out" share its shape and went with it, not the other
+    # shape. The run at full speed has no partner at its speed: its share alone.
+    assert [jobs[k].slices for k in tasks] == [1, 0, 1, 1]
+    assert calls == [(2, cohort.COHORT_STEPS)]
     assert lives["a"].step >= cohort.COHORT_STEPS and lives["c"].step >= cohort.COHORT_STEPS
-    assert lives["other"].step == lives["flat out"].step == 0
+    assert lives["other"].step == 0 and lives["flat out"].step > 0
     assert lives["a"].snapshots.since(0) and lives["c"].snapshots.since(0)  # pictures too
     assert jobs["a"].used == pytest.approx(jobs["c"].used)  # the slice's time, shared
     for _ in range(10):
         s.work_once()
-    assert lives["other"].step > 0 and lives["flat out"].step > 0  # they have their turns
+    assert lives["other"].step > 0  # it has its turns
+
+
+def test_runs_at_full_speed_train_together_in_long_calls(monkeypatch):
+    """Three runs of one shape at full speed: each slice of theirs is one call for all
+    three, FAST_COHORT_STEPS each; each still takes its pictures and its share."""
+    calls = counted_calls(monkeypatch)
+    s = Scheduler(HostLimits(workers=1), threads=False, idle_stop=1e9)
+    lives = [LiveRun(RunConfig(**XOR, seed=i, speed="fast")) for i in range(3)]
+    for i, live in enumerate(lives):
+        s.play(i, TrainTask(live, grid_n=8, pictures_per_s=1000))
+    for _ in range(5):
+        assert s.work_once()
+    assert calls and set(calls) == {(3, cohort.FAST_COHORT_STEPS)}
+    steps = [live.step for live in lives]
+    assert steps[0] >= cohort.FAST_COHORT_STEPS and len(set(steps)) == 1, steps
+    assert all(live.snapshots.since(0) for live in lives)  # pictures too
+    used = [s.job(i).used for i in range(3)]
+    assert max(used) == pytest.approx(min(used))  # the slices' time, shared
 
 
 def test_paced_runs_train_together_at_their_own_pace(monkeypatch):
-    monkeypatch.setattr(cohort, "PROGRAMS", cohort.CohortPrograms(background=False))
-    calls = []
-    real = cohort.train_cohort
-    monkeypatch.setattr(cohort, "train_cohort", lambda runs: calls.append(len(runs)) or real(runs))
+    calls = counted_calls(monkeypatch)
 
     class Clock:
         now = 100.0
@@ -145,8 +175,8 @@ def test_paced_runs_train_together_at_their_own_pace(monkeypatch):
     for live in lives:
         assert abs(live.step - 2.0 * live.pace) <= 64, (live.step, live.pace)
         assert 40 <= len(live.snapshots.since(0)) <= 55
-    assert calls and max(calls) == 3  # all three in one call, most of the time
-    assert sum(calls) * cohort.COHORT_STEPS >= 0.8 * sum(live.step for live in lives)
+    assert calls and max(n for n, _ in calls) == 3  # all three in one call, most of the time
+    assert sum(n * steps for n, steps in calls) >= 0.8 * sum(live.step for live in lives)
 
 
 def test_a_run_that_fails_in_a_shared_slice_stops_alone(monkeypatch):

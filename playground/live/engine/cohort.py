@@ -3,12 +3,14 @@
 A class trains many small nets of the same shape (the exercise fixes it). Each chunk call
 of a small net costs mostly its call (~0.7 ms of the machine for 16 steps of an 8-8 net
 on 250 points, of which the steps are a fraction); one ``vmap``'d call trains 16 of them
-for the CPU time of ~6 separate calls (``python -m playground.bench cohort``). Each run
-still gets its own numbers: its state, data, learning rate and minibatch order.
+for the CPU time of ~6 separate calls. Even 256 steps, where the steps are the cost, take
+half the CPU in one call for 16 runs (``python -m playground.bench cohort``): each op of
+a tiny net costs its dispatch, whatever its width. Each run still gets its own numbers:
+its state, data, learning rate and minibatch order.
 
-A cohort's program is compiled once per shape and size, on a background thread at low
-priority (several seconds): until it is ready, ``train_cohort`` says so (None) and each
-run trains alone, as before.
+A cohort's program is compiled once per shape, size and length, on a background thread
+at low priority (several seconds): until it is ready, ``train_cohort`` says so (None) and
+each run trains alone, as before.
 """
 
 import contextlib
@@ -26,9 +28,13 @@ from playground.live.engine import run as engine
 # Runs in one call are padded up to one of these sizes (each is a compile of its own).
 COHORT_SIZES = (4, 16)
 COHORT_MAX = COHORT_SIZES[-1]
-# Steps of each run in one cohort call: the ladder's second rung, what a run at the
-# default speed owes between two pictures.
+# Steps of each run in one cohort call: for paced runs the ladder's second rung, what a
+# run at the default speed owes between two pictures; for runs at full speed a longer
+# one (16 runs' 256 steps: ~2x less CPU a step than alone, ``bench cohort``).
 COHORT_STEPS = engine.CHUNK_LADDER[1]
+FAST_COHORT_STEPS = engine.CHUNK_LADDER[3]
+STEP_COUNTS = (COHORT_STEPS, FAST_COHORT_STEPS)
+FAST_FILL = 0.75
 COMPILE_NICE = 10  # the compiling thread yields the CPU to trainers and pages (Linux)
 
 
@@ -54,13 +60,20 @@ def cohort_size(n: int) -> int:
     return next(s for s in COHORT_SIZES if s >= n)
 
 
-def _call(runs: Sequence[engine.Run]):
+def fast_cohort_runs(n: int) -> int:
+    """How many of ``n`` runs at full speed to train in one call (0: none). Their long
+    calls cost their steps, padding included: a call is filled at least FAST_FILL, and
+    the runs that do not fit train alone."""
+    return min(n, max((s for s in COHORT_SIZES if s * FAST_FILL <= n), default=0))
+
+
+def _call(runs: Sequence[engine.Run], n_steps: int):
     return train_cohort_chunk(
         [r.state for r in runs],
         [r.arrays[0] for r in runs],
         [r.arrays[1] for r in runs],
         [engine.run_hyper(r) for r in runs],
-        **engine.chunk_shape(runs[0], COHORT_STEPS)._asdict(),
+        **engine.chunk_shape(runs[0], n_steps)._asdict(),
     )
 
 
@@ -69,15 +82,17 @@ class CohortPrograms:
 
     def __init__(self, background: bool = True):
         self.background = background
-        self._ready: set[tuple[CohortKey, int]] = set()
-        self._pending: set[tuple[CohortKey, int]] = set()
+        self._ready: set[tuple[CohortKey, int, int]] = set()
+        self._pending: set[tuple[CohortKey, int, int]] = set()
         self._lock = threading.Lock()
 
-    def ready(self, key: CohortKey, size: int, example: engine.Run) -> bool:
-        """Whether the program for ``size`` runs of ``key`` is compiled; if not, it is
-        compiled (on a thread, from ``example``, unless ``background`` is off) and this
-        says False meanwhile."""
-        job = (key, size)
+    def ready(
+        self, key: CohortKey, size: int, example: engine.Run, n_steps: int = COHORT_STEPS
+    ) -> bool:
+        """Whether the program for ``size`` runs of ``key`` and ``n_steps`` is compiled;
+        if not, it is compiled (on a thread, from ``example``, unless ``background`` is
+        off) and this says False meanwhile."""
+        job = (key, size, n_steps)
         with self._lock:
             if job in self._ready:
                 return True
@@ -99,10 +114,10 @@ class CohortPrograms:
             self._compile(job, example)
 
     def _compile(self, job, example: engine.Run) -> None:
-        _, size = job
+        _, size, n_steps = job
         try:
             # A call (results dropped) leaves jit's own cache warm, as a real one would.
-            jax.block_until_ready(_call([example] * size))
+            jax.block_until_ready(_call([example] * size, n_steps))
             with self._lock:
                 self._ready.add(job)
         finally:
@@ -114,26 +129,30 @@ PROGRAMS = CohortPrograms()
 
 
 def train_cohort(
-    runs: Sequence[engine.Run], programs: CohortPrograms | None = None
+    runs: Sequence[engine.Run],
+    programs: CohortPrograms | None = None,
+    *,
+    n_steps: int = COHORT_STEPS,
 ) -> list[tuple[engine.Run, engine.TrainLog]] | None:
-    """COHORT_STEPS steps of each of ``runs`` (2 to COHORT_MAX runs of one cohort key) in
-    one call: each run's new run (metrics not measured) and its log, in order. None while
-    their program is not compiled yet (nothing trained). A run whose steps were not finite
-    trains again alone, with the checks that keep its last good weights."""
+    """``n_steps`` (one of STEP_COUNTS) steps of each of ``runs`` (2 to COHORT_MAX runs of
+    one cohort key) in one call: each run's new run (metrics not measured) and its log,
+    in order. None while their program is not compiled yet (nothing trained). A run whose
+    steps were not finite trains again alone, with the checks that keep its last good
+    weights."""
     programs = PROGRAMS if programs is None else programs
     key = cohort_key(runs[0])
     if key is None or not 1 < len(runs) <= COHORT_MAX:
         raise ValueError(f"no cohort of {len(runs)} runs for this key")
     size = cohort_size(len(runs))
-    if not programs.ready(key, size, runs[0]):
+    if not programs.ready(key, size, runs[0], n_steps):
         return None
     padded = [*runs, *[runs[0]] * (size - len(runs))]
-    states, log, clean, counters = _call(padded)
+    states, log, clean, counters = _call(padded, n_steps)
     loss, grad_rms, clean, counters = jax.device_get((log.loss, log.grad_rms, clean, counters))
     out = []
     for i, run in enumerate(runs):
         if not clean[i]:
-            out.append(engine.train(run, steps=COHORT_STEPS, measure=False))
+            out.append(engine.train(run, steps=n_steps, measure=False))
             continue
         step, diverged_at = (int(c) for c in counters[i])
         new = run._replace(state=states[i], counters=(step, diverged_at), dead=None)

@@ -147,16 +147,17 @@ def _precompile_later(configs, **kw) -> None:
 
 
 def precompile_cohorts(cfg: RunConfig) -> int:
-    """Compile the cohort programs (``engine.cohort``) of ``cfg``'s network, every size;
-    returns how many."""
+    """Compile the cohort programs (``engine.cohort``) of ``cfg``'s network, every size
+    and length; returns how many."""
     run = engine.new_run(cfg)
     key = cohort.cohort_key(run)
     if key is None:
         return 0
     programs = cohort.CohortPrograms(background=False)
-    for size in cohort.COHORT_SIZES:
-        programs.ready(key, size, run)
-    return len(cohort.COHORT_SIZES)
+    jobs = [(size, n) for size in cohort.COHORT_SIZES for n in cohort.STEP_COUNTS]
+    for size, n_steps in jobs:
+        programs.ready(key, size, run, n_steps)
+    return len(jobs)
 
 
 def main() -> int:

@@ -456,12 +456,9 @@ class TrainTask:
         return live.compile_seconds - compiled + self.compiling - first_picture
 
     def cohort_key(self) -> Hashable | None:
-        """The key of the runs this one may train with in one call (None: alone). Only
-        paced runs: their chunks are short, so the call is most of their cost. A run at
-        full speed trains alone in chunks of hundreds of steps; in cohorts (16-256
-        steps a call) 30 of them got 66 epochs/s against 167 alone (load test)."""
+        """The key of the runs this one may train with in one call (None: alone)."""
         live = self.live
-        if live.halted or not live.pace:
+        if live.halted:
             return None
         # Asked for every waiting run on every slice, under the scheduler's lock: the key
         # (~20 us) is computed again only when the run's settings or data change.
@@ -475,16 +472,20 @@ class TrainTask:
 
     @staticmethod
     def run_together(tasks: "list[TrainTask]", seconds: float) -> float:
-        """One slice of several paced runs of one cohort: each takes its picture when
-        due, as its own slice would, and the steps they owe (counted COHORT_EARLY_S
-        ahead, so they keep training together) train COHORT_STEPS at a time in one call
-        for all. What no cohort call trains (the program still compiling, a run's last
-        few steps) trains alone. Returns the seconds not the learners' to pay for, as
-        ``run_slice``."""
+        """One slice of several runs of one cohort: each takes its picture when due, as
+        its own slice would, and their steps train in calls for all of them: paced runs
+        the steps they owe (counted COHORT_EARLY_S ahead, so they keep training together)
+        COHORT_STEPS at a time, runs at full speed FAST_COHORT_STEPS at a time (as many
+        as fill a call well, ``fast_cohort_runs``). What no cohort call trains (a program
+        still compiling, a run at full speed left over, a paced run's last few steps)
+        trains alone. Returns the seconds not the learners' to pay
+        for, as ``run_slice``."""
         clock = tasks[0].clock
-        end = clock() + seconds
+        start_all = clock()
+        end = start_all + seconds
         before = sum(t.live.compile_seconds + t.compiling for t in tasks)
-        owed = {t: t.live.steps_owed(t._grain(), ahead=COHORT_EARLY_S) or 0 for t in tasks}
+        owed = {t: t.live.steps_owed(t._grain(), ahead=COHORT_EARLY_S) for t in tasks}
+        fast_trained: set[TrainTask] = set()
 
         def each(t: TrainTask, work: Callable[[], object]) -> None:
             # One run's failure is its own: the others of the slice go on.
@@ -494,35 +495,50 @@ class TrainTask:
                 except Exception as err:
                     t.failed = stopped_by(err)
 
+        def together(group: "list[TrainTask]", n_steps: int) -> bool:
+            """``n_steps`` of each run of ``group`` in one call; False if none trained."""
+            if len(group) < 2:
+                return False
+            start = clock()
+            try:
+                trained = cohort.train_cohort([t.live.run for t in group], n_steps=n_steps)
+            except Exception:  # each run trains alone below, and fails alone if it must
+                trained = None
+            if trained is None:  # or its program is still compiling
+                return False
+            # Every run of the call trained for all of its time (its pictures' budget).
+            spent = clock() - start
+            for t, (run, log) in zip(group, trained, strict=True):
+                each(t, lambda t=t, run=run, log=log: t.live.take_trained(run, log))
+                t.trained_since_picture += spent
+            return True
+
         while True:
             for t in tasks:
                 live, now = t.live, clock()
                 fresh = live.step != t.pictured_step
                 if t.grid_n and not live.halted and fresh and t._picture_due(now) <= 0:
                     each(t, t._picture)
-            group = [
-                t
-                for t in tasks
-                if not (t.failed or t.live.halted) and owed[t] >= cohort.COHORT_STEPS
-            ]
-            if len(group) < 2:
-                break
-            start = clock()
-            try:
-                trained = cohort.train_cohort([t.live.run for t in group])
-            except Exception:  # each run trains alone below, and fails alone if it must
-                trained = None
-            if trained is None:  # or its program is still compiling
-                break
-            spent = (clock() - start) / len(group)
-            for t, (run, log) in zip(group, trained, strict=True):
-                each(t, lambda t=t, run=run, log=log: t.live.take_trained(run, log))
-                t.trained_since_picture += spent
-                owed[t] -= cohort.COHORT_STEPS
-            if clock() >= end:
+            going = [t for t in tasks if not (t.failed or t.live.halted)]
+            paced = [t for t in going if (owed[t] or 0) >= cohort.COHORT_STEPS]
+            fast = [t for t in going if owed[t] is None]
+            fast = fast[: cohort.fast_cohort_runs(len(fast))]
+            trained = together(paced, cohort.COHORT_STEPS)
+            if trained:
+                for t in paced:
+                    owed[t] -= cohort.COHORT_STEPS
+            if together(fast, cohort.FAST_COHORT_STEPS):
+                fast_trained.update(fast)
+                trained = True
+            if not trained or clock() >= end:
                 break
         for t in tasks:
-            each(t, lambda t=t: t.live.train_owed(owed[t]))  # what a run still owes
+            if owed[t]:
+                each(t, lambda t=t: t.live.train_owed(owed[t]))  # what a run still owes
+            elif owed[t] is None and t not in fast_trained and not t.live.halted:
+                # No call for all: its share of the slice alone, as its own slice would.
+                share = max(end - clock(), 0.0) / len(tasks) or MIN_SLICE_S
+                each(t, lambda t=t, share=share: t.run_slice(share))
         return sum(t.live.compile_seconds + t.compiling for t in tasks) - before
 
     def ready_at(self) -> float:
