@@ -197,6 +197,21 @@ def test_the_stream_says_when_training_stopped_by_itself(client):
         trainer.stop()
 
 
+def test_a_run_that_stopped_by_itself_says_why_after_its_job_is_gone():
+    """The page's script may take a diverged run's job away before the stream next
+    speaks: the stream still says the run's own reason, not that nobody watched."""
+    scheduler = Scheduler(HostLimits(workers=1))
+    link = stream.StreamLink("me", scheduler)
+    link.live, link.playing = LiveRun(RunConfig(problem="xor", hidden=(3,))), True
+    assert scheduler.job("me") is None
+    assert link.status()["why"] == "nobody is watching"  # a run that could go on
+    link.live.run = link.live.run._replace(counters=(link.live.step, 5))  # it diverged
+    link.live.message = "Training stopped at step 5: the loss became NaN."
+    status = link.status()
+    assert status["state"] == "stopped" and status["why"] == link.live.message
+    assert "nobody" not in status["says"] and "step 5" in status["says"]
+
+
 def test_a_closed_stream_stops_training_and_a_reconnect_resumes(client):
     scheduler = Scheduler(HostLimits(workers=1), idle_stop=1.0)
     live, trainer, link = session(scheduler, "me")

@@ -552,7 +552,7 @@ class TrainTask:
 
     def stopped(self) -> str:
         live = self.live
-        return self.failed or live.message or ("stopped by itself" if live.halted else "")
+        return self.failed or live.message or live.halted_why
 
     def release(self) -> None:
         """Drop the pictures nobody will see (the run itself stays, for a reconnect)."""

@@ -88,7 +88,10 @@ class StreamLink:
         if not self.playing:
             state, why = "paused", ""
         elif job is None or job.stopped:
-            state, why = "stopped", job.stopped if job else "nobody is watching"
+            # A job gone while its run had stopped by itself (the page's script, rerun,
+            # took the job away first): the run's own reason, not a closed tab's.
+            halted_why = self.live.halted_why if self.live is not None else ""
+            state, why = "stopped", job.stopped if job else halted_why or "nobody is watching"
         else:
             state, why = ("playing" if job.admitted else "waiting"), ""
         live = self.live

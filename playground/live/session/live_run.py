@@ -199,6 +199,11 @@ class LiveRun:
         return self.diverged or self.dead_layer is not None or self.early_stop is not None
 
     @property
+    def halted_why(self) -> str:
+        """Why training stopped by itself, in plain words ("" while it can go on)."""
+        return (self.message or "stopped by itself") if self.halted else ""
+
+    @property
     def pace(self) -> float | None:
         """Steps a second Play trains at, or None: as fast as the machine can."""
         epochs = SPEEDS[self.cfg.speed].epochs_per_s
