@@ -117,7 +117,8 @@ def bench_cohort(*, repeats: int = 5, mode: str = "full") -> dict[str, float | N
             fn()  # compiles
         cpu: dict[str, list[float]] = {name: [] for name in contenders}
         wall: dict[str, list[float]] = {name: [] for name in contenders}
-        rounds = 3 if mode == "smoke" else 20 * repeats * cohort.COHORT_STEPS // n + 5
+        # The same steps timed at either length: 100 rounds of 16, 7 of 256 (5 repeats).
+        rounds = 3 if mode == "smoke" else max(5, 20 * repeats * cohort.COHORT_STEPS // n)
         for _ in range(rounds):
             for name, fn in contenders.items():
                 c, w = time.process_time(), time.perf_counter()

@@ -478,11 +478,10 @@ class TrainTask:
         COHORT_STEPS at a time, runs at full speed FAST_COHORT_STEPS at a time (as many
         as fill a call well, ``fast_cohort_runs``). What no cohort call trains (a program
         still compiling, a run at full speed left over, a paced run's last few steps)
-        trains alone. Returns the seconds not the learners' to pay
-        for, as ``run_slice``."""
+        trains alone. Returns the seconds not the learners' to pay for, as
+        ``run_slice``."""
         clock = tasks[0].clock
-        start_all = clock()
-        end = start_all + seconds
+        end = clock() + seconds
         before = sum(t.live.compile_seconds + t.compiling for t in tasks)
         owed = {t: t.live.steps_owed(t._grain(), ahead=COHORT_EARLY_S) for t in tasks}
         fast_trained: set[TrainTask] = set()

@@ -84,17 +84,16 @@ class StreamLink:
         LINKS[self.token] = self
 
     def status(self) -> StreamStatus:
-        job = self.scheduler.job(self.key)
+        job, live = self.scheduler.job(self.key), self.live
         if not self.playing:
             state, why = "paused", ""
         elif job is None or job.stopped:
             # A job gone while its run had stopped by itself (the page's script, rerun,
             # took the job away first): the run's own reason, not a closed tab's.
-            halted_why = self.live.halted_why if self.live is not None else ""
+            halted_why = live.halted_why if live is not None else ""
             state, why = "stopped", job.stopped if job else halted_why or "nobody is watching"
         else:
             state, why = ("playing" if job.admitted else "waiting"), ""
-        live = self.live
         out: StreamStatus = {"state": state, "ahead": self.scheduler.ahead(self.key), "why": why}
         if live is not None:
             out["readouts"] = readouts(live.run)
