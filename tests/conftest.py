@@ -3,6 +3,7 @@
 (skipped, with the reason, where it is not installed)."""
 
 import contextlib
+import functools
 import os
 import shutil
 import socket
@@ -12,12 +13,20 @@ from pathlib import Path
 
 import jax
 import pytest
+from streamlit.components.v2 import manifest_scanner
 
 from playground.loadtest.server import free_port
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
 # No background pre-compiling of other shapes: it would compete with the tests for the CPU.
 os.environ.setdefault("PLAYGROUND_PRECOMPILE", "0")
+
+# Every new AppTest scans the metadata of every installed package for Streamlit
+# components (0.5 s, six times the Playground's own script run). The packages do not
+# change while the tests run: one scan a test process.
+manifest_scanner.scan_component_manifests = functools.cache(
+    manifest_scanner.scan_component_manifests
+)
 
 
 BROWSER_TESTS = Path(__file__).parent / "system" / "browser"

@@ -96,7 +96,8 @@ def test_a_long_name_is_cut_with_a_note_and_no_name_means_learner_n():
 @pytest.mark.parametrize("forged", ["", "x" * 32, "not-the-secret"])
 def test_without_the_teachers_secret_the_page_shows_no_learner(forged):
     _, code, _ = create_class()
-    session(**{"class": code, "name": "Secret Sam"}).run()
+    # Kept: the publisher holds a learner weakly, and a collected session is a closed tab.
+    _sam = session(**{"class": code, "name": "Secret Sam"}).run()
     query = {"class": code} | ({"teacher": forged} if forged else {})
     at = class_page(**query)
     no_exceptions(at)
@@ -190,7 +191,7 @@ def test_end_class_deletes_it_and_the_learner_is_told():
 
 def test_projector_view_shows_only_the_learner_on_screen():
     teacher, code, _ = create_class()
-    session(**{"class": code, "name": "Pat"}).run()
+    _pat = session(**{"class": code, "name": "Pat"}).run()  # kept: an open tab, as Sam's
     teacher = wait_for(teacher, lambda at: "Pat" in [t.value for t in at.text])
     teacher.toggle(key="projector").set_value(True)
     teacher = teacher.run()

@@ -284,3 +284,27 @@ def test_gradients_page_presets_and_controls(gradients_page):
         f"{depth_lesson.first_to_last(run.at_init.grad_rms):.1e}"
     )
     assert "hidden=16%2C16%2C16&" in links(at)[0]
+
+
+# ---------------------------------------------------------------------------------------
+# Try it in the Playground
+
+
+@pytest.mark.parametrize("lesson", ["linear_page", "backprop_page", "gradients_page"])
+def test_every_try_it_link_lands_on_the_playground_with_its_settings(lesson, request):
+    """Each link, followed: the Playground takes every setting without a word of warning
+    and writes the same settings back into the address (the browser test follows two)."""
+    from urllib.parse import parse_qs, urlparse
+
+    urls = links(request.getfixturevalue(lesson))
+    assert urls
+    for url in urls:
+        asked = parse_qs(urlparse(url).query)
+        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
+        for key, values in asked.items():
+            at.query_params[key] = values[0]
+        at.run()
+        no_exceptions(at)
+        assert not at.warning, (url, [w.value for w in at.warning])
+        written = {k: v if isinstance(v, list) else [v] for k, v in at.query_params.items()}
+        assert written == asked, url

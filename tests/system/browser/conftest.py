@@ -8,7 +8,8 @@ Fixtures
   returns the base URL; every server is stopped after the test.
 - ``app_url``: the URL of a started app: by default the live_plot demo page; another
   app with ``@pytest.mark.parametrize("app_url", ["streamlit_app.py"], indirect=True)``.
-- ``browser`` (one per module) and ``page`` (one per test, 1280x900 viewport).
+- ``browser`` (one chromium per module; the windows a test opens are closed after it)
+  and ``page`` (one per test, 1280x900 viewport).
 - ``artifacts``: the ``test-artifacts/`` folder (gitignored) for screenshots.
 
 Every test in this folder is marked ``browser`` and skipped, with the reason, when
@@ -121,8 +122,10 @@ def own_app_url(request: pytest.FixtureRequest, streamlit_server: Callable[..., 
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Headless Debian chromium; skips (not fails) where it or Playwright is missing."""
+def running_browser() -> Iterator[Browser]:
+    """Headless Debian chromium, one a module (one a test process made the class tests,
+    a teacher's and learners' tabs each, fail now and then: tiles stopped moving);
+    skips (not fails) where it or Playwright is missing."""
     if not CHROMIUM.exists():
         pytest.skip(NO_CHROMIUM)
     pw_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -130,6 +133,15 @@ def browser() -> Iterator[Browser]:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def browser(running_browser: Browser) -> Iterator[Browser]:
+    """The shared chromium, and after the test every window it left open closed: a tab
+    left playing would take CPU from the tests after it."""
+    yield running_browser
+    for context in running_browser.contexts:
+        context.close()
 
 
 @pytest.fixture
