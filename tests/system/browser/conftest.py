@@ -123,9 +123,9 @@ def own_app_url(request: pytest.FixtureRequest, streamlit_server: Callable[..., 
 
 @pytest.fixture(scope="module")
 def running_browser() -> Iterator[Browser]:
-    """Headless Debian chromium, one a module (one a test process made the class tests,
-    a teacher's and learners' tabs each, fail now and then: tiles stopped moving);
-    skips (not fails) where it or Playwright is missing."""
+    """Headless Debian chromium, one a module; skips (not fails) where it or Playwright
+    is missing. (One a test process was tried: the class tests, a teacher's and
+    learners' tabs, then failed in 3 of 4 runs, their pictures or tiles stuck.)"""
     if not CHROMIUM.exists():
         pytest.skip(NO_CHROMIUM)
     pw_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
