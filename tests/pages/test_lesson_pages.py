@@ -4,6 +4,7 @@ the numbers, and the numbers shown are the core's (``playground.lessons``)."""
 import base64
 import json
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import jax
 import jax.numpy as jnp
@@ -14,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from playground.lessons import backprop
 from playground.lessons import depth as depth_lesson
 from playground.lessons import linear as linear_lesson
+from tests.pages.test_playground_page import app as playground_with
 
 TIMEOUT = 240
 ROOT = Path(__file__).resolve().parents[2]
@@ -294,16 +296,11 @@ def test_gradients_page_presets_and_controls(gradients_page):
 def test_every_try_it_link_lands_on_the_playground_with_its_settings(lesson, request):
     """Each link, followed: the Playground takes every setting without a word of warning
     and writes the same settings back into the address (the browser test follows two)."""
-    from urllib.parse import parse_qs, urlparse
-
     urls = links(request.getfixturevalue(lesson))
     assert urls
     for url in urls:
         asked = parse_qs(urlparse(url).query)
-        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
-        for key, values in asked.items():
-            at.query_params[key] = values[0]
-        at.run()
+        at = playground_with(**{key: values[0] for key, values in asked.items()})
         no_exceptions(at)
         assert not at.warning, (url, [w.value for w in at.warning])
         written = {k: v if isinstance(v, list) else [v] for k, v in at.query_params.items()}

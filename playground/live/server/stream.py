@@ -90,8 +90,8 @@ class StreamLink:
         elif job is None or job.stopped:
             # A job gone while its run had stopped by itself (the page's script, rerun,
             # took the job away first): the run's own reason, not a closed tab's.
-            halted_why = live.halted_why if live is not None else ""
-            state, why = "stopped", job.stopped if job else halted_why or "nobody is watching"
+            gone = (live.halted_why if live is not None else "") or "nobody is watching"
+            state, why = "stopped", job.stopped if job else gone
         else:
             state, why = ("playing" if job.admitted else "waiting"), ""
         out: StreamStatus = {"state": state, "ahead": self.scheduler.ahead(self.key), "why": why}
