@@ -2,6 +2,9 @@
 shrink as learners join, a line when the server is full, closed sessions that stop, and
 host limits that refuse with a message."""
 
+import threading
+import time
+
 import pytest
 
 from playground.core.config import RunConfig
@@ -15,6 +18,7 @@ from playground.live.server.scheduler import (
     Scheduler,
     TrainTask,
 )
+from playground.live.server.stream import StreamLink
 from playground.live.session.live_run import LiveRun
 
 
@@ -175,6 +179,41 @@ def test_a_streaming_page_gets_time_to_open_its_first_stream():
     clock.now += FIRST_STREAM_S + 0.5  # a tab closed before its stream ever came
     assert not s.work_once()
     assert s.job("never") is None
+
+
+def test_a_new_task_takes_the_place_of_a_busy_one_without_a_gap():
+    """A page that starts its run again (a new picture encoder) while a worker is inside
+    the old task's slice: whoever asks for the key's job meanwhile gets the old one,
+    still playing, never none (a stream would have said the run stopped)."""
+    clock = Clock()
+    s = scheduler(clock)
+    old, new = FakeTask(clock), FakeTask(clock)
+    first = s.play("me", old)
+    link = StreamLink("me", s)
+    link.playing = True  # the page plays: its stream reports the job's state
+    with s._cv:
+        first.busy = True  # a worker is inside its slice
+    playing = threading.Thread(target=s.play, args=("me", new))
+    playing.start()
+    seen = []
+    deadline = time.monotonic() + 60
+    while not first.removed:  # play() took it out of the line and waits for the worker
+        assert time.monotonic() < deadline, "play() never retired the old job"
+        time.sleep(0.01)
+    for _ in range(10):
+        job = s.job("me")
+        seen.append(None if job is None else (job.task, job.stopped, link.status()["state"]))
+        time.sleep(0.01)
+    assert playing.is_alive()  # still waiting for the worker
+    assert seen == [(old, "", "playing")] * 10
+    with s._cv:
+        first.busy = False
+        s._cv.notify_all()
+    playing.join(timeout=60)
+    assert not playing.is_alive()
+    assert s.job("me").task is new and first not in s._line
+    run(s, 2)
+    assert len(new.slices) == 2 and old.slices == []  # only the new task trains
 
 
 def test_a_page_heartbeat_keeps_a_run_without_a_stream():

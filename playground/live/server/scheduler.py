@@ -140,8 +140,10 @@ class Scheduler:
             if job is not None and job.task is task and not job.removed and not job.stopped:
                 job.seen = self.clock()
                 return job
-        self.stop(key)
-        with self._cv:
+            # The old job stays the key's until the new one takes its place: a stream
+            # that asked in between read "stopped", and its page paused itself (seen in
+            # the class tests, after a page ran again for the spotlight or a resync).
+            self._retire(key, 30.0)
             job = Job(key=key, task=task, seen=self.clock())
             job.awaits_stream = streamed and not self._watchers.get(key)
             self._jobs[key] = job
@@ -154,14 +156,20 @@ class Scheduler:
     def stop(self, key: Hashable, *, wait: float = 30.0) -> None:
         """Stop ``key``'s job; returns once no worker runs it (at most ``wait`` s)."""
         with self._cv:
-            job = self._jobs.pop(key, None)
-            if job is None:
+            self._retire(key, wait)
+            self._jobs.pop(key, None)
+
+    def _retire(self, key: Hashable, wait: float) -> None:
+        """Take ``key``'s job out of the line and wait, at most ``wait`` s, until no
+        worker runs it; it stays ``job(key)`` meanwhile. Holds the lock but while waiting."""
+        end = self.clock() + wait
+        while (job := self._jobs.get(key)) is not None:
+            if not job.removed:
+                job.removed = True
+                self._drop(job)
+            if not job.busy or self.clock() >= end:
                 return
-            job.removed = True
-            self._drop(job)
-            end = self.clock() + wait
-            while job.busy and self.clock() < end:
-                self._cv.wait(timeout=0.05)
+            self._cv.wait(timeout=0.05)
 
     def touch(self, key: Hashable) -> None:
         """The page is still open."""

@@ -8,8 +8,9 @@ Fixtures
   returns the base URL; every server is stopped after the test.
 - ``app_url``: the URL of a started app: by default the live_plot demo page; another
   app with ``@pytest.mark.parametrize("app_url", ["streamlit_app.py"], indirect=True)``.
-- ``browser`` (one chromium per module; the windows a test opens are closed after it)
-  and ``page`` (one per test, 1280x900 viewport).
+- ``browser`` (one chromium per module; the windows a test opens are closed after it,
+  a failed test's screenshotted first into ``test-artifacts/failed/``) and ``page``
+  (one per test, 1280x900 viewport).
 - ``artifacts``: the ``test-artifacts/`` folder (gitignored) for screenshots.
 
 Every test in this folder is marked ``browser`` and skipped, with the reason, when
@@ -135,21 +136,43 @@ def running_browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture
-def browser(running_browser: Browser) -> Iterator[Browser]:
-    """The shared chromium, and after the test every window it left open closed: a tab
-    left playing would take CPU from the tests after it."""
-    yield running_browser
-    for context in running_browser.contexts:
+CALL_FAILED = pytest.StashKey[bool]()  # the test itself failed (not its setup)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+    return report
+
+
+def close_windows(contexts: list, request: pytest.FixtureRequest) -> None:
+    """Close a test's browser contexts; if the test failed, screenshot each of their
+    windows first, whole, into test-artifacts/failed/, to tell why."""
+    failed = request.node.stash.get(CALL_FAILED, False)
+    for i, context in enumerate(contexts):
+        for j, window in enumerate(context.pages if failed else []):
+            with contextlib.suppress(Exception):  # a window that hangs says nothing more
+                shot = ARTIFACTS / "failed" / f"{request.node.name}-{i}-{j}.png"
+                shot.parent.mkdir(parents=True, exist_ok=True)
+                window.screenshot(path=str(shot), full_page=True, timeout=10_000)
         context.close()
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def browser(running_browser: Browser, request: pytest.FixtureRequest) -> Iterator[Browser]:
+    """The shared chromium, and after the test every window it left open closed: a tab
+    left playing would take CPU from the tests after it."""
+    yield running_browser
+    close_windows(running_browser.contexts, request)
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
+    yield context.new_page()
+    close_windows([context], request)
 
 
 @pytest.fixture

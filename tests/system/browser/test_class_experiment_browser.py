@@ -6,6 +6,8 @@ xor-4, press Submit, and the wall's leaderboard lists them."""
 from __future__ import annotations
 
 import contextlib
+import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +17,7 @@ from tests.system.browser.test_playground_browser import (
     APP,
     BOUNDARY,
     WAIT_MS,
+    epoch,
     pause,
     play,
     wait_until,
@@ -46,6 +49,31 @@ def choose(box, option: str, *, again: bool = False) -> bool:
 def learner_accuracy(page: Page) -> float:
     tile = page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
     return float(tile.locator('[data-testid="stMetricValue"]').inner_text().rstrip("%")) / 100
+
+
+def submit_until_passed(page: Page) -> None:
+    """Submit, and read the grade. A network at 97 % on the run's 250 test points can
+    still miss 0.95 on the challenge's own 2,000 (it did, beside two CPU hogs): it
+    trains 100 epochs more and is submitted again, as a learner would."""
+    passed = page.get_by_text(re.compile(r"^Passed: "))
+    failed = page.get_by_text(re.compile(r"^Not passed: "))
+    seen: list[str] = []
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while True:
+        assert time.monotonic() < deadline, f"the challenge never passed: {seen}"
+        page.get_by_role("button", name="Submit").click()
+        wait_until(
+            page,
+            lambda seen=seen: passed.count() > 0 or failed.all_inner_texts() not in ([], seen),
+            "the grade",
+        )
+        if passed.count():
+            return
+        seen = failed.all_inner_texts()  # it names the step graded: the next grade differs
+        start = epoch(page)
+        play(page)
+        wait_until(page, lambda start=start: epoch(page) >= start + 100, "100 epochs more")
+        pause(page)
 
 
 @pytest.mark.parametrize("own_app_url", [APP], indirect=True)
@@ -101,8 +129,7 @@ def test_three_learners_three_values_and_a_leaderboard(
                 terms.wait_for(timeout=20_000)
                 break
         terms.wait_for(timeout=1_000)
-        page.get_by_role("button", name="Submit").click()
-        page.get_by_text("Passed:").wait_for(timeout=WAIT_MS)
+        submit_until_passed(page)
     board = teacher.locator('[data-testid="stTable"]').first
     rows = board.locator("tbody tr")
     try:

@@ -5,13 +5,20 @@ moving epochs, a spotlight shows one learner's boundary (and tells that learner)
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.system.browser.test_playground_browser import APP, BOUNDARY, WAIT_MS, wait_until
+from tests.system.browser.test_playground_browser import (
+    APP,
+    BOUNDARY,
+    WAIT_MS,
+    boundary,
+    wait_until,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -30,21 +37,33 @@ def create_class(page: Page, url: str) -> str:
     return join
 
 
-def tile_epochs(page: Page) -> dict[str, int]:
-    """Each tile's learner name and epoch, as the wall shows them."""
-    # One read in the page: the wall redraws every second, and a tile read piece by
-    # piece could be half of one draw and half of the next.
-    found = page.evaluate(
+def tile_texts(page: Page) -> list[list[str]]:
+    """Each shown tile's name, status and caption, in one read in the page: the wall
+    redraws every second, and a tile read piece by piece could be half of one draw and
+    half of the next."""
+    return page.evaluate(
         """() => [...document.querySelectorAll('[class*="st-key-tile_"]')]
           .filter(t => t.offsetParent !== null)
           .map(t => [t.querySelector('[data-testid="stText"]')?.innerText ?? '',
+                     t.querySelector('[data-testid="stMarkdown"]')?.innerText ?? '',
                      t.querySelector('[data-testid="stCaptionContainer"]')?.innerText ?? ''])"""
     )
+
+
+def tile_epochs(page: Page) -> dict[str, int]:
+    """Each tile's learner name and epoch, as the wall shows them."""
     out = {}
-    for name, caption in found:
+    for name, _, caption in tile_texts(page):
         epoch = re.search(r"epoch ([\d,]+)", caption)
         out[name] = int(epoch.group(1).replace(",", "")) if epoch else -1
     return out
+
+
+def learner_states(learners: dict[str, Page]) -> dict[str, dict]:
+    """What each learner's page shows of its run (its stream's state, pictures, what it
+    says): a give-up then says whose run stood still, and why."""
+    read = "({state: e?.dataset.state, frames: e?.dataset.frames, said: e?.dataset.said})"
+    return {name: boundary(page, read) for name, page in learners.items()}
 
 
 def join(browser: Browser, link: str, name: str) -> Page:
@@ -71,11 +90,16 @@ def test_a_teacher_watches_three_learners_spotlights_one_and_sends_an_exercise(
 
     wait_until(teacher, lambda: set(tile_epochs(teacher)) == set(NAMES), "the three tiles")
     first = tile_epochs(teacher)
-    wait_until(
-        teacher,
-        lambda: all(tile_epochs(teacher).get(n, -1) > max(first[n], 0) for n in NAMES),
-        "every tile's epoch to move",
-    )
+    try:
+        wait_until(
+            teacher,
+            lambda: all(tile_epochs(teacher).get(n, -1) > max(first[n], 0) for n in NAMES),
+            "every tile's epoch to move",
+        )
+    except AssertionError as err:  # what the wall and each learner show, to tell why
+        raise AssertionError(
+            f"{err}; first {first}, now {tile_texts(teacher)}; learners: {learner_states(learners)}"
+        ) from err
     assert teacher.locator('[class*="st-key-tile_"] img[alt$="decision boundary"]').count() == 3
     teacher.get_by_text("Invite your learners").click()  # folded: the wall in view
     teacher.get_by_text("Stuck first").wait_for()
@@ -100,31 +124,61 @@ def test_a_teacher_watches_three_learners_spotlights_one_and_sends_an_exercise(
     )
     assert min(painted) > 1000, painted
     learners["Ana"].get_by_text("Your teacher shows your network").wait_for(timeout=WAIT_MS)
+
+    # On screen, Ana trains on: her epoch moves and her page still plays. (Her page, run
+    # again to say she is shown, replaced her job; its stream read "stopped" in the gap
+    # and the page paused itself, until Scheduler.play kept the old job in place.)
+    def ana_moved_on(since: int) -> bool:
+        return tile_epochs(teacher).get("Ana", -1) > max(since, 0)
+
+    for _ in range(3):  # three moves of her tile: three of the wall's refreshes, 1 s apart
+        since = tile_epochs(teacher).get("Ana", -1)
+        wait_until(teacher, lambda s=since: ana_moved_on(s), "Ana's epoch to move on screen")
+    assert learner_states({"Ana": learners["Ana"]})["Ana"]["state"] == "playing"
+    assert learners["Ana"].get_by_role("button", name="Pause").is_visible()
     teacher.set_viewport_size({"width": 1920, "height": 1080})
     teacher.screenshot(path=str(artifacts / "class_spotlight_1920x1080.png"))
 
     # Send a preset that fixes controls: it applies by itself on every learner's page.
     form = teacher.locator('[data-testid="stExpander"]').filter(has_text="Send to class")
     pick = form.locator('[data-testid="stSelectbox"] input').first
+    task = form.get_by_text("Task: One hidden layer")
+    sent = teacher.get_by_text("Sent: every learner is told")
+    from playwright.sync_api import Error as PlaywrightError
+
+    # A busy machine redraws the page (the spotlight came), and the form may be gone or
+    # folded after a redraw (it was, beside two CPU hogs): each step looks for it,
+    # opens it and acts anew until the page shows the step done.
+    def open_form() -> bool:
+        if not pick.is_visible():
+            with contextlib.suppress(PlaywrightError):
+                teacher.get_by_text("Send a new exercise to the class").click(timeout=5_000)
+                pick.wait_for(timeout=5_000)
+        return pick.is_visible()
 
     def choose_preset() -> bool:
-        # A busy machine redraws the page (the spotlight came): open and type again.
-        if not pick.is_visible():
-            teacher.get_by_text("Send a new exercise to the class").click()
-            teacher.wait_for_timeout(2_000)  # it opens before the next look
+        if not open_form():
             return False
-        if not pick.input_value().startswith("Exercise: Fewest"):
-            pick.click()
-            pick.fill("Fewest")  # the list filters as one types; Enter takes the first match
-            pick.press("Enter")
-        return pick.input_value().startswith("Exercise: Fewest")
+        with contextlib.suppress(PlaywrightError):  # gone again (for 30 s, once): anew
+            if not pick.input_value(timeout=5_000).startswith("Exercise: Fewest"):
+                pick.click(timeout=5_000)
+                pick.fill("Fewest", timeout=5_000)  # the list filters as one types;
+                pick.press("Enter", timeout=5_000)  # Enter takes the first match
+            chosen = pick.input_value(timeout=5_000).startswith("Exercise: Fewest")
+            return chosen and task.is_visible()
+        return False
 
-    wait_until(teacher, choose_preset, "the preset chosen")
+    def send() -> bool:
+        if sent.count() == 0 and open_form():
+            with contextlib.suppress(PlaywrightError):
+                form.get_by_role("button", name="Send to class").click(timeout=5_000)
+                sent.wait_for(state="attached", timeout=20_000)
+        return sent.count() > 0
+
     try:
-        form.get_by_text("Task: One hidden layer").wait_for(timeout=WAIT_MS)
+        wait_until(teacher, choose_preset, "the preset chosen")
     finally:
         teacher.screenshot(path=str(artifacts / "class_send_exercise.png"))
-    form.get_by_role("button", name="Send to class").click()
-    teacher.get_by_text("Sent: every learner is told").wait_for(timeout=WAIT_MS)
+    wait_until(teacher, send, "the exercise sent")
     for page in learners.values():
         page.get_by_text("One hidden layer of ReLUs", exact=False).first.wait_for(timeout=WAIT_MS)
