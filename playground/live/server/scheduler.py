@@ -31,6 +31,7 @@ from playground.live.session.live_run import LiveRun
 MIN_SLICE_S = 0.005  # shorter slices would spend more on switching than on training
 MAX_SLICE_S = 0.06  # a lone run: long enough for 256+ step chunks between pictures
 IDLE_STOP_S = 3.0  # no page and no stream for this long: the tab is gone
+STOP_WAIT_S = 30.0  # a stop waits at most this long for the worker inside the job's slice
 # A page that streams, before its stream first connects: a busy browser took over 3 s to
 # open the socket after Play, and the run was stopped as if its tab had closed.
 FIRST_STREAM_S = 20.0
@@ -143,7 +144,7 @@ class Scheduler:
             # The old job stays the key's until the new one takes its place: a stream
             # that asked in between read "stopped", and its page paused itself (seen in
             # the class tests, after a page ran again for the spotlight or a resync).
-            self._retire(key, 30.0)
+            self._retire(key, STOP_WAIT_S)
             job = Job(key=key, task=task, seen=self.clock())
             job.awaits_stream = streamed and not self._watchers.get(key)
             self._jobs[key] = job
@@ -153,7 +154,7 @@ class Scheduler:
         self._ensure_workers()
         return job
 
-    def stop(self, key: Hashable, *, wait: float = 30.0) -> None:
+    def stop(self, key: Hashable, *, wait: float = STOP_WAIT_S) -> None:
         """Stop ``key``'s job; returns once no worker runs it (at most ``wait`` s)."""
         with self._cv:
             self._retire(key, wait)
@@ -161,7 +162,8 @@ class Scheduler:
 
     def _retire(self, key: Hashable, wait: float) -> None:
         """Take ``key``'s job out of the line and wait, at most ``wait`` s, until no
-        worker runs it; it stays ``job(key)`` meanwhile. Holds the lock but while waiting."""
+        worker runs it; it stays ``job(key)`` meanwhile. Called with the lock held (which
+        the wait releases)."""
         end = self.clock() + wait
         while (job := self._jobs.get(key)) is not None:
             if not job.removed:

@@ -132,12 +132,13 @@ def test_three_learners_three_values_and_a_leaderboard(
         submit_until_passed(page)
     board = teacher.locator('[data-testid="stTable"]').first
     rows = board.locator("tbody tr")
-    try:
-        wait_until(teacher, lambda: rows.count() == 2, "both on the wall's leaderboard")
-    except AssertionError as err:  # what the wall shows instead, to tell why
-        tables = teacher.locator('[data-testid="stTable"]').all_inner_texts()
-        teacher.screenshot(path=str(artifacts / "class_leaderboard_failed.png"), full_page=True)
-        raise AssertionError(f"{err}; the wall's tables: {tables}") from err
+    tables = teacher.locator('[data-testid="stTable"]')
+    wait_until(
+        teacher,
+        lambda: rows.count() == 2,
+        "both on the wall's leaderboard",
+        tell=lambda: f"the wall's tables: {tables.all_inner_texts()}",
+    )
     cells = [[c.inner_text() for c in r.locator("td, th").all()] for r in rows.all()]
     assert [c[:2] for c in cells] in (
         [["1", "Bo"], ["2", "Cid"]],

@@ -90,16 +90,14 @@ def test_a_teacher_watches_three_learners_spotlights_one_and_sends_an_exercise(
 
     wait_until(teacher, lambda: set(tile_epochs(teacher)) == set(NAMES), "the three tiles")
     first = tile_epochs(teacher)
-    try:
-        wait_until(
-            teacher,
-            lambda: all(tile_epochs(teacher).get(n, -1) > max(first[n], 0) for n in NAMES),
-            "every tile's epoch to move",
-        )
-    except AssertionError as err:  # what the wall and each learner show, to tell why
-        raise AssertionError(
-            f"{err}; first {first}, now {tile_texts(teacher)}; learners: {learner_states(learners)}"
-        ) from err
+    wait_until(
+        teacher,
+        lambda: all(tile_epochs(teacher).get(n, -1) > max(first[n], 0) for n in NAMES),
+        "every tile's epoch to move",
+        tell=lambda: (
+            f"first {first}, now {tile_texts(teacher)}; learners: {learner_states(learners)}"
+        ),
+    )
     assert teacher.locator('[class*="st-key-tile_"] img[alt$="decision boundary"]').count() == 3
     teacher.get_by_text("Invite your learners").click()  # folded: the wall in view
     teacher.get_by_text("Stuck first").wait_for()
@@ -128,12 +126,10 @@ def test_a_teacher_watches_three_learners_spotlights_one_and_sends_an_exercise(
     # On screen, Ana trains on: her epoch moves and her page still plays. (Her page, run
     # again to say she is shown, replaced her job; its stream read "stopped" in the gap
     # and the page paused itself, until Scheduler.play kept the old job in place.)
-    def ana_moved_on(since: int) -> bool:
-        return tile_epochs(teacher).get("Ana", -1) > max(since, 0)
-
     for _ in range(3):  # three moves of her tile: three of the wall's refreshes, 1 s apart
-        since = tile_epochs(teacher).get("Ana", -1)
-        wait_until(teacher, lambda s=since: ana_moved_on(s), "Ana's epoch to move on screen")
+        since = max(tile_epochs(teacher).get("Ana", -1), 0)
+        moved = lambda s=since: tile_epochs(teacher).get("Ana", -1) > s  # noqa: E731
+        wait_until(teacher, moved, "Ana's epoch to move on screen")
     assert learner_states({"Ana": learners["Ana"]})["Ana"]["state"] == "playing"
     assert learners["Ana"].get_by_role("button", name="Pause").is_visible()
     teacher.set_viewport_size({"width": 1920, "height": 1080})

@@ -108,11 +108,13 @@ def counter(page: Page, name: str) -> int:
     return int(boundary(page, f"e?.dataset.{name} ?? 0"))  # 0 while a rerun remounts it
 
 
-def wait_until(page: Page, done, what: str, timeout_ms: int = WAIT_MS) -> None:
-    """Poll ``done()`` until it holds: the event, however long a busy machine takes."""
+def wait_until(page: Page, done, what: str, timeout_ms: int = WAIT_MS, tell=None) -> None:
+    """Poll ``done()`` until it holds: the event, however long a busy machine takes. On
+    giving up, ``tell()`` (if given) says what the page showed instead, to tell why."""
     deadline = time.monotonic() + timeout_ms / 1000
     while not done():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"gave up waiting for {what}" + (f"; {tell()}" if tell else ""))
         page.wait_for_timeout(250)
 
 
