@@ -4,7 +4,7 @@ Tab order, calm pictures for those who ask for less motion, and the Playground's
 shortcuts.
 
 The colours here are the one source of truth for text the app colours itself (captions,
-code, the copy button's hover); ``tests/test_colours.py`` checks their contrast.
+code, the copy button's hover); ``tests/figures/test_colours.py`` checks their contrast.
 """
 
 import streamlit as st

@@ -2,7 +2,7 @@
 batch 10, 500 points) and the command line's default step count, learns with a network
 big enough for it, on two seeds. README, "Defaults", says why these values.
 
-    .venv/bin/python -m pytest tests/test_defaults.py -s    # prints the scores
+    .venv/bin/python -m pytest tests/core/test_defaults.py -s    # prints the scores
 """
 
 import pytest

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-# `streamlit run tests/browser/...` puts this folder, not the repo root, on sys.path.
+# `streamlit run tests/system/browser/...` puts this folder, not the repo root, on sys.path.
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from playground.ui.live_plot import encode_floats, encode_grid, live_plot

@@ -1,7 +1,7 @@
 """Screenshots of the Playground's "Network" figure (issue 22) at a laptop (1400x1000)
 and a phone (390x844) size, for people to look at; not a test.
 
-    python tests/browser/network_screenshots.py OUTDIR [--url URL]
+    python tests/system/browser/network_screenshots.py OUTDIR [--url URL]
 
 Without ``--url`` it starts the app itself. Three networks: 8-8 on XOR, 32x3 on the
 spiral, and 1024x8 (drawn as a summary).

@@ -100,8 +100,9 @@ def test_three_learners_three_values_and_a_leaderboard(
         page.goto(f"{join}&name={name}")
         page.get_by_text("Your value in the class experiment").wait_for(timeout=WAIT_MS)
         assert f"learning rate {rate}" in page.get_by_text("Your value in").inner_text()
-        play(page)
         learners.append(page)
+    for page in learners:  # after every join: a run playing fast would slow the joins
+        play(page)
 
     # The wall's plot: one point per learner in each panel.
     points = teacher.locator(".st-key-live_plot-exp_plot .scatterlayer .point")

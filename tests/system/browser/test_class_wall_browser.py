@@ -1,12 +1,20 @@
 """A class in a real browser: a teacher creates it on /class, three learners (three
-browser contexts) join with names and press Play, the wall shows their tiles with
+browser contexts) join with names and press Play, every one of them keeps getting
+pictures and epochs (none starved by the others), the wall shows their tiles with
 moving epochs, a spotlight shows one learner's boundary (and tells that learner), and
-"Send to class" reaches all three. Screenshots of the wall go to test-artifacts/."""
+"Send to class" reaches all three. Screenshots of the wall go to test-artifacts/; each
+tab's pictures and epochs a second to test-artifacts/class_metrics.json (reported, never
+asserted), and with ``-s``:
+
+    .venv/bin/python -m pytest tests/system/browser/test_class_wall_browser.py -s
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +25,9 @@ from tests.system.browser.test_playground_browser import (
     BOUNDARY,
     WAIT_MS,
     boundary,
+    counter,
+    epoch,
+    pause,
     wait_until,
 )
 
@@ -88,6 +99,24 @@ def test_a_teacher_watches_three_learners_spotlights_one_and_sends_an_exercise(
         page.get_by_role("button", name="Play").click()
         page.get_by_role("button", name="Pause").wait_for(timeout=WAIT_MS)
 
+    # Each learner keeps their own run: pictures and epochs keep coming on every page.
+    start = {n: (counter(p, "played"), epoch(p), time.monotonic()) for n, p in learners.items()}
+    for name, page in learners.items():
+        played, ep, _ = start[name]
+        wait_until(page, lambda p=page, n=played: counter(p, "played") >= n + 10, "10 pictures")
+        wait_until(page, lambda p=page, e=ep: epoch(p) > e, "a later epoch")
+    rates = {}
+    for name, page in learners.items():
+        played, ep, t = start[name]
+        dt = time.monotonic() - t
+        rates[name] = {
+            "pictures_per_s": round((counter(page, "played") - played) / dt, 1),
+            "epochs_per_s": round((epoch(page) - ep) / dt, 1),
+        }
+    (artifacts / "class_metrics.json").write_text(json.dumps(rates, indent=2))
+    print("\nthree learners:", json.dumps(rates))
+    assert all(r["pictures_per_s"] > 0 and r["epochs_per_s"] > 0 for r in rates.values())
+
     wait_until(teacher, lambda: set(tile_epochs(teacher)) == set(NAMES), "the three tiles")
     first = tile_epochs(teacher)
     wait_until(
@@ -102,6 +131,8 @@ def test_a_teacher_watches_three_learners_spotlights_one_and_sends_an_exercise(
     teacher.get_by_text("Invite your learners").click()  # folded: the wall in view
     teacher.get_by_text("Stuck first").wait_for()
     teacher.screenshot(path=str(artifacts / "class_wall_3_1400x1000.png"))
+    for name in NAMES[1:]:  # only Ana trains on: three tabs drawing take most of 2 cores
+        pause(learners[name])
 
     # Spotlight Ana: her boundary, large, on the teacher's page; she is told.
     ana = teacher.locator('[class*="st-key-tile_"]').filter(has_text="Ana")

@@ -5,7 +5,8 @@ zoom kept), that Plotly's JS comes over HTTP and not through the websocket, and 
 lost browser state is recovered. ``test_measure`` prints (and writes to
 test-artifacts/live_plot_metrics.json) draws per second and websocket bytes per frame:
 
-    .venv/bin/python -m pytest tests/browser/test_live_plot_browser.py -k measure -s
+    PLAYGROUND_MEASURE_S=10 .venv/bin/python -m pytest \
+        tests/system/browser/test_live_plot_browser.py -k measure -s
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.system.browser.test_playground_browser import MEASURE_S
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -136,9 +139,8 @@ def test_measure(app_url: str, page: Page, artifacts: Path) -> None:
     _open(page, app_url)
     _wait_frames(page, 10)
 
-    window_s = 10.0
     n0, f0, u0, t0 = len(frames), _frames(page), _updates(page), time.monotonic()
-    page.wait_for_timeout(window_s * 1000)
+    page.wait_for_timeout(MEASURE_S * 1000)
     n1, f1, u1, t1 = len(frames), _frames(page), _updates(page), time.monotonic()
 
     # Frames that carry the plot: the heatmap alone is >13 KB; the rest are small

@@ -2,8 +2,9 @@
 starts it, press Play, watch the Epoch readout climb and the decision boundary change in
 place. ``test_measure_playground`` records smoothness (no timing is asserted):
 
-    .venv/bin/python -m pytest tests/browser/test_playground_browser.py -k measure -s
+    .venv/bin/python -m pytest tests/system/browser/test_playground_browser.py -k measure -s
     PLAYGROUND_MEASURE_QUERY="hidden=64,64" .venv/bin/python -m pytest ... (another setup)
+    PLAYGROUND_MEASURE_S=10 .venv/bin/python -m pytest ... (a longer window: steadier rates)
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 APP = "streamlit_app.py"
 WAIT_MS = 240_000  # the first Play compiles the training chunk
+# The measuring tests' window: short in the suite, where only message sizes are asserted.
+MEASURE_S = float(os.environ.get("PLAYGROUND_MEASURE_S", "3"))
 # The setup the smoothness goals name; PLAYGROUND_MEASURE_QUERY measures another.
 ISSUE_SETUP = "hidden=8,8&batch_size=10&n_points=500&train_ratio=0.5&speed=fast"
 BOUNDARY = """() => [...document.querySelectorAll('.live-plot')].find(
@@ -223,7 +226,6 @@ def test_measure_playground(own_app_url: str, page: Page, artifacts: Path) -> No
     open_app(page, own_app_url, "?" + query)
     press_play_until_epoch(page, 20)
     page.wait_for_timeout(3000)  # past the first compiles
-    window = 10.0
 
     def sample():
         return (
@@ -238,7 +240,7 @@ def test_measure_playground(own_app_url: str, page: Page, artifacts: Path) -> No
     cpu0, w0 = cpu_seconds_by_program(), loopback_bytes()
     n0, p0, r0, d0, e0, t0 = sample()
     lags = []
-    while time.monotonic() - t0 < window:
+    while time.monotonic() - t0 < MEASURE_S:
         page.wait_for_timeout(1000)
         lags.append(float(boundary(page, "e.dataset.lagMs ?? 'nan'")))
     n1, p1, r1, d1, e1, t1 = sample()
