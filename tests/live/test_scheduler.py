@@ -16,6 +16,7 @@ from playground.live.server.scheduler import (
     MIN_SLICE_S,
     SPIKE_CAP,
     Scheduler,
+    SessionTrainer,
     TrainTask,
 )
 from playground.live.server.stream import StreamLink
@@ -251,6 +252,25 @@ def test_a_real_run_trains_and_takes_pictures_under_the_scheduler():
     assert live.step > 0
     snaps = live.snapshots.since(0)
     assert snaps and snaps[-1].grid.shape == (16, 16) and snaps[-1].step <= live.step
+
+
+def test_a_page_run_again_does_not_take_the_same_picture_twice():
+    """A page run again gives its run a new task (a new encoder); the run has not moved
+    since the old task's last picture, so the new one waits for a step before its first:
+    the same picture again left the browser a frame without its output grid (an array
+    equal to the one before it is not sent), in a page test beside two CPU hogs."""
+    clock = Clock()
+    s = Scheduler(HostLimits(workers=1), clock=clock, threads=False, idle_stop=1e9)
+    live = LiveRun(RunConfig(problem="xor", hidden=(8, 8), batch_size=10, speed="normal"))
+    live.clock = clock
+    trainer = SessionTrainer(s, "me")
+    for encoder in range(4):  # four runs of the page, each with an encoder of its own
+        trainer.start(live, snapshot_grid=8, encode=lambda snap, e=encoder: snap)
+        for _ in range(3):
+            s.work_once()
+            clock.now += 0.02
+    steps = [snap.step for snap in live.snapshots.since(0)]
+    assert len(steps) >= 3 and steps == sorted(set(steps)), steps
 
 
 class SleepyTask(FakeTask):

@@ -599,6 +599,7 @@ class SessionTrainer:
         """Train ``run`` (a heartbeat while it already trains it the same way)."""
         options = (run, snapshot_grid, snapshot_bends, encode)
         if self._task is None or self._options != options or not self.running:
+            old = self._task
             self._task = TrainTask(
                 run,
                 grid_n=snapshot_grid,
@@ -607,6 +608,13 @@ class SessionTrainer:
                 pictures_per_s=self.scheduler.limits.pictures_per_s,
                 **self.task_options,
             )
+            if old is not None and old.live is run:
+                # A page run again (a new encoder): the run it pictured last is the same
+                # picture until the run moves, and the pictures keep their cadence.
+                self._task.pictured_step, self._task.next_picture = (
+                    old.pictured_step,
+                    old.next_picture,
+                )
             self._options = options
         return self.scheduler.play(self.key, self._task, streamed=encode is not None)
 

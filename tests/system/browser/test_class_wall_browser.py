@@ -99,12 +99,14 @@ def test_a_teacher_watches_three_learners_spotlights_one_and_sends_an_exercise(
         page.get_by_role("button", name="Play").click()
         page.get_by_role("button", name="Pause").wait_for(timeout=WAIT_MS)
 
-    # Each learner keeps their own run: pictures and epochs keep coming on every page.
+    # Each learner keeps their own run: pictures and epochs keep coming on every page
+    # (a learner starved by the others would make a wait give up).
     start = {n: (counter(p, "played"), epoch(p), time.monotonic()) for n, p in learners.items()}
     for name, page in learners.items():
         played, ep, _ = start[name]
-        wait_until(page, lambda p=page, n=played: counter(p, "played") >= n + 10, "10 pictures")
-        wait_until(page, lambda p=page, e=ep: epoch(p) > e, "a later epoch")
+        more = lambda p=page, n=played: counter(p, "played") >= n + 10  # noqa: E731
+        wait_until(page, more, f"10 more pictures on {name}'s page")
+        wait_until(page, lambda p=page, e=ep: epoch(p) > e, f"a later epoch on {name}'s page")
     rates = {}
     for name, page in learners.items():
         played, ep, t = start[name]
@@ -115,7 +117,6 @@ def test_a_teacher_watches_three_learners_spotlights_one_and_sends_an_exercise(
         }
     (artifacts / "class_metrics.json").write_text(json.dumps(rates, indent=2))
     print("\nthree learners:", json.dumps(rates))
-    assert all(r["pictures_per_s"] > 0 and r["epochs_per_s"] > 0 for r in rates.values())
 
     wait_until(teacher, lambda: set(tile_epochs(teacher)) == set(NAMES), "the three tiles")
     first = tile_epochs(teacher)

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from playground.figures.readouts import COMPACT
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
@@ -33,14 +35,14 @@ BOUNDARY = """() => [...document.querySelectorAll('.live-plot')].find(
     e => e.dataset.key === 'boundary')"""
 
 
-SUFFIXES = {"k": 1e3, "M": 1e6, "B": 1e9}  # the tiles' compact counts (173k, 1.73M)
+SUFFIXES = {suffix: size for size, suffix in COMPACT}  # the tiles' compact counts (173k)
 
 
 def epoch(page: Page) -> int:
     tile = page.locator('[data-testid="stMetric"]').filter(has_text="Epoch")
     text = tile.locator('[data-testid="stMetricValue"]').inner_text().replace(",", "")
     scale = SUFFIXES.get(text[-1:], 1)
-    return int(float(text.rstrip("kMB")) * scale)
+    return int(float(text.rstrip("".join(SUFFIXES))) * scale)
 
 
 def boundary(page: Page, expr: str):
