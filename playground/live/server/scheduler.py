@@ -608,9 +608,10 @@ class SessionTrainer:
                 pictures_per_s=self.scheduler.limits.pictures_per_s,
                 **self.task_options,
             )
-            if old is not None and old.live is run:
+            if old is not None and old.live is run and old.grid_n == snapshot_grid:
                 # A page run again (a new encoder): the run it pictured last is the same
-                # picture until the run moves, and the pictures keep their cadence.
+                # picture until the run moves, and the pictures keep their cadence. (A
+                # new grid may compile: its first picture is then not charged to the run.)
                 self._task.pictured_step, self._task.next_picture = (
                     old.pictured_step,
                     old.next_picture,
