@@ -29,6 +29,16 @@ def fmt_count(n: int) -> str:
     return f"{n:,}"
 
 
+def read_count(text: str) -> int:
+    """A count as ``fmt_count`` wrote it ("12,345", "173k"), back to a number: for those
+    who read the page (its tests)."""
+    text = text.strip().replace(",", "")
+    for size, suffix in COMPACT:
+        if text.endswith(suffix):
+            return round(float(text[: -len(suffix)]) * size)
+    return int(text)
+
+
 def fmt_metric(v: float, metric: str) -> str:
     if not np.isfinite(v):
         return "—"

@@ -13,7 +13,7 @@ from playground.figures.curves import (
     loss_curves_figure,
     metric_curves_figure,
 )
-from playground.figures.readouts import fmt, fmt_count, fmt_metric
+from playground.figures.readouts import fmt, fmt_count, fmt_metric, read_count
 from playground.figures.units import neuron_thumbnails_figure
 
 XS = np.linspace(-6, 6, 12)
@@ -77,6 +77,8 @@ def test_readouts_stay_short():
     assert [fmt_count(n) for n in (0, 1730, 99_999, 173_000, 1_730_000, 2_500_000_000)] == [
         "0", "1,730", "99,999", "173k", "1.73M", "2.5B",
     ]  # fmt: skip
+    counts = (0, 1730, -4200, 99_999, 173_000, 1_730_000, 2_500_000_000)
+    assert [read_count(fmt_count(n)) for n in counts] == list(counts)  # what the page says
     assert fmt_metric(-2.9e14, "r2") == "-2.9e14" and fmt_metric(-2856.4, "r2") == "-2.9e3"
     assert fmt_metric(0.8765, "accuracy") == "87.6%" and fmt(float("nan")) == "—"
 

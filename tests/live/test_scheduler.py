@@ -264,8 +264,8 @@ def test_a_page_run_again_does_not_take_the_same_picture_twice():
     live = LiveRun(RunConfig(problem="xor", hidden=(8, 8), batch_size=10, speed="normal"))
     live.clock = clock
     trainer = SessionTrainer(s, "me")
-    for encoder in range(4):  # four runs of the page, each with an encoder of its own
-        trainer.start(live, snapshot_grid=8, encode=lambda snap, e=encoder: snap)
+    for _ in range(4):  # four runs of the page, each with an encoder of its own
+        trainer.start(live, snapshot_grid=8, encode=lambda snap: snap)
         for _ in range(3):
             s.work_once()
             clock.now += 0.02

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from playground.core.config import RunConfig
 from playground.core.modelfile import SavedModel, save_model
-from playground.figures.readouts import COMPACT
+from playground.figures.readouts import read_count
 from playground.userdata.points_csv import points_to_csv, read_points_csv
 
 TIMEOUT = 240
@@ -43,10 +43,7 @@ def rerun_until(at: AppTest, done, seconds: float = 120) -> AppTest:
 
 
 def steps(at: AppTest) -> int:
-    """The Step readout, compact too (from 100,000 on it reads "101k")."""
-    text = metric(at, "Step").replace(",", "")
-    suffixes = {suffix: size for size, suffix in COMPACT}
-    return int(float(text.rstrip("".join(suffixes))) * suffixes.get(text[-1:], 1))
+    return read_count(metric(at, "Step"))  # compact from 100,000 on: "101k"
 
 
 def no_exceptions(at: AppTest) -> None:

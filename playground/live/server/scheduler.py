@@ -406,6 +406,14 @@ class TrainTask:
         # (what the key came from: the run's cfg, arrays, diverged; the key)
         self._cohort: tuple[tuple, Hashable | None] = ((None, None, None), None)
 
+    def follow(self, old: "TrainTask") -> None:
+        """Take the place of ``old`` (a page run again, with a new encoder): for the same
+        run and grid, the step it pictured last is the same picture until the run moves,
+        and the pictures keep their cadence. (A new grid may compile: its first picture is
+        then not charged to the run.)"""
+        if old.live is self.live and old.grid_n == self.grid_n:
+            self.pictured_step, self.next_picture = old.pictured_step, old.next_picture
+
     def _picture_due(self, now: float) -> float:
         """Seconds of training before the next picture may be taken (0: now, if the
         run has moved since the last one)."""
@@ -608,14 +616,8 @@ class SessionTrainer:
                 pictures_per_s=self.scheduler.limits.pictures_per_s,
                 **self.task_options,
             )
-            if old is not None and old.live is run and old.grid_n == snapshot_grid:
-                # A page run again (a new encoder): the run it pictured last is the same
-                # picture until the run moves, and the pictures keep their cadence. (A
-                # new grid may compile: its first picture is then not charged to the run.)
-                self._task.pictured_step, self._task.next_picture = (
-                    old.pictured_step,
-                    old.next_picture,
-                )
+            if old is not None:
+                self._task.follow(old)
             self._options = options
         return self.scheduler.play(self.key, self._task, streamed=encode is not None)
 

@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+from playground.figures.readouts import read_count
 from playground.ui.links import TRY_IT
 from tests.system.browser.test_playground_browser import (
     APP,
     BOUNDARY,
-    SUFFIXES,
     WAIT_MS,
     epoch,
     wait_until,
@@ -183,13 +183,12 @@ def test_axe_finds_nothing_serious(view: str, app: str, browser: Browser, artifa
 
 # ---- plots that speak ------------------------------------------------------------------
 
-SAID_EPOCH = re.compile(r"Epoch ([\d,.]+)([kMB]?)")
+SAID_EPOCH = re.compile(r"Epoch ([\d,.]+[kMB]?)")
 
 
 def said_epoch(text: str) -> int:
     """The epoch a live-region sentence names ("Epoch 1,234, test loss ...")."""
-    number, suffix = SAID_EPOCH.search(text).groups()
-    return int(float(number.replace(",", "")) * SUFFIXES.get(suffix, 1))
+    return read_count(SAID_EPOCH.search(text).group(1).rstrip(",."))  # "1,234," / "12.3k"
 
 
 def text_of(page: Page, selector: str) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from playground.figures.readouts import COMPACT
+from playground.figures.readouts import read_count
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -35,14 +35,9 @@ BOUNDARY = """() => [...document.querySelectorAll('.live-plot')].find(
     e => e.dataset.key === 'boundary')"""
 
 
-SUFFIXES = {suffix: size for size, suffix in COMPACT}  # the tiles' compact counts (173k)
-
-
 def epoch(page: Page) -> int:
     tile = page.locator('[data-testid="stMetric"]').filter(has_text="Epoch")
-    text = tile.locator('[data-testid="stMetricValue"]').inner_text().replace(",", "")
-    scale = SUFFIXES.get(text[-1:], 1)
-    return int(float(text.rstrip("".join(SUFFIXES))) * scale)
+    return read_count(tile.locator('[data-testid="stMetricValue"]').inner_text())
 
 
 def boundary(page: Page, expr: str):
