@@ -2,12 +2,13 @@
 
 Fixtures
 --------
-- ``streamlit_server``: a factory. ``streamlit_server("streamlit_app.py")`` starts
-  ``python -m streamlit run <app>`` from the repo root on a free port (the project's one
-  harness, ``playground.loadtest.server.Server``), waits for ``/_stcore/health`` and
-  returns the base URL; every server is stopped after the test.
+- ``shared_servers``: app path -> URL of a ``python -m streamlit run <app>`` this test
+  process started once (the project's one harness, ``playground.loadtest.server.Server``,
+  which waits for ``/_stcore/health``), stopped when the process ends.
 - ``app_url``: the URL of a started app: by default the live_plot demo page; another
   app with ``@pytest.mark.parametrize("app_url", ["streamlit_app.py"], indirect=True)``.
+  Tests of several learners or of speed share it too: a closed tab's run stops within
+  the scheduler's ``IDLE_STOP_S``, and the windows a test opens are closed after it.
 - ``browser`` (one chromium per module; the windows a test opens are closed after it,
   a failed test's screenshotted first into ``test-artifacts/failed/``) and ``page``
   (one per test, 1280x900 viewport).
@@ -20,7 +21,7 @@ Every test in this folder is marked ``browser`` and skipped, with the reason, wh
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,17 +82,6 @@ def start_server(app_path: str | Path = DEMO_APP, *extra_args: str) -> Iterator[
         yield server.url
 
 
-@pytest.fixture
-def streamlit_server() -> Iterator[Callable[..., str]]:
-    """Factory: start ``streamlit run <app_path> [extra args]`` and return its URL."""
-    with contextlib.ExitStack() as stack:
-
-        def start(app_path: str | Path = DEMO_APP, *extra_args: str) -> str:
-            return stack.enter_context(start_server(app_path, *extra_args))
-
-        yield start
-
-
 @pytest.fixture(scope="session")
 def shared_servers() -> Iterator[dict[str, str]]:
     """App path -> URL of a server this test process started once and shares: a server
@@ -110,16 +100,8 @@ def shared_servers() -> Iterator[dict[str, str]]:
 @pytest.fixture
 def app_url(request: pytest.FixtureRequest, shared_servers: dict[str, str]) -> str:
     """URL of a running app: ``request.param`` (indirect parametrize) or the demo page,
-    shared by the tests of this test process (``streamlit_server`` starts one of a
-    test's own)."""
+    shared by the tests of this test process."""
     return shared_servers[str(getattr(request, "param", DEMO_APP))]
-
-
-@pytest.fixture
-def own_app_url(request: pytest.FixtureRequest, streamlit_server: Callable[..., str]) -> str:
-    """As ``app_url``, a server of the test's own: for tests of several learners at once
-    or of speed, which the sessions other tests left training would disturb."""
-    return streamlit_server(getattr(request, "param", DEMO_APP))
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,14 @@
 
 - plots that speak: every live chart is a figure with a sentence of its numbers, and
   the polite live region reads the epoch while playing; "Describe the network";
-- keyboard alone: a lesson's Try-it link, Play, Pause, Step (S), a wider network, and on
-  past the live charts (no trap; Plotly's toolbars out of the Tab order);
-- 200 % zoom and a phone (screenshots in test-artifacts/a11y/), reduced motion; at a
-  laptop's and a phone's size no plot title runs under Plotly's toolbar.
+- keyboard alone: a lesson's Try-it link, Play, Pause (the focus stays on the button),
+  Play again, Step (S), a wider network, and on past the live charts (no trap; Plotly's
+  toolbars out of the Tab order);
+- a laptop, a phone and 200 % zoom on the axe test's page (screenshots in
+  test-artifacts/a11y/), reduced motion (turned on while playing); at a laptop's and a
+  phone's size no plot title runs under Plotly's toolbar; on a phone the Playground's plot
+  and Play are in the first screen and nothing on its live charts overlaps; the lesson
+  charts' words name their numbers.
 
 axe runs the bundled axe.min.js of ``axe-playwright-python`` (no network).
 """
@@ -32,11 +36,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 from playground.figures.readouts import read_count
 from playground.ui.links import TRY_IT
+from tests.system.browser.test_first_minutes_browser import assert_landed
 from tests.system.browser.test_playground_browser import (
     APP,
     BOUNDARY,
     WAIT_MS,
     epoch,
+    picture_epoch,
     wait_until,
 )
 
@@ -80,12 +86,14 @@ def open_playground(page: Page, url: str) -> None:
 
 
 def expanders_opened(page: Page) -> None:
-    """The open Playground with every panel under the plots opened."""
+    """The open Playground with every panel under the plots opened (in the page: no
+    script runs)."""
     for title in EXPANDERS:
-        summary = page.locator("summary", has_text=title).first
-        summary.scroll_into_view_if_needed()
-        summary.click()
-        settle(page)
+        panel = page.locator("details", has=page.locator("summary", has_text=title)).first
+        panel.locator("summary").scroll_into_view_if_needed()
+        panel.locator("summary").click()
+        wait_until(page, lambda panel=panel: panel.get_attribute("open") is not None, title)
+    settle(page)
 
 
 def playing(page: Page) -> None:
@@ -112,8 +120,14 @@ def class_wall(page: Page, url: str) -> None:
     settle(page)
 
 
+def playground_with_test_points(page: Page, url: str) -> None:
+    """The Playground showing its test points too: a legend of three rows, the longest
+    a phone must fit."""
+    open_playground(page, f"{url}/?show_test=1")
+
+
 VIEWS: dict[str, Callable[[Page, str], None]] = {
-    "playground": open_playground,
+    "playground": playground_with_test_points,
     "bends": lesson("bends_regions"),
     "linear": lesson("lesson_linear"),
     "backprop": lesson("lesson_backprop"),
@@ -151,7 +165,8 @@ def violation_counts(violations: list[dict]) -> dict[str, int]:
 
 @pytest.mark.parametrize("view", list(VIEWS))
 def test_axe_finds_nothing_serious(view: str, app: str, browser: Browser, artifacts: Path):
-    """axe on the view, then on each of its later states (``LATER_STATES``)."""
+    """axe on the view, then on each of its later states (``LATER_STATES``); a view of
+    ``SHOT_VIEWS`` is also fitted to a laptop, a phone and 200 % zoom before them."""
     context = browser.new_context(viewport=LAPTOP)
     page = context.new_page()
     (artifacts / "a11y").mkdir(exist_ok=True)
@@ -162,8 +177,10 @@ def test_axe_finds_nothing_serious(view: str, app: str, browser: Browser, artifa
             reach(page)
             violations = axe_violations(page)
             page.screenshot(path=str(artifacts / "a11y" / f"axe-{state}.png"))
-            if state in SHOT_VIEWS:  # the zoom test's laptop size: the same page, loaded once
-                assert_fits(page, state, "laptop", artifacts)
+            if state in SHOT_VIEWS:  # every size on the page already open: a load costs
+                fits_every_size(page, state, artifacts)  # seconds of CPU
+            if state in CHART_WORDS:
+                assert_charts_have_words_with_numbers(page)
             print(f"\naxe {state}: {json.dumps(violation_counts(violations))}")
             blocking[state] = [
                 {
@@ -204,7 +221,8 @@ def laptop(browser: Browser) -> Iterator[Page]:
 
 def test_the_plots_say_what_they_show_and_the_live_region_reads_the_epoch(app: str, laptop):
     """Every live chart is a figure with words; the live region reads the epoch while
-    playing; paused, Describe reads the network in words."""
+    playing, and with less motion the picture changes calmly; paused, Describe reads the
+    network in words."""
     page = laptop
     open_playground(page, app)
     boundary = page.locator('.live-plot[data-key="boundary"]')
@@ -232,6 +250,7 @@ def test_the_plots_say_what_they_show_and_the_live_region_reads_the_epoch(app: s
     print(f"\nlive region: {first!r} then {said!r}")
     assert said_epoch(first) < said_epoch(said) <= epoch(page)
     assert "test loss" in said and "test accuracy" in said
+    less_motion_shows_calm_pictures(page)
 
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("button", name="Play").wait_for(timeout=WAIT_MS)
@@ -247,6 +266,22 @@ def test_the_plots_say_what_they_show_and_the_live_region_reads_the_epoch(app: s
     assert "A 2 → 8 → 8 → 1 network (relu), 16 hidden units." in said
     assert any(line.startswith("Hidden layer 2:") for line in shown), shown
     assert "linear regions" in said and "Largest weights" in said
+
+
+def less_motion_shows_calm_pictures(page: Page) -> None:
+    """With prefers-reduced-motion the playing picture changes at most once a CALM_MS
+    (the JS constant), instead of playing every snapshot; it still changes."""
+    calm_ms = int(re.search(r"const CALM_MS = (\d+);", PLAYER_JS.read_text()).group(1))
+    played = lambda: int(page.evaluate(f"() => ({BOUNDARY})()?.dataset.played ?? 0"))  # noqa: E731
+    page.emulate_media(reduced_motion="reduce")  # as a person turns it on: no reload
+    try:
+        start, t0 = played(), time.monotonic()
+        page.wait_for_timeout(4000)  # playing, ~100 pictures; calm, at most 5
+        shown, seconds = played() - start, time.monotonic() - t0
+        print(f"\nreduced motion: {shown} pictures in {seconds:.1f} s")
+        assert 0 < shown <= seconds * 1000 / calm_ms + 1
+    finally:
+        page.emulate_media(reduced_motion="no-preference")
 
 
 def test_the_live_region_says_why_training_stopped(app: str, laptop):
@@ -298,21 +333,15 @@ def tab_to(page: Page, wanted, what: str, most: int = 300) -> int:
     raise AssertionError(f"{what}: not reached in {most} Tab presses")
 
 
-def picture_epoch(page: Page) -> int:
-    """The epoch the boundary's still picture says it shows ("epoch 12")."""
-    label = page.evaluate(f"() => ({BOUNDARY})()?.dataset.label ?? ''")
-    return int(label.split()[-1].replace(",", "")) if label.startswith("epoch") else -1
-
-
 def test_a_lesson_to_the_playground_and_training_by_keyboard_alone(app: str, laptop, artifacts):
     page = laptop
     page.goto(f"{app}/lesson_sgd")  # its Try-it link: x1·x2 on one hidden layer of 8
     page.locator("a", has_text=TRY_IT).first.wait_for(timeout=WAIT_MS)  # after its models
     settle(page)
     tab_to(page, lambda f: f["tag"] == "A" and TRY_IT in f["text"], "the Try-it link")
+    href = page.evaluate("() => document.activeElement.getAttribute('href')")
     page.keyboard.press("Enter")
-    page.get_by_role("heading", name="Playground").wait_for(timeout=WAIT_MS)
-    page.wait_for_function(f"() => !!({BOUNDARY})()?.dataset.frames", timeout=WAIT_MS)
+    assert_landed(page, app, href)
     settle(page)
     toolbars = page.evaluate(
         "() => [...document.querySelectorAll('.modebar-btn')]"
@@ -328,7 +357,17 @@ def test_a_lesson_to_the_playground_and_training_by_keyboard_alone(app: str, lap
     page.get_by_role("button", name="Pause").wait_for(timeout=WAIT_MS)
     start = epoch(page)
     wait_until(page, lambda: epoch(page) > start, "training by keyboard")
-    page.keyboard.press("Space")  # the focus stays on the button: Pause -> Play
+    assert focused(page)["text"] == "Pause"  # the focus stays on the button while it plays
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Play").wait_for(timeout=WAIT_MS)
+    settle(page)
+    assert focused(page)["text"] == "Play"
+    stopped = epoch(page)
+    page.keyboard.press("Enter")  # and Play still works from the keyboard
+    page.get_by_role("button", name="Pause").wait_for(timeout=WAIT_MS)
+    assert focused(page)["text"] == "Pause"
+    wait_until(page, lambda: epoch(page) > stopped, "training again by keyboard")
+    page.keyboard.press("Space")
     page.get_by_role("button", name="Play").wait_for(timeout=WAIT_MS)
     settle(page)
     # The still picture's caption says its epoch (the tiles can lag after a streamed run:
@@ -360,7 +399,7 @@ def test_a_lesson_to_the_playground_and_training_by_keyboard_alone(app: str, lap
 
 # 1400x1000 at 200 % browser zoom lays out as a 700x500 window drawn at twice the pixels.
 SIZES = {
-    "laptop": (LAPTOP, 1),  # checked by the axe test, which opens these views at this size
+    "laptop": (LAPTOP, 1),
     "phone": ({"width": 390, "height": 844}, 1),
     "zoom200": ({"width": 700, "height": 500}, 2),
 }
@@ -382,8 +421,53 @@ def assert_fits(page: Page, view: str, size: str, artifacts: Path) -> None:
         for name in ("Play", "Step", "Reset"):
             box = page.get_by_role("button", name=name, exact=True).bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= width
+    if (view, size) == ("playground", "phone"):
+        assert_first_screen_on_a_phone(page, SIZES[size][0]["height"])
     if view in TITLED and size in ("laptop", "phone"):
         assert_titles_clear_the_toolbar(page, view, size, artifacts)
+
+
+def live_plot_boxes(page: Page, key: str, selector: str) -> list[list[float]]:
+    """Boxes (left, top, right, bottom) of the elements under ``selector`` in the live
+    plot ``key``."""
+    return page.evaluate(
+        """([key, sel]) => [...document.querySelectorAll('.live-plot')]
+            .filter(e => e.dataset.key === key)
+            .flatMap(e => [...e.querySelectorAll(sel)])
+            .map(e => e.getBoundingClientRect())
+            .filter(r => r.width > 0 && r.height > 0)
+            .map(r => [r.left, r.top, r.right, r.bottom])""",
+        [key, selector],
+    )
+
+
+def assert_apart(first: list[list[float]], second: list[list[float]], what: str) -> None:
+    for a in first:
+        for b in second:
+            assert not overlaps(a, b, slack=1.0), f"{what}: {a} overlaps {b}"
+
+
+def assert_first_screen_on_a_phone(page: Page, height: int) -> None:
+    """The plot and Play are in the first screen; the readouts share rows; no live
+    chart's axis titles, tick labels, legend or unit titles run into each other."""
+    play = page.get_by_role("button", name="Play").bounding_box()
+    plot = page.locator('.live-plot[data-key="boundary"]').bounding_box()
+    assert play["y"] + play["height"] < height and plot["y"] < height, (play, plot)
+    rows = page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
+            .map(e => Math.round(e.getBoundingClientRect().top))"""
+    )
+    assert len(set(rows)) <= 2, rows  # readouts share rows, not one a row
+    for key in ("boundary", "metric", "loss", "grads", "thumbs"):
+        page.locator(f'.live-plot[data-key="{key}"]').scroll_into_view_if_needed()
+        ticks = live_plot_boxes(page, key, ".xtick text, .ytick text")
+        titles = live_plot_boxes(page, key, ".xtitle, .ytitle")
+        legend = live_plot_boxes(page, key, ".legend")
+        notes = live_plot_boxes(page, key, ".annotation")
+        assert_apart(titles, ticks, f"{key}: axis title and tick labels")
+        assert_apart(legend, titles + ticks, f"{key}: legend and axis")
+        for i, a in enumerate(notes):
+            assert_apart([a], notes[i + 1 :], f"{key}: titles of the unit pictures")
 
 
 # Views whose plot titles once ran under Plotly's toolbar icons (issue 25, defect 10), with
@@ -397,8 +481,11 @@ PLOT_BOXES = """() => [...document.querySelectorAll('.js-plotly-plot')].map(p =>
 })"""
 
 
-def overlaps(a: list[float], b: list[float]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+def overlaps(a: list[float], b: list[float], slack: float = 0.0) -> bool:
+    """Whether two boxes (left, top, right, bottom) overlap by more than ``slack`` px."""
+    return (
+        a[0] < b[2] - slack and b[0] < a[2] - slack and a[1] < b[3] - slack and b[1] < a[3] - slack
+    )
 
 
 def assert_titles_clear_the_toolbar(page: Page, view: str, size: str, artifacts: Path) -> None:
@@ -423,57 +510,39 @@ def assert_titles_clear_the_toolbar(page: Page, view: str, size: str, artifacts:
     assert checked >= plots, (view, size)
 
 
-@pytest.mark.parametrize("view", SHOT_VIEWS)
-def test_pages_at_200_percent_zoom_and_on_a_phone(view: str, app: str, browser, artifacts):
-    """``assert_fits`` on a phone, then at 200 % zoom: the same page, as a person zooms a
-    page they have open (the window's CSS size and pixel ratio change, the page lays
-    itself out again). The axe test does the laptop."""
-    viewport, scale = SIZES["phone"]
-    context = browser.new_context(viewport=viewport, device_scale_factor=scale)
-    page = context.new_page()
+TO_TOP = """() => { window.scrollTo(0, 0);
+    document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]')
+        .forEach(e => e.scrollTo(0, 0)); }"""
+
+
+def fits_every_size(page: Page, view: str, artifacts: Path) -> None:
+    """``assert_fits`` at a laptop's size, on a phone, then at 200 % zoom: the same page,
+    as a person resizes or zooms a page they have open (the window's CSS size and pixel
+    ratio change, the page lays itself out again); then back to the laptop."""
+    cdp = page.context.new_cdp_session(page)
+    window = "() => [innerWidth, devicePixelRatio]"
     try:
-        VIEWS[view](page, app)
-        assert_fits(page, view, "phone", artifacts)
-        viewport, scale = SIZES["zoom200"]
-        page.set_viewport_size(viewport)
-        metrics = {**viewport, "deviceScaleFactor": scale, "mobile": False}
-        context.new_cdp_session(page).send("Emulation.setDeviceMetricsOverride", metrics)
-        zoomed = [viewport["width"], scale]
-        window = "() => [innerWidth, devicePixelRatio]"
-        wait_until(page, lambda: page.evaluate(window) == zoomed, "the zoomed window")
-        settle(page)
-        assert_fits(page, view, "zoom200", artifacts)
+        for size, (viewport, scale) in SIZES.items():
+            page.set_viewport_size(viewport)
+            metrics = {**viewport, "deviceScaleFactor": scale, "mobile": False}
+            cdp.send("Emulation.setDeviceMetricsOverride", metrics)
+            resized = [viewport["width"], scale]
+            wait_until(page, lambda resized=resized: page.evaluate(window) == resized, size)
+            page.wait_for_timeout(500)  # the plots' own resize (no script runs)
+            page.evaluate(TO_TOP)  # as the page opens: the toolbar checks scroll it
+            assert_fits(page, view, size, artifacts)
     finally:
-        context.close()
+        cdp.send("Emulation.clearDeviceMetricsOverride")
+        cdp.detach()
+        page.set_viewport_size(LAPTOP)
 
 
-def test_less_motion_shows_calm_pictures(app: str, browser):
-    """With prefers-reduced-motion the live picture changes at most once a CALM_MS (the
-    JS constant), instead of playing every snapshot; it still changes."""
-    calm_ms = int(re.search(r"const CALM_MS = (\d+);", PLAYER_JS.read_text()).group(1))
-    context = browser.new_context(viewport=LAPTOP, reduced_motion="reduce")
-    page = context.new_page()
-    try:
-        open_playground(page, app)
-        page.get_by_role("button", name="Play").click()
-        page.get_by_role("button", name="Pause").wait_for(timeout=WAIT_MS)
-        played = lambda: int(page.evaluate(f"() => ({BOUNDARY})()?.dataset.played ?? 0"))  # noqa: E731
-        wait_until(page, lambda: played() >= 2, "the first calm pictures")
-        start, t0 = played(), time.monotonic()
-        page.wait_for_timeout(4000)  # playing, ~100 pictures; calm, at most 5
-        shown, seconds = played() - start, time.monotonic() - t0
-        print(f"\nreduced motion: {shown} pictures in {seconds:.1f} s")
-        assert 0 < shown <= seconds * 1000 / calm_ms + 1
-    finally:
-        context.close()
+CHART_WORDS = ("softmax",)  # views whose st.plotly_chart charts are checked for words
 
 
-def test_every_lesson_chart_has_words_with_numbers(app: str, laptop):
+def assert_charts_have_words_with_numbers(page: Page) -> None:
     """Charts drawn by st.plotly_chart get a name from the page's script: the title,
     the axes and each trace's range, as numbers."""
-    page = laptop
-    page.goto(f"{app}/lesson_softmax")
-    settle(page)
     charts = '[data-testid="stPlotlyChart"] .js-plotly-plot'
 
     def labels() -> list[str]:

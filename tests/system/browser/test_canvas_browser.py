@@ -54,7 +54,9 @@ def open_still(page: Page, url: str) -> None:
 
 
 @pytest.mark.parametrize("app_url", [APP], indirect=True)
-def test_heatmap_cells_and_line_land_where_the_axes_say(app_url: str, page: Page) -> None:
+def test_cells_and_line_land_where_the_axes_say_and_repaint_on_zoom(
+    app_url: str, page: Page
+) -> None:
     open_still(page, app_url)
     assert near(colour(page, -3), RED) and near(colour(page, 3), BLUE)
     # Cells are centred on -0.5 and 0.5, so the red/blue border is exactly x = 0.
@@ -64,10 +66,8 @@ def test_heatmap_cells_and_line_land_where_the_axes_say(app_url: str, page: Page
     assert colour(page, -6.8)[3] == 0  # the left margin stays clear
     assert "z: 0" in hover_text(page)  # at rest, hover reads the heatmap
 
-
-@pytest.mark.parametrize("app_url", [APP], indirect=True)
-def test_legend_click_and_zoom_repaint(app_url: str, page: Page) -> None:
-    open_still(page, app_url)
+    # A zoom and a legend click repaint the canvas (on the same page: a load costs
+    # seconds of CPU).
     page.evaluate(
         "() => Plotly.relayout(document.querySelector('.live-plot-figure'),"
         " {'xaxis.range': [0, 6]})"

@@ -5,7 +5,6 @@ xor-4, press Submit, and the wall's leaderboard lists them."""
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 from pathlib import Path
@@ -36,14 +35,32 @@ def set_number(page: Page, label: str, value: str) -> None:
     page.wait_for_timeout(800)  # the rerun that takes it
 
 
-def choose(box, option: str, *, again: bool = False) -> bool:
-    """Type ``option`` into a select box and take it (``again``: even if the box shows
-    it already); whether the box now shows it."""
-    if again or (box.input_value() != option and not box.input_value().startswith(option)):
-        box.click()
+def choose(box, option: str) -> bool:
+    """Open a select box, type ``option`` and take the first match with Enter; whether
+    the box now shows an option of that name. (A click that lands while the page reruns
+    opens no list, and Enter then leaves the typed text, which no option was taken for.)"""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        box.click(timeout=5_000)
+        box.page.get_by_role("option").first.wait_for(timeout=5_000)
         box.fill(option)
         box.press("Enter")
-    return box.input_value().startswith(option)
+    except PlaywrightError:
+        box.page.keyboard.press("Escape")
+        return False
+    return box.input_value().startswith(f"{option}: ")
+
+
+def wait_shown(locator, timeout_ms: int = 20_000) -> bool:
+    """Whether ``locator`` shows within ``timeout_ms``."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        locator.wait_for(timeout=timeout_ms)
+    except PlaywrightTimeout:
+        return False
+    return True
 
 
 def learner_accuracy(page: Page) -> float:
@@ -76,14 +93,14 @@ def submit_until_passed(page: Page) -> None:
         pause(page)
 
 
-@pytest.mark.parametrize("own_app_url", [APP], indirect=True)
+@pytest.mark.parametrize("app_url", [APP], indirect=True)
 @pytest.mark.slow
 def test_three_learners_three_values_and_a_leaderboard(
-    own_app_url: str, browser: Browser, artifacts: Path
+    app_url: str, browser: Browser, artifacts: Path
 ) -> None:
     teacher = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     # The class starts from the teacher's Playground: XOR with one layer of 4 ReLUs.
-    teacher.goto(own_app_url + "/?hidden=4&speed=fast")
+    teacher.goto(app_url + "/?hidden=4&speed=fast")
     teacher.wait_for_function(f"() => !!({BOUNDARY})()", timeout=WAIT_MS)
     teacher.get_by_role("link", name="Class").click()  # the same session
     teacher.get_by_text("Run a class experiment").click()
@@ -111,8 +128,6 @@ def test_three_learners_three_values_and_a_leaderboard(
     pause(learners[0])  # Ann submits nothing: her training would only slow Bo's and Cid's
 
     # Two learners solve xor-4 and submit; the wall's leaderboard shows both.
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
     for page in learners[1:]:
         try:
             wait_until(page, lambda p=page: learner_accuracy(p) >= 0.97, "XOR solved")
@@ -122,14 +137,11 @@ def test_three_learners_three_values_and_a_leaderboard(
         page.get_by_text("Challenges", exact=True).click()
         pick = page.get_by_role("combobox", name="Challenge")
         terms = page.get_by_text("at most 4 ReLUs").first
-        # A busy machine may drop keys typed while the page reruns, and the box shows
-        # typed text that was never taken: typed again until the page shows xor-4's terms.
-        for _ in range(WAIT_MS // 20_000):
-            choose(pick, "xor-4", again=True)
-            with contextlib.suppress(PlaywrightTimeout):
-                terms.wait_for(timeout=20_000)
-                break
-        terms.wait_for(timeout=1_000)
+        # A busy machine may drop keys typed while the page reruns: chosen again until
+        # the page shows xor-4's terms.
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while not (choose(pick, "xor-4") and wait_shown(terms)):
+            assert time.monotonic() < deadline, f"xor-4 never chosen: {pick.input_value()!r}"
         submit_until_passed(page)
     board = teacher.locator('[data-testid="stTable"]').first
     rows = board.locator("tbody tr")

@@ -85,13 +85,13 @@ def join(browser: Browser, link: str, name: str) -> Page:
     return page
 
 
-@pytest.mark.parametrize("own_app_url", [APP], indirect=True)
+@pytest.mark.parametrize("app_url", [APP], indirect=True)
 @pytest.mark.slow
 def test_a_teacher_watches_three_learners_spotlights_one_and_sends_an_exercise(
-    own_app_url: str, browser: Browser, artifacts: Path
+    app_url: str, browser: Browser, artifacts: Path
 ) -> None:
     teacher = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    link = create_class(teacher, own_app_url)
+    link = create_class(teacher, app_url)
     learners = {name: join(browser, link, name) for name in NAMES}
     for name, page in learners.items():
         # The name is shown as typed: plain text, never HTML.

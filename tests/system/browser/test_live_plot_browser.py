@@ -2,7 +2,8 @@
 
 Checks that the chart is patched in place (same DOM node, counter climbing, z changing,
 zoom kept), that Plotly's JS comes over HTTP and not through the websocket, and that a
-lost browser state is recovered. ``test_measure`` prints (and writes to
+lost browser state is recovered: all on one page, opened once per test process, that
+each test watches draw on. ``test_measure`` prints (and writes to
 test-artifacts/live_plot_metrics.json) draws per second and websocket bytes per frame:
 
     PLAYGROUND_MEASURE_S=10 .venv/bin/python -m pytest \
@@ -16,15 +17,18 @@ import re
 import statistics
 import time
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.system.browser.conftest import DEMO_APP
 from tests.system.browser.test_playground_browser import MEASURE_S
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 
 PLOT = ".live-plot"
@@ -58,8 +62,38 @@ def _z_checksum(page: Page) -> float:
     )
 
 
-def test_updates_in_place(app_url: str, page: Page, artifacts: Path) -> None:
-    _open(page, app_url)
+@dataclass
+class Demo:
+    """The demo page, opened once for this module's tests (a load costs seconds of CPU;
+    each test only watches it draw on), with what its load fetched and every websocket
+    message it received since: (arrival time, bytes)."""
+
+    page: Page
+    scripts_at_open: list[str]
+    frames: list[tuple[float, int]]
+
+
+@pytest.fixture(scope="module")
+def demo(running_browser: Browser, shared_servers: dict[str, str]) -> Iterator[Demo]:
+    context = running_browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    frames: list[tuple[float, int]] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on("framereceived", lambda p: frames.append((time.monotonic(), len(p)))),
+    )
+    scripts: list[str] = []
+    page.on(
+        "requestfinished", lambda r: scripts.append(r.url) if "plotly.min.js" in r.url else None
+    )
+    _open(page, shared_servers[DEMO_APP])
+    _wait_frames(page, _frames(page) + 5)
+    yield Demo(page, list(scripts), frames)
+    context.close()
+
+
+def test_updates_in_place(demo: Demo, artifacts: Path) -> None:
+    page = demo.page
     # A JS property survives only if Streamlit and Plotly keep the very same node.
     page.evaluate("sel => { document.querySelector(sel).__liveMarker = 'kept'; }", FIGURE)
     start, z0 = _frames(page), _z_checksum(page)
@@ -76,8 +110,8 @@ def test_updates_in_place(app_url: str, page: Page, artifacts: Path) -> None:
     page.screenshot(path=artifacts / "live_plot_demo.png")
 
 
-def test_zoom_survives_updates(app_url: str, page: Page) -> None:
-    _open(page, app_url)
+def test_zoom_survives_updates(demo: Demo) -> None:
+    page = demo.page
     page.evaluate(
         "sel => Plotly.relayout(document.querySelector(sel), {'xaxis.range': [-2, 2]})", FIGURE
     )
@@ -86,17 +120,17 @@ def test_zoom_survives_updates(app_url: str, page: Page) -> None:
     assert xrange == pytest.approx([-2, 2])
 
 
-def test_full_rerun_keeps_the_chart(app_url: str, page: Page) -> None:
-    _open(page, app_url)
-    page.evaluate("sel => { document.querySelector(sel).__liveMarker = 'kept'; }", FIGURE)
+def test_full_rerun_keeps_the_chart(demo: Demo) -> None:
+    page = demo.page
+    page.evaluate("sel => { document.querySelector(sel).__liveMarker = 'rerun'; }", FIGURE)
     page.get_by_role("button", name="Rerun").click()
     _wait_frames(page, _frames(page) + 4)
-    assert page.evaluate("sel => document.querySelector(sel).__liveMarker", FIGURE) == "kept"
+    assert page.evaluate("sel => document.querySelector(sel).__liveMarker", FIGURE) == "rerun"
     assert page.locator(".js-plotly-plot").count() == 1
 
 
-def test_lost_browser_state_is_resent(app_url: str, page: Page) -> None:
-    _open(page, app_url)
+def test_lost_browser_state_is_resent(demo: Demo) -> None:
+    page = demo.page
     before = _frames(page)
     # Forget the renderer module, as a page that never got it would: the loader fires
     # the resync trigger, Python sends the figure and the renderer's URL again, and the
@@ -108,19 +142,11 @@ def test_lost_browser_state_is_resent(app_url: str, page: Page) -> None:
     assert page.locator(PLOT).count() == 1
 
 
-def test_plotly_js_comes_over_http_once(app_url: str, page: Page) -> None:
-    sizes: list[int] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda p: sizes.append(len(p))))
-    scripts: list[str] = []
-    page.on(
-        "requestfinished", lambda r: scripts.append(r.url) if "plotly.min.js" in r.url else None
-    )
-    _open(page, app_url)
-    _wait_frames(page, _frames(page) + 5)
-
-    assert len(scripts) == 1
-    assert max(sizes) < 100_000  # plotly.min.js is ~4.8 MB; it never rides the websocket
-    request = urllib.request.Request(scripts[0], headers={"Accept-Encoding": "gzip"})
+def test_plotly_js_comes_over_http_once(demo: Demo) -> None:
+    assert len(demo.scripts_at_open) == 1
+    # plotly.min.js is ~4.8 MB; it never rides the websocket
+    assert max(size for _, size in demo.frames) < 100_000
+    request = urllib.request.Request(demo.scripts_at_open[0], headers={"Accept-Encoding": "gzip"})
     with urllib.request.urlopen(request, timeout=30) as resp:
         assert resp.status == 200
         assert "javascript" in resp.headers["Content-Type"]
@@ -129,14 +155,9 @@ def test_plotly_js_comes_over_http_once(app_url: str, page: Page) -> None:
     assert gz_bytes < 2_000_000
 
 
-def test_measure(app_url: str, page: Page, artifacts: Path) -> None:
+def test_measure(demo: Demo, artifacts: Path) -> None:
     """Draws per second and websocket bytes per frame (printed, and asserted <= 30 KB)."""
-    frames: list[tuple[float, int]] = []
-    page.on(
-        "websocket",
-        lambda ws: ws.on("framereceived", lambda p: frames.append((time.monotonic(), len(p)))),
-    )
-    _open(page, app_url)
+    page, frames = demo.page, demo.frames
     _wait_frames(page, 10)
 
     n0, f0, u0, t0 = len(frames), _frames(page), _updates(page), time.monotonic()

@@ -176,7 +176,7 @@ def distance_to(points: list[tuple[float, float]], at: tuple[float, float]) -> f
 def test_the_network_plays_live_and_a_click_picks_a_units_bend(
     app_url: str, page: Page, artifacts: Path
 ) -> None:
-    open_app(page, app_url, "?hidden=4,3&speed=fast")
+    open_app(page, app_url, "?hidden=4,3")
     page.locator(".st-key-live_plot-network").scroll_into_view_if_needed()
     before = link_widths(page)
     play(page)

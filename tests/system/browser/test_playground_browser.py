@@ -1,6 +1,7 @@
 """The Playground in a real browser, as a person uses it: open the app the way the README
 starts it, press Play, watch the Epoch readout climb and the decision boundary change in
-place. ``test_measure_playground`` records smoothness (no timing is asserted):
+place; pause, and the picture says the readouts' epoch. ``test_measure_playground``
+records smoothness (no timing is asserted):
 
     .venv/bin/python -m pytest tests/system/browser/test_playground_browser.py -k measure -s
     PLAYGROUND_MEASURE_QUERY="hidden=64,64" .venv/bin/python -m pytest ... (another setup)
@@ -104,6 +105,14 @@ def boundary_hover(page: Page) -> str:
     )
 
 
+def picture_epoch(page: Page) -> int | None:
+    """The epoch the boundary's picture says (its canvas caption), None if it says none."""
+    label = boundary(page, "e.dataset.label ?? ''")
+    if not label.startswith("epoch "):
+        return None
+    return read_count(label.removeprefix("epoch "))
+
+
 def counter(page: Page, name: str) -> int:
     return int(boundary(page, f"e?.dataset.{name} ?? 0"))  # 0 while a rerun remounts it
 
@@ -171,12 +180,18 @@ def test_play_trains_and_the_plot_moves(app_url: str, page: Page, artifacts: Pat
     assert "output=" not in boundary_hover(page)  # Plotly's copy is old while playing
     page.screenshot(path=str(artifacts / "playground-playing.png"), full_page=True)
 
+    drawn = counter(page, "updates")
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("button", name="Play").wait_for(timeout=WAIT_MS)
+    # The paused page's own run has reached the chart; frames still in flight may follow.
+    wait_until(page, lambda: counter(page, "updates") > drawn, "the paused page's picture")
     page.wait_for_timeout(1500)
     paused = epoch(page)
+    # After a pause the picture says the readouts' epoch (issue 25, defect 10), and stays.
+    assert picture_epoch(page) == paused, (boundary(page, "e.dataset.label"), paused)
     page.wait_for_timeout(1500)
-    assert epoch(page) == paused
+    assert (picture_epoch(page), epoch(page)) == (paused, paused)
+    page.screenshot(path=str(artifacts / "playground-paused.png"))
     # At rest, Plotly's own heatmap (what hover reads) gets the newest picture too.
     wait_until(page, lambda: z_checksum(page) != z0, "Plotly's heatmap at rest")
     assert "output=" in boundary_hover(page)
@@ -207,8 +222,8 @@ def canvas_against_plotly(page: Page) -> dict[str, float]:
     return {"mean": float(off.mean()), "share_off": float((off > 24).mean())}
 
 
-@pytest.mark.parametrize("own_app_url", [APP], indirect=True)
-def test_measure_playground(own_app_url: str, page: Page, artifacts: Path) -> None:
+@pytest.mark.parametrize("app_url", [APP], indirect=True)
+def test_measure_playground(app_url: str, page: Page, artifacts: Path) -> None:
     """xor, 8-8 ReLU, batch 10, 250 training points: epochs/s, draws/s, bytes per frame."""
     frames: list[int] = []
     deflated: list[int] = []  # each message alone through deflate, as the wire carries it
@@ -220,7 +235,7 @@ def test_measure_playground(own_app_url: str, page: Page, artifacts: Path) -> No
 
     page.on("websocket", lambda ws: ws.on("framereceived", received))
     query = os.environ.get("PLAYGROUND_MEASURE_QUERY", ISSUE_SETUP)
-    open_app(page, own_app_url, "?" + query)
+    open_app(page, app_url, "?" + query)
     press_play_until_epoch(page, 20)
     page.wait_for_timeout(3000)  # past the first compiles
 
@@ -280,7 +295,8 @@ def test_measure_playground(own_app_url: str, page: Page, artifacts: Path) -> No
 @pytest.mark.parametrize("app_url", [APP], indirect=True)
 def test_a_teacher_link_hides_controls_holds_values_and_plays(app_url: str, page: Page) -> None:
     """A teacher's link: the hidden controls are absent, their values hold, training
-    starts by itself, and "Copy link" gives a link that does the same."""
+    starts by itself; the teacher's panel shows its link as text with the server's
+    address, and "Copy link" gives a link that does the same."""
     query = "?learning_rate=0.003&activation=tanh&hide=learning_rate,activation&play=1"
     open_app(page, app_url, query)
     sidebar = page.locator('[data-testid="stSidebar"]')
@@ -294,6 +310,13 @@ def test_a_teacher_link_hides_controls_holds_values_and_plays(app_url: str, page
 
     page.get_by_role("button", name="Pause").click()
     page.get_by_text("For teachers: a link for your class").click()
+    # The panel shows its link as text, starting with the server's address (issue 25).
+    code = page.locator('[data-testid="stCode"]', has_text="://").first
+    code.wait_for(timeout=WAIT_MS)
+    text = code.inner_text()
+    assert text.startswith(f"{app_url}/?") and "learning_rate=0.003" in text, text
+    # The harness serves on 127.0.0.1: learners elsewhere cannot open it, and it says so.
+    page.get_by_text("which is this computer's own address").first.wait_for(timeout=WAIT_MS)
     copy = page.locator("button.copy-link").first
     copy.click()
     page.wait_for_function(

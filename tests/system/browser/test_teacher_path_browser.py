@@ -1,7 +1,7 @@
-"""The learner's and the teacher's path in a real browser (issue 25): a lesson's "Try it"
-link opens the Playground in the same tab and the same session (the network trained
-before is still there), and the teacher's panel shows its link as text, starting with
-the server's address.
+"""The learner's path in a real browser (issue 25): a lesson's "Try it" link opens the
+Playground in the same tab and the same session (the network trained before is still
+there). (The teacher's panel showing its link as text, starting with the server's
+address, is checked in ``test_playground_browser``'s teacher-link test.)
 
 Every wait is for an event, with a generous timeout: never for how fast the machine is.
 """
@@ -50,15 +50,3 @@ def test_try_it_opens_the_playground_in_this_tab_with_this_sessions_network(
     page.get_by_role("heading", name="Playground").wait_for(timeout=WAIT_MS)
     wait_for_epoch(page, 2)  # the same session: the network kept its two epochs
     assert len(page.context.pages) == 1
-
-
-@pytest.mark.parametrize("app_url", [APP], indirect=True)
-def test_the_teacher_link_is_text_with_the_servers_address(app_url: str, page: Page) -> None:
-    open_app(page, app_url, "?lr=0.003")
-    page.get_by_text("For teachers: a link for your class").click()
-    code = page.locator('[data-testid="stCode"]', has_text="://").first
-    code.wait_for(timeout=WAIT_MS)
-    text = code.inner_text()
-    assert text.startswith(f"{app_url}/?") and "learning_rate=0.003" in text, text
-    # The harness serves on 127.0.0.1: learners elsewhere cannot open it, and it says so.
-    page.get_by_text("which is this computer's own address").first.wait_for(timeout=WAIT_MS)
