@@ -15,6 +15,11 @@ import { readTheme, themedFigure } from "./theme.js";
 const streams = new Map();
 
 const RECONNECT_MS = 1000;
+// A page run can remount the chart: its root leaves the page for a moment and comes back.
+// Only a chart gone this long means another page is shown. (Stopping at the first message
+// that found it gone left a learner's page reading Pause with nothing training: the
+// server stops a run nobody streams.)
+const GONE_MS = 3000;
 
 // The readout tiles are Streamlit's own metrics, drawn by the last page run: while no run
 // comes, their numbers are kept current here. The number's own text node is changed in
@@ -113,12 +118,17 @@ function connectStream(stream) {
     // still picture and the readouts the page drew since.
     if (!stream.wanted || stream.ws !== ws) return;
     if (!charts.get(stream.key)?.root.isConnected) {
-      // The page that wanted it is gone (another page is shown): stop streaming.
-      stream.wanted = false;
-      streams.delete(stream.token);
-      ws.close();
+      const now = performance.now();
+      stream.goneSince ??= now;
+      if (now - stream.goneSince > GONE_MS) {
+        // The page that wanted it is gone (another page is shown): stop streaming.
+        stream.wanted = false;
+        streams.delete(stream.token);
+        ws.close();
+      }
       return;
     }
+    stream.goneSince = null;
     stream.messages += 1;
     onStreamMessage(stream, JSON.parse(event.data));
   };
@@ -139,7 +149,7 @@ export function wantStream(spec, setTriggerValue) {
   if (!spec) return;
   let stream = streams.get(spec.token);
   if (!stream) {
-    stream = { ...spec, ws: null, wanted: true, messages: 0, told: null };
+    stream = { ...spec, ws: null, wanted: true, messages: 0, told: null, goneSince: null };
     streams.set(spec.token, stream);
     connectStream(stream);
   }

@@ -105,7 +105,9 @@ def test_a_teacher_watches_three_learners_spotlights_one_and_sends_an_exercise(
     for name, page in learners.items():
         played, ep, _ = start[name]
         more = lambda p=page, n=played: counter(p, "played") >= n + 10  # noqa: E731
-        wait_until(page, more, f"10 more pictures on {name}'s page")
+        wait_until(
+            page, more, f"10 more pictures on {name}'s page", tell=lambda: learner_states(learners)
+        )
         wait_until(page, lambda p=page, e=ep: epoch(p) > e, f"a later epoch on {name}'s page")
     rates = {}
     for name, page in learners.items():

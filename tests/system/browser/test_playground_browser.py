@@ -177,6 +177,13 @@ def test_play_trains_and_the_plot_moves(app_url: str, page: Page, artifacts: Pat
     wait_until(page, lambda: counter(page, "played") > played0 + 10, "10 pictures played")
     assert boundary(page, "e.dataset.mark") == "first"  # updated in place, not remounted
     assert canvas_checksum(page) != c0
+    # A page run may remount the chart: its root leaves the page for a moment. The stream
+    # goes on (it once stopped for good at the first message that found the chart gone).
+    played = counter(page, "played")
+    boundary(page, "(window.__parked = [e, e.parentNode, e.nextSibling], e.remove(), 1)")
+    page.wait_for_timeout(1000)  # ~25 pictures' messages arrive meanwhile
+    page.evaluate("() => { const [e, p, n] = window.__parked; p.insertBefore(e, n); }")
+    wait_until(page, lambda: counter(page, "played") > played + 10, "pictures after a remount")
     assert "output=" not in boundary_hover(page)  # Plotly's copy is old while playing
     page.screenshot(path=str(artifacts / "playground-playing.png"), full_page=True)
 
