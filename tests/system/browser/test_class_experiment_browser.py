@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from playground.ui.challenge_panel import challenge_title
 from tests.system.browser.test_playground_browser import (
     APP,
     BOUNDARY,
@@ -35,21 +36,21 @@ def set_number(page: Page, label: str, value: str) -> None:
     page.wait_for_timeout(800)  # the rerun that takes it
 
 
-def choose(box, option: str) -> bool:
-    """Open a select box, type ``option`` and take the first match with Enter; whether
-    the box now shows an option of that name. (A click that lands while the page reruns
+def choose_challenge(box, name: str) -> bool:
+    """Open the Challenge box, type ``name`` and take the first match with Enter; whether
+    the box now shows that challenge's title. (A click that lands while the page reruns
     opens no list, and Enter then leaves the typed text, which no option was taken for.)"""
     from playwright.sync_api import Error as PlaywrightError
 
     try:
         box.click(timeout=5_000)
         box.page.get_by_role("option").first.wait_for(timeout=5_000)
-        box.fill(option)
+        box.fill(name)
         box.press("Enter")
     except PlaywrightError:
         box.page.keyboard.press("Escape")
         return False
-    return box.input_value().startswith(f"{option}: ")
+    return box.input_value() == challenge_title(name)
 
 
 def wait_shown(locator, timeout_ms: int = 20_000) -> bool:
@@ -140,7 +141,7 @@ def test_three_learners_three_values_and_a_leaderboard(
         # A busy machine may drop keys typed while the page reruns: chosen again until
         # the page shows xor-4's terms.
         deadline = time.monotonic() + WAIT_MS / 1000
-        while not (choose(pick, "xor-4") and wait_shown(terms)):
+        while not (choose_challenge(pick, "xor-4") and wait_shown(terms)):
             assert time.monotonic() < deadline, f"xor-4 never chosen: {pick.input_value()!r}"
         submit_until_passed(page)
     board = teacher.locator('[data-testid="stTable"]').first

@@ -17,14 +17,13 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-from tests.system.browser.test_playground_browser import BOUNDARY, WAIT_MS, canvas_checksum
+from playground.ui.links import TRY_IT
+from tests.system.browser.test_playground_browser import APP, BOUNDARY, WAIT_MS, canvas_checksum
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-APP = "streamlit_app.py"
 LESSON, LINKS = "lesson_linear", 6  # its Try-it links, each with settings of its own
-TRY_IT = "Try it in the Playground"
 
 
 def wait_for_playground(page: Page) -> None:

@@ -15,13 +15,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-from tests.system.browser.test_playground_browser import WAIT_MS, epoch, open_app
+from playground.ui.links import TRY_IT
+from tests.system.browser.test_playground_browser import APP, WAIT_MS, epoch, open_app
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
-
-APP = "streamlit_app.py"
-TRY_IT = "Try it in the Playground"
 
 
 def wait_for_epoch(page: Page, want: int) -> None:
