@@ -24,8 +24,10 @@ FROM python:3.11-slim
 # "" for the CPU image, "gpu" for the CUDA one (an extra of pyproject.toml).
 ARG JAX_EXTRA=""
 
+# MALLOC_ARENA_MAX: two glibc heaps, as the class server gives its replicas (serve.py).
 ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MALLOC_ARENA_MAX=2 \
     PLAYGROUND_JAX_CACHE=/var/cache/playground-jax \
     PLAYGROUND_HOST_CONFIG=/app/host.toml
 

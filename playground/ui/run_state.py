@@ -25,7 +25,7 @@ from playground.core.errors import PlaygroundError
 from playground.core.train import metric_label, metric_name
 from playground.figures.readouts import fmt_metric
 from playground.live.server import stream
-from playground.live.server.frames import GRID_N, THUMB_N, PictureEncoder
+from playground.live.server.frames import GRID_N, PictureEncoder
 from playground.live.server.precompile import precompile_in_background
 from playground.live.server.scheduler import SessionTrainer, process_scheduler
 from playground.live.server.startup import host_limits
@@ -277,7 +277,7 @@ def sidebar_config() -> RunConfig:
     cfg = controls.read_config(sections, after={"problem": data_panel.upload_box}, hidden=hidden)
     ss["_view_box"] = sections["view"]
     # Once per process: the widths and depths next to this one compile on a thread.
-    precompile_in_background(cfg, grids=(GRID_N,), unit_grid=THUMB_N)
+    precompile_in_background(cfg)
     return cfg
 
 

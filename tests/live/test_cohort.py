@@ -62,7 +62,7 @@ def test_a_run_that_blows_up_in_a_cohort_keeps_its_last_good_weights(programs):
     same_run(calm_new, engine.train(calm, steps=cohort.COHORT_STEPS, measure=False)[0])
 
 
-def test_nothing_trains_until_the_cohort_program_is_compiled():
+def test_nothing_trains_until_the_cohort_program_is_compiled_and_the_next_size_follows():
     programs = cohort.CohortPrograms()  # compiles on a thread of its own
     runs = [engine.new_run(RunConfig(**XOR, seed=s, learning_rate=0.07)) for s in (1, 2, 3)]
     assert cohort.train_cohort(runs, programs) is None
@@ -71,6 +71,10 @@ def test_nothing_trains_until_the_cohort_program_is_compiled():
         assert time.monotonic() < deadline, "the cohort program never compiled"
         time.sleep(0.2)
     assert [new.step for new, _ in out] == [cohort.COHORT_STEPS] * 3
+    # The larger size too, unasked: a growing class needs it next.
+    while not programs.compiled(cohort.cohort_key(runs[0]), cohort.COHORT_MAX):
+        assert time.monotonic() < deadline, "the larger cohort program never compiled"
+        time.sleep(0.2)
 
 
 def test_big_or_diverged_runs_train_alone_and_a_cohort_has_2_to_16_runs(programs):

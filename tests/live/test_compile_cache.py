@@ -1,10 +1,15 @@
 """Compiling ahead: which shapes a learner reaches next, and that ``precompile`` leaves
-them compiled and recorded in the ledger a page reads (``LEDGER.compiled(shape)``)."""
+them compiled and recorded in the ledger a page reads (``LEDGER.compiled(shape)``); a
+live run's longer chunks compiled on a thread of their own (``BackgroundCompiles``)."""
+
+import threading
+import time
 
 import jax
+import numpy as np
 import pytest
 
-from playground.core.config import RunConfig
+from playground.core.config import DEFAULT, RunConfig
 from playground.live.engine import compile_cache as C
 from playground.live.engine import run as engine
 from playground.live.server import precompile as P
@@ -34,11 +39,87 @@ def test_precompile_records_every_chunk_it_compiles():
     assert int(jax.block_until_ready(state.step)) == 16
 
 
-def test_background_precompile_can_be_turned_off(monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_PRECOMPILE", "0")
+@pytest.mark.parametrize("value", ["0", "own"])
+def test_background_precompile_can_be_turned_off(monkeypatch, value):
+    """ "own": a class server's replica (its compile-ahead process compiled the
+    neighbours); "0" turns off the start's warming too."""
+    monkeypatch.setenv("PLAYGROUND_PRECOMPILE", value)
+    monkeypatch.setattr(P, "_later", lambda name, work: name)  # started, not run
     assert P.precompile_in_background(RunConfig(), widths=WIDTHS) is None
+    assert (P.warm_in_background() is None) == (value == "0")
+
+
+def test_an_app_process_keeps_the_default_networks_first_chunk_and_pictures(monkeypatch):
+    ledger = C.ChunkLedger()
+    monkeypatch.setattr(C, "LEDGER", ledger)
+    monkeypatch.setattr(P, "LEDGER", ledger)
+    assert P.warm_default_network() == 1
+    run = engine.new_run(DEFAULT)
+    assert ledger.compiled(engine.chunk_shape(run, engine.CHUNK_LADDER[1]))
 
 
 @pytest.mark.parametrize("bad", [RunConfig(problem="upload")])
 def test_precompile_skips_configs_it_cannot_build(bad):
     assert P.precompile([bad], ledger=C.ChunkLedger()) == {}
+
+
+def _wait(done, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "the background compile never finished"
+        time.sleep(0.02)
+
+
+def test_a_live_run_trains_compiled_chunks_while_a_longer_one_compiles_on_a_thread(monkeypatch):
+    """A trainer serves every learner's pictures: a chunk length not compiled yet is
+    compiled on another thread while the compiled shorter one trains; the weights are
+    those of training without it."""
+    calls: list[tuple[str, int]] = []
+    real = engine.train_one_chunk
+
+    def spy(run, n_steps):
+        calls.append((threading.current_thread().name, n_steps))
+        return real(run, n_steps)
+
+    monkeypatch.setattr(engine, "train_one_chunk", spy)
+    run = engine.new_run(RunConfig(hidden=(5, 3), n_points=60, batch_size=6, seed=11))
+    first, log = engine.train(run, steps=16, compile_elsewhere=True)  # nothing shorter: here
+    assert calls == [("MainThread", 16)] and log.compile_seconds > 0
+    calls.clear()
+    long_shape = engine.chunk_shape(run, 256)
+    assert not C.LEDGER.compiled(long_shape)
+    second, log = engine.train(first, steps=256, compile_elsewhere=True)
+    here = [n for name, n in calls if name == "MainThread"]
+    assert here == [16] * 16 and log.compile_seconds == 0.0
+    _wait(lambda: C.LEDGER.compiled(long_shape))
+    assert ("playground-compile", 256) in calls
+    calls.clear()
+    third, _ = engine.train(second, steps=256, compile_elsewhere=True)
+    assert calls == [("MainThread", 256)]
+    alone, _ = engine.train(run, steps=16 + 256 + 256)
+    leaves = jax.tree.leaves(third.state.params), jax.tree.leaves(alone.state.params)
+    for a, b in zip(*leaves, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+
+
+def test_background_compiles_start_each_job_once_and_do_not_retry_a_failure():
+    compiles = C.BackgroundCompiles("test-compile")
+    release, ran = threading.Event(), []
+
+    def slow():
+        ran.append("slow")
+        release.wait(30)
+
+    assert compiles.start("a", slow) and not compiles.start("a", slow)
+    assert compiles.pending("a")
+    release.set()
+    _wait(lambda: not compiles.pending("a"))
+    assert ran == ["slow"] and compiles.start("a", slow)  # done: may be asked again
+
+    def broken():
+        ran.append("broken")
+        raise RuntimeError("out of memory")
+
+    assert compiles.start("b", broken)
+    _wait(lambda: not compiles.pending("b"))
+    assert not compiles.start("b", broken) and ran.count("broken") == 1

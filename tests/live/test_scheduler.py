@@ -2,6 +2,7 @@
 shrink as learners join, a line when the server is full, closed sessions that stop, and
 host limits that refuse with a message."""
 
+import itertools
 import threading
 import time
 
@@ -12,6 +13,7 @@ from playground.core.errors import PlaygroundError
 from playground.live.engine.limits import HostLimits, load_limits, step_gflop
 from playground.live.server.scheduler import (
     FIRST_STREAM_S,
+    MATE_WAIT_S,
     MAX_SLICE_S,
     MIN_SLICE_S,
     SPIKE_CAP,
@@ -100,6 +102,48 @@ def test_a_slice_slowed_by_a_busy_machine_does_not_leave_its_run_behind():
     run(s, 400)  # and the shares stay even
     used = [s.job(i).used for i in range(4)]
     assert max(used) / min(used) < 1.3
+
+
+class FakeCohortTask(FakeTask):
+    """A run of one shape: its slices are taken in calls for several (``run_together``)."""
+
+    def __init__(self, clock: Clock):
+        super().__init__(clock)
+        self.served: list[float] = []
+
+    def cohort_key(self) -> str:
+        return "xor 8-8"
+
+    def run_slice(self, seconds: float) -> None:
+        self.served.append(self.clock.now)
+        super().run_slice(seconds)
+
+    @staticmethod
+    def run_together(tasks: "list[FakeCohortTask]", seconds: float) -> float:
+        for t in tasks:
+            t.served.append(t.clock.now)
+        tasks[0].clock.now += seconds
+        return 0.0
+
+
+def test_runs_left_out_of_a_full_cohort_call_go_in_before_long():
+    """20 runs of one shape, a call holds 16: the four first learners, served far more
+    while they trained alone, still get a slice at least every MATE_WAIT_S and a bit (by
+    served time alone they waited until the others had caught up, seconds)."""
+    clock = Clock()
+    s = scheduler(clock, max_playing=40)
+    tasks = [FakeCohortTask(clock) for _ in range(20)]
+    for i, task in enumerate(tasks):
+        s.play(i, task)
+        s.watch(i, +1)
+        s.job(i).used = 5.0 if i < 4 else 0.0  # the first learners' lead
+    start = clock.now
+    while clock.now - start < 3.0:
+        assert s.work_once()
+    for task in tasks:
+        times = [start, *task.served, clock.now]
+        longest = max(b - a for a, b in itertools.pairwise(times))
+        assert longest <= MATE_WAIT_S + 2 * MAX_SLICE_S, longest
 
 
 def test_slices_shrink_as_learners_join():

@@ -109,6 +109,7 @@ def test_image_env_compile_cache_volume_and_host_config() -> None:
     cache = env["PLAYGROUND_JAX_CACHE"]
     assert cache.startswith("/") and of("VOLUME") == [cache]
     assert env["PLAYGROUND_HOST_CONFIG"] == f"{_workdir()}/host.toml"
+    assert env["MALLOC_ARENA_MAX"] == serve.MALLOC_ARENA_MAX  # as the class server's replicas
 
 
 def test_image_python_matches_the_lock_and_the_gpu_extra_exists() -> None:
@@ -255,6 +256,28 @@ def test_print_site_prints_the_filled_template(capsys) -> None:
     assert serve.main(["--port", "80", "--print-site", "10.0.0.11:8501", "10.0.0.12:8501"]) == 0
     out = capsys.readouterr().out
     assert out == serve.site_conf("127.0.0.1:80", ["10.0.0.11:8501", "10.0.0.12:8501"])
+
+
+def test_replica_ports_never_take_nginxs_port(monkeypatch) -> None:
+    """The OS may offer nginx's port (free until nginx starts) to a replica; a replica
+    that took it answered the health checks in nginx's place."""
+    offered = iter([8601, 8600, 8602])
+
+    class Socket:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def bind(self, addr):
+            self.port = next(offered)
+
+        def getsockname(self):
+            return ("127.0.0.1", self.port)
+
+    monkeypatch.setattr(serve.socket, "socket", Socket)
+    assert serve.free_ports(2, avoid={8601}) == [8600, 8602]
 
 
 # --- Kubernetes -----------------------------------------------------------------------

@@ -198,12 +198,14 @@ def test_the_networks_next_are_compiled_once_for_every_replica(launcher: Launche
     lines = launcher.said().splitlines()
     pattern = r"  compiled [1-9]\d* chunks of \d+ networks and [1-9]\d* cohort programs ahead"
     said = [i for i, s in enumerate(lines) if re.match(pattern, s)]
-    # Before the address: the class finds them compiled. No replica holds them itself.
+    # Before the address: the class finds them compiled. A replica keeps only the default
+    # network's own programs, and its threads share two heaps.
     opened = next(i for i, s in enumerate(lines) if s.startswith("Open "))
     assert said and said[0] < opened, lines
     for replica in launcher.replicas:
         environ = Path(f"/proc/{replica.pid}/environ").read_bytes().split(b"\0")
-        assert f"{serve.PRECOMPILE_ENV}=0".encode() in environ
+        assert f"{serve.PRECOMPILE_ENV}={serve.PRECOMPILE_OWN}".encode() in environ
+        assert f"MALLOC_ARENA_MAX={serve.MALLOC_ARENA_MAX}".encode() in environ
 
 
 def test_a_killed_replica_is_started_again(launcher: Launcher) -> None:

@@ -9,12 +9,10 @@ a tiny net costs its dispatch, whatever its width. Each run still gets its own n
 its state, data, learning rate and minibatch order.
 
 A cohort's program is compiled once per shape, size and length, on a background thread
-at low priority (several seconds): until it is ready, ``train_cohort`` says so (None) and
-each run trains alone, as before.
+(a second or so; less from the disk cache): until it is ready, ``train_cohort`` says so
+(None) and each run trains alone, as before.
 """
 
-import contextlib
-import os
 import threading
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -24,6 +22,7 @@ import numpy as np
 
 from playground.core.train import is_small_net, train_cohort_chunk
 from playground.live.engine import run as engine
+from playground.live.engine.compile_cache import BackgroundCompiles
 
 # Runs in one call are padded up to one of these sizes (each is a compile of its own).
 COHORT_SIZES = (4, 16)
@@ -35,7 +34,6 @@ COHORT_STEPS = engine.CHUNK_LADDER[1]
 FAST_COHORT_STEPS = engine.CHUNK_LADDER[3]
 STEP_COUNTS = (COHORT_STEPS, FAST_COHORT_STEPS)
 FAST_FILL = 0.75
-COMPILE_NICE = 10  # the compiling thread yields the CPU to trainers and pages (Linux)
 
 
 class CohortKey(NamedTuple):
@@ -83,46 +81,48 @@ class CohortPrograms:
     def __init__(self, background: bool = True):
         self.background = background
         self._ready: set[tuple[CohortKey, int, int]] = set()
-        self._pending: set[tuple[CohortKey, int, int]] = set()
         self._lock = threading.Lock()
+        self._compiling = BackgroundCompiles("playground-cohort")
 
     def ready(
-        self, key: CohortKey, size: int, example: engine.Run, n_steps: int = COHORT_STEPS
+        self,
+        key: CohortKey,
+        size: int,
+        example: engine.Run,
+        n_steps: int = COHORT_STEPS,
+        *,
+        wait: bool = False,
     ) -> bool:
         """Whether the program for ``size`` runs of ``key`` and ``n_steps`` is compiled;
         if not, it is compiled (on a thread, from ``example``, unless ``background`` is
-        off) and this says False meanwhile."""
+        off or this is to ``wait`` for it) and this says False meanwhile."""
         job = (key, size, n_steps)
         with self._lock:
             if job in self._ready:
                 return True
-            if job in self._pending:
-                return False
-            self._pending.add(job)
-        if not self.background:
+        if wait or not self.background:
             self._compile(job, example)
             return True
-        threading.Thread(
-            target=self._compile_nicely, args=(job, example), name="playground-cohort", daemon=True
-        ).start()
+        # The larger sizes too: a growing class needs them next, and compiled then, they
+        # slowed every run of the process that had come before.
+        with self._lock:
+            larger = [(key, s, n_steps) for s in COHORT_SIZES if s > size]
+            todo = [job, *(j for j in larger if j not in self._ready)]
+        for j in todo:
+            self._compiling.start(j, lambda j=j: self._compile(j, example))
         return False
 
-    def _compile_nicely(self, job, example: engine.Run) -> None:
-        with contextlib.suppress(AttributeError, OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), COMPILE_NICE)
-        with contextlib.suppress(Exception):  # a failed compile: those runs train alone
-            self._compile(job, example)
+    def compiled(self, key: CohortKey, size: int, n_steps: int = COHORT_STEPS) -> bool:
+        """Whether that program is compiled (starts nothing)."""
+        with self._lock:
+            return (key, size, n_steps) in self._ready
 
     def _compile(self, job, example: engine.Run) -> None:
         _, size, n_steps = job
-        try:
-            # A call (results dropped) leaves jit's own cache warm, as a real one would.
-            jax.block_until_ready(_call([example] * size, n_steps))
-            with self._lock:
-                self._ready.add(job)
-        finally:
-            with self._lock:
-                self._pending.discard(job)
+        # A call (results dropped) leaves jit's own cache warm, as a real one would.
+        jax.block_until_ready(_call([example] * size, n_steps))
+        with self._lock:
+            self._ready.add(job)
 
 
 PROGRAMS = CohortPrograms()

@@ -4,12 +4,15 @@ cache of compiled programs.
 XLA's compiled programs are cached per process (and on disk, with ``enable_compile_cache``),
 so what a chunk shape costs is a fact about the process, not about one learner's run: a
 second run of the same shape starts warm and knows its speed at once. Compiling ahead is
-``live.server.precompile``'s (it needs the engine, which needs this ledger).
+``live.server.precompile``'s (it needs the engine, which needs this ledger); compiling
+off the trainers' thread, ``BackgroundCompiles``.
 """
 
+import contextlib
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import NamedTuple
 
 import jax
@@ -72,3 +75,47 @@ class ChunkLedger:
 
 
 LEDGER = ChunkLedger()
+
+
+class BackgroundCompiles:
+    """Programs being compiled on threads of their own, each job once at a time.
+
+    The server's trainer (one thread a core) must not compile: a compile, even one loaded
+    from the disk cache (0.2-1 s), holds up every other learner's pictures. Threads run at
+    the process's own priority: a thread niced by the OS holds the interpreter lock while
+    it waits for a core, and every thread of the server waits with it.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self._pending: set[Hashable] = set()
+        self._failed: set[Hashable] = set()
+        self._lock = threading.Lock()
+
+    def pending(self, job: Hashable) -> bool:
+        with self._lock:
+            return job in self._pending
+
+    def start(self, job: Hashable, compile_job: Callable[[], object]) -> bool:
+        """Run ``compile_job`` on a thread unless ``job`` is being compiled already or
+        failed once; whether this started it. After a failure the callers go on with what
+        they have (shorter chunks, runs trained alone), without trying again each time."""
+        with self._lock:
+            if job in self._pending or job in self._failed:
+                return False
+            self._pending.add(job)
+
+        def work() -> None:
+            failed = True
+            try:
+                with contextlib.suppress(Exception):
+                    compile_job()
+                    failed = False
+            finally:
+                with self._lock:
+                    self._pending.discard(job)
+                    if failed:
+                        self._failed.add(job)
+
+        threading.Thread(target=work, name=self.name, daemon=True).start()
+        return True

@@ -60,9 +60,11 @@ class HostLimits:
 
 
 CORES_ENV = "PLAYGROUND_CORES"  # the class server gives each of its app processes a share
-# "0": no compiling ahead in this process (the class server does it once for its replicas;
-# the tests, so it leaves them the CPU).
+# "0": no compiling ahead in this process (the tests, so it leaves them the CPU); "own":
+# only the default network's own programs, loaded from the disk cache at start (the class
+# server's replicas: its compile-ahead process compiles the neighbours once for all).
 PRECOMPILE_ENV = "PLAYGROUND_PRECOMPILE"
+PRECOMPILE_OWN = "own"
 
 
 def cores() -> int:

@@ -46,7 +46,7 @@ from playground.core.train import (
     reset_optimizer,
     train_chunk,
 )
-from playground.live.engine.compile_cache import LEDGER, ChunkShape
+from playground.live.engine.compile_cache import LEDGER, BackgroundCompiles, ChunkLedger, ChunkShape
 
 # Chunk lengths the loop may use: each is compiled once per network, so few; the longest
 # keeps a time slice of a small net to one call, the shortest fills an exact step count.
@@ -277,6 +277,34 @@ def train_one_chunk(run: Run, n_steps: int) -> tuple[TrainState, object]:
     return train_chunk(run.state, run.arrays[0], run.arrays[1], run_hyper(run), **shape)
 
 
+# Chunk lengths a live run has not compiled yet, compiled off its trainer's thread.
+CHUNK_COMPILES = BackgroundCompiles("playground-compile")
+
+
+def compile_chunk(run: Run, n_steps: int, ledger: ChunkLedger = LEDGER) -> float:
+    """Compile (or load from the disk cache) the ``n_steps`` chunk of ``run``'s shape by
+    running it once (results dropped), recorded in ``ledger`` as compiled; its seconds."""
+    start = time.perf_counter()
+    state, _ = train_one_chunk(run, n_steps)
+    jax.block_until_ready(state.step)
+    took = time.perf_counter() - start
+    ledger.record(chunk_shape(run, n_steps), took, warm=False)
+    return took
+
+
+def _compiled_rung(run: Run, size: int) -> int:
+    """``size``, or while it is not compiled the longest compiled rung below it, its
+    compile started on a thread (``CHUNK_COMPILES``); ``size`` itself when nothing
+    shorter is compiled (a run's first chunk compiles where it runs)."""
+    if LEDGER.compiled(chunk_shape(run, size)):
+        return size
+    shorter = [s for s in CHUNK_LADDER if s < size and LEDGER.compiled(chunk_shape(run, s))]
+    if not shorter:
+        return size
+    CHUNK_COMPILES.start(chunk_shape(run, size), lambda: compile_chunk(run, size))
+    return max(shorter)
+
+
 def _next_chunk(run: Run, steps_left: int | None, seconds_left: float | None, first: bool):
     """The next chunk length, or None when the budget is spent."""
     if steps_left is not None:
@@ -300,11 +328,18 @@ def _next_chunk(run: Run, steps_left: int | None, seconds_left: float | None, fi
 
 
 def train(
-    run: Run, *, steps: int | None = None, seconds: float | None = None, measure: bool = True
+    run: Run,
+    *,
+    steps: int | None = None,
+    seconds: float | None = None,
+    measure: bool = True,
+    compile_elsewhere: bool = False,
 ):
     """Train exactly ``steps`` steps (fewer if it diverges), or until ``seconds`` have
     passed. Returns the new run (metrics measured once, at the end, unless not
-    ``measure``) and its ``TrainLog``.
+    ``measure``) and its ``TrainLog``. ``compile_elsewhere``: a chunk length not compiled
+    yet is compiled on another thread, and shorter compiled chunks train meanwhile (a live
+    run's trainer serves every learner's pictures).
 
     Splitting a run into calls never changes its result: each chunk picks its minibatches
     from the state's key and step.
@@ -319,6 +354,8 @@ def train(
         size = _next_chunk(run, None if steps is None else steps - done, left, not losses)
         if size is None:
             break
+        if compile_elsewhere:
+            size = _compiled_rung(run, size)
         shape = chunk_shape(run, size)
         warm = LEDGER.compiled(shape)
         t = time.perf_counter()

@@ -10,7 +10,8 @@ sees them as compiled.
 ``python -m playground.live.server.precompile`` compiles the default network's neighbours
 into the disk cache in a process of its own and exits: the class server runs it once for
 all its replicas, which then load a shape from disk (~0.2 s) when a learner picks it,
-rather than each holding every guess in memory (~240 MB a replica).
+rather than each holding every guess in memory (~240 MB a replica). Every app process
+keeps the default network's own programs (``warm_in_background``), loaded at start.
 """
 
 import contextlib
@@ -21,15 +22,13 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 
-import jax
-
 from playground.core.config import COMMON_WIDTHS, DEFAULT, RunConfig
 from playground.core.errors import PlaygroundError
 from playground.core.model import MAX_DEPTH
 from playground.live.engine import cohort
 from playground.live.engine import run as engine
 from playground.live.engine.compile_cache import LEDGER, ChunkLedger, ChunkShape
-from playground.live.engine.limits import PRECOMPILE_ENV
+from playground.live.engine.limits import PRECOMPILE_ENV, PRECOMPILE_OWN
 from playground.live.server.frames import GRID_N, THUMB_N
 from playground.live.server.startup import start_process
 
@@ -42,7 +41,8 @@ PRECOMPILE_STEPS_RUNG = 1
 PRECOMPILE_MAX_WIDTH = 32  # wider nets cost more to compile than a guess is worth
 DEPTH_STEP = 0.3  # one layer more or less ranks like a width ~1.35x away
 PRECOMPILE_DELAY_S = 3.0  # the first page is drawn before the thread starts working
-PRECOMPILE_NICE = 10  # the thread yields the CPU to trainers and pages (Linux)
+# The grids a live run draws on: its boundary picture and its units' thumbnails.
+PICTURE_GRIDS = {"grids": (GRID_N,), "unit_grid": THUMB_N}
 _started = threading.Lock()
 _thread: threading.Thread | None = None
 
@@ -100,13 +100,8 @@ def precompile(
             continue  # e.g. a formula or an upload: nothing to guess
         for n_steps in steps:
             shape = engine.chunk_shape(run, n_steps)
-            if ledger.compiled(shape):
-                continue
-            start = time.perf_counter()
-            state, _ = engine.train_one_chunk(run, n_steps)
-            jax.block_until_ready(state.step)
-            took[shape] = time.perf_counter() - start
-            ledger.record(shape, took[shape], warm=False)
+            if not ledger.compiled(shape):
+                took[shape] = engine.compile_chunk(run, n_steps, ledger)
         for n in grids:
             engine.output_grid(run, n)
             engine.live_picture(run, n)
@@ -116,47 +111,63 @@ def precompile(
 
 
 def precompile_in_background(cfg: RunConfig, *, widths: Sequence[int] = COMMON_WIDTHS, **kw):
-    """Start ``precompile(neighbours(cfg, widths), **kw)`` on a daemon thread, once per
-    process (later calls return the same thread). ``PLAYGROUND_PRECOMPILE=0`` turns it off
-    (the tests do: it would compete with them for the CPU)."""
+    """Start ``precompile(neighbours(cfg, widths), **kw)`` (default: on the pictures'
+    grids) on a daemon thread, once per process (later calls return the same thread).
+    ``PLAYGROUND_PRECOMPILE=0`` turns it off (the tests do: it would compete with them
+    for the CPU), ``own`` too (a class server's replica: its compile-ahead process
+    compiled the neighbours)."""
     global _thread
-    if os.environ.get(PRECOMPILE_ENV, "1") == "0":
+    if os.environ.get(PRECOMPILE_ENV, "1") in ("0", PRECOMPILE_OWN):
         return None
     with _started:
         if _thread is None:
-            configs = neighbours(cfg, widths)
-            _thread = threading.Thread(
-                target=_precompile_later,
-                args=(configs,),
-                kwargs=kw,
-                name="playground-precompile",
-                daemon=True,
-            )
-            _thread.start()
+            configs, kw = neighbours(cfg, widths), kw or PICTURE_GRIDS
+            _thread = _later("playground-precompile", lambda: precompile(configs, **kw))
     return _thread
 
 
-def _precompile_later(configs, **kw) -> None:
-    time.sleep(PRECOMPILE_DELAY_S)
-    # Linux gives each thread its own nice value: trainers and pages go first.
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PRECOMPILE_NICE)
-    # A guess that fails must not disturb the server: that run compiles when it comes.
-    with contextlib.suppress(Exception):
-        precompile(configs, **kw)
+def warm_default_network() -> int:
+    """Compile (or load from the disk cache) what every run of the default network needs
+    first, and keep it in this process: its first chunk and its pictures (~16 MB). Its
+    longer chunks and cohort programs are compiled on threads when runs need them
+    (``engine.run.CHUNK_COMPILES``, ``cohort.CohortPrograms``). Returns the chunks it
+    compiled."""
+    return len(precompile([DEFAULT], **PICTURE_GRIDS))
 
 
-def precompile_cohorts(cfg: RunConfig) -> int:
+def warm_in_background() -> threading.Thread | None:
+    """``warm_default_network`` on a thread soon after an app process starts, unless
+    ``PLAYGROUND_PRECOMPILE=0``: the first learners of a class compiled these on the
+    trainer's thread, where every other learner of the process waited for them."""
+    if os.environ.get(PRECOMPILE_ENV, "1") == "0":
+        return None
+    return _later("playground-warm", warm_default_network)
+
+
+def _later(name: str, work) -> threading.Thread:
+    def run() -> None:
+        time.sleep(PRECOMPILE_DELAY_S)
+        # Not niced (see compile_cache.BackgroundCompiles). A compile that fails must not
+        # disturb the server: what it was for compiles when a run needs it.
+        with contextlib.suppress(Exception):
+            work()
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def precompile_cohorts(cfg: RunConfig, programs: cohort.CohortPrograms | None = None) -> int:
     """Compile the cohort programs (``engine.cohort``) of ``cfg``'s network, every size
-    and length; returns how many."""
+    and length, into ``programs`` (default: the process's); returns how many."""
     run = engine.new_run(cfg)
     key = cohort.cohort_key(run)
     if key is None:
         return 0
-    programs = cohort.CohortPrograms(background=False)
+    programs = cohort.PROGRAMS if programs is None else programs
     jobs = [(size, n) for size in cohort.COHORT_SIZES for n in cohort.STEP_COUNTS]
     for size, n_steps in jobs:
-        programs.ready(key, size, run, n_steps)
+        programs.ready(key, size, run, n_steps, wait=True)
     return len(jobs)
 
 
@@ -167,10 +178,9 @@ def main() -> int:
     stays with the process: ~250 MB for the cohort programs)."""
     start_process()
     start = time.perf_counter()
-    grids = {"grids": (GRID_N,), "unit_grid": THUMB_N}
     nearby = neighbours(DEFAULT)
-    took = precompile([DEFAULT], steps=engine.CHUNK_LADDER, **grids)
-    took |= precompile(nearby, **grids)
+    took = precompile([DEFAULT], steps=engine.CHUNK_LADDER, **PICTURE_GRIDS)
+    took |= precompile(nearby, **PICTURE_GRIDS)
     cohorts = precompile_cohorts(DEFAULT)
     print(
         f"compiled {len(took)} chunks of {len(nearby) + 1} networks and "

@@ -49,6 +49,11 @@ COHORT_EARLY_S = 0.02
 # a lasting change in a run's cost counts within a few slices and a spike does not.
 SPIKE_CAP = 3.0
 TYPICAL_WEIGHT = 0.2
+# More runs of one shape than a cohort call holds: those left out longest go in first once
+# they have waited this long, then the least served. By served time alone, the first
+# learners of a class (charged whole slices while they trained alone, the later ones a
+# sixteenth of a slice in cohorts) were left out of every call for 2-6 s, without a picture.
+MATE_WAIT_S = 0.2
 
 
 STOPPED_BY = "Training stopped"  # the start of what a failed task's page says
@@ -86,6 +91,7 @@ class Job:
     ready_at: float = -float("inf")  # the task's own word on when it next has work
     awaits_stream: bool = False  # its page streams, and no stream has connected yet
     typical: float = 0.0  # its usual slice's charge (0: none yet)
+    served_at: float = -float("inf")  # when its last slice ended (or it was admitted)
 
     def charge(self, seconds: float, asked: float) -> None:
         """Add a slice's time to ``used``, at most SPIKE_CAP times the typical slice (at
@@ -247,10 +253,12 @@ class Scheduler:
             self.errors.append(failed)
         share = max(self.clock() - start - (free or 0.0), 1e-6) / len(jobs)
         with self._cv:
+            done = self.clock()
             for j in jobs:
                 why = failed or self._stopped(j)
                 j.charge(share, slice_s / len(jobs))
                 j.slices += 1
+                j.served_at = done
                 if (ready_at := getattr(j.task, "ready_at", None)) is not None:
                     j.ready_at = ready_at()
                 j.busy = False
@@ -291,18 +299,25 @@ class Scheduler:
     # -- bookkeeping, with the lock held ---------------------------------------------
     def _mates(self, job: Job) -> list[Job]:
         """Jobs that may run their slice in one go with ``job``'s: the same cohort key,
-        admitted, free, and ready now or within COHORT_EARLY_S; least served first."""
+        admitted, free, and ready now or within COHORT_EARLY_S; those that waited
+        MATE_WAIT_S first (longest first), then the least served."""
         key = _cohort_key(job.task)
         if key is None:
             return []
-        soon = self.clock() + COHORT_EARLY_S
+        now = self.clock()
+        soon = now + COHORT_EARLY_S
         mates = [
             j
             for j in self._line
             if j is not job and j.admitted and not j.busy and j.ready_at <= soon
             and _cohort_key(j.task) == key
         ]  # fmt: skip
-        mates.sort(key=lambda j: j.used)
+
+        def turn(j: Job) -> tuple:
+            waited = now - j.served_at
+            return (0, -waited) if waited >= MATE_WAIT_S else (1, j.used)
+
+        mates.sort(key=turn)
         return mates[: cohort.COHORT_MAX - 1]
 
     def _next(self) -> Job | None:
@@ -332,6 +347,7 @@ class Scheduler:
             if not job.admitted:
                 # It starts level with the others, not owed the time it waited.
                 job.admitted, job.used = True, max(job.used, floor)
+                job.served_at = self.clock()
                 playing.append(job)
 
     def _reap(self) -> None:

@@ -383,7 +383,7 @@ class LiveRun:
         if self.halted:
             return 0
         self.continue_here()
-        self.run, log = engine.train(self.run, measure=False, **budget)
+        self.run, log = engine.train(self.run, measure=False, compile_elsewhere=True, **budget)
         self._took(log, record_every)
         return self.step - start
 
