@@ -44,7 +44,7 @@ def test_background_precompile_can_be_turned_off(monkeypatch, value):
     """ "own": a class server's replica (its compile-ahead process compiled the
     neighbours); "0" turns off the start's warming too."""
     monkeypatch.setenv("PLAYGROUND_PRECOMPILE", value)
-    monkeypatch.setattr(P, "_later", lambda name, work: name)  # started, not run
+    monkeypatch.setattr(P, "_later", lambda name, work, delay: name)  # started, not run
     assert P.precompile_in_background(RunConfig(), widths=WIDTHS) is None
     assert (P.warm_in_background() is None) == (value == "0")
 

@@ -15,6 +15,7 @@ keeps the default network's own programs (``warm_in_background``), loaded at sta
 """
 
 import contextlib
+import functools
 import math
 import os
 import sys
@@ -122,7 +123,8 @@ def precompile_in_background(cfg: RunConfig, *, widths: Sequence[int] = COMMON_W
     with _started:
         if _thread is None:
             configs, kw = neighbours(cfg, widths), kw or PICTURE_GRIDS
-            _thread = _later("playground-precompile", lambda: precompile(configs, **kw))
+            work = functools.partial(precompile, configs, **kw)
+            _thread = _later("playground-precompile", work, PRECOMPILE_DELAY_S)
     return _thread
 
 
@@ -141,12 +143,14 @@ def warm_in_background() -> threading.Thread | None:
     trainer's thread, where every other learner of the process waited for them."""
     if os.environ.get(PRECOMPILE_ENV, "1") == "0":
         return None
-    return _later("playground-warm", warm_default_network)
+    # At once: it is done before a class arrives (a class server says its address once
+    # its compile-ahead process is done, which takes longer).
+    return _later("playground-warm", warm_default_network, 0.0)
 
 
-def _later(name: str, work) -> threading.Thread:
+def _later(name: str, work, delay: float) -> threading.Thread:
     def run() -> None:
-        time.sleep(PRECOMPILE_DELAY_S)
+        time.sleep(delay)
         # Not niced (see compile_cache.BackgroundCompiles). A compile that fails must not
         # disturb the server: what it was for compiles when a run needs it.
         with contextlib.suppress(Exception):
