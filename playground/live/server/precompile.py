@@ -138,7 +138,7 @@ def warm_default_network() -> int:
 
 
 def warm_in_background() -> threading.Thread | None:
-    """``warm_default_network`` on a thread soon after an app process starts, unless
+    """``warm_default_network`` on a thread as an app process starts, unless
     ``PLAYGROUND_PRECOMPILE=0``: the first learners of a class compiled these on the
     trainer's thread, where every other learner of the process waited for them."""
     if os.environ.get(PRECOMPILE_ENV, "1") == "0":
@@ -161,17 +161,16 @@ def _later(name: str, work, delay: float) -> threading.Thread:
     return thread
 
 
-def precompile_cohorts(cfg: RunConfig, programs: cohort.CohortPrograms | None = None) -> int:
+def precompile_cohorts(cfg: RunConfig) -> int:
     """Compile the cohort programs (``engine.cohort``) of ``cfg``'s network, every size
-    and length, into ``programs`` (default: the process's); returns how many."""
+    and length, into the process's; returns how many."""
     run = engine.new_run(cfg)
     key = cohort.cohort_key(run)
     if key is None:
         return 0
-    programs = cohort.PROGRAMS if programs is None else programs
     jobs = [(size, n) for size in cohort.COHORT_SIZES for n in cohort.STEP_COUNTS]
     for size, n_steps in jobs:
-        programs.ready(key, size, run, n_steps, wait=True)
+        cohort.PROGRAMS.ready(key, size, run, n_steps, wait=True)
     return len(jobs)
 
 
