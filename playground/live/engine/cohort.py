@@ -97,17 +97,16 @@ class CohortPrograms:
         if not, it is compiled (on a thread, from ``example``, unless ``background`` is
         off or this is to ``wait`` for it) and this says False meanwhile."""
         job = (key, size, n_steps)
-        with self._lock:
-            if job in self._ready:
-                return True
-        if wait or not self.background:
-            self._compile(job, example)
-            return True
         # The larger sizes too: a growing class needs them next, and compiled then, they
         # slowed every run of the process that had come before.
         with self._lock:
+            if job in self._ready:
+                return True
             larger = [(key, s, n_steps) for s in COHORT_SIZES if s > size]
             todo = [job, *(j for j in larger if j not in self._ready)]
+        if wait or not self.background:
+            self._compile(job, example)
+            return True
         for j in todo:
             self._compiling.start(j, lambda j=j: self._compile(j, example))
         return False

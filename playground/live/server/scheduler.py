@@ -251,9 +251,9 @@ class Scheduler:
         except Exception as err:  # a page must still show what went wrong
             failed = stopped_by(err)
             self.errors.append(failed)
-        share = max(self.clock() - start - (free or 0.0), 1e-6) / len(jobs)
+        done = self.clock()
+        share = max(done - start - (free or 0.0), 1e-6) / len(jobs)
         with self._cv:
-            done = self.clock()
             for j in jobs:
                 why = failed or self._stopped(j)
                 j.charge(share, slice_s / len(jobs))
