@@ -365,7 +365,7 @@ def test_a_paced_run_is_visited_once_a_picture_and_trains_in_few_calls():
                 break
             visits += 1
         clock.now += 0.02
-    pictures = len(live.snapshots.since(0))
+    pictures = live.snapshots.added
     assert 40 <= visits <= 55 and 40 <= pictures <= 55
     assert abs(live.step - 2.0 * live.pace) <= 64
     assert task.ready_at() > clock.now - 0.02  # it says when it next has work

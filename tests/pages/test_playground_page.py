@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from playground.core.config import RunConfig
 from playground.core.modelfile import SavedModel, save_model
 from playground.figures.readouts import read_count
+from playground.figures.wire import array_digest
 from playground.userdata.points_csv import points_to_csv, read_points_csv
 
 TIMEOUT = 240
@@ -267,29 +268,41 @@ def test_playing_sends_the_trainers_snapshots_as_frames():
     one (in order, labelled with their epoch); the newest is not sent twice."""
     at = app(hidden="8,8", batch_size="10")
     button(at, "Play").click().run()
-    seen: list[dict] = []
+    shown = dict(_boundary_data(at)["paths"])  # digests the browser holds
+    runs: list[dict] = []
     end = time.monotonic() + 120
-    while len(seen) < 3 and time.monotonic() < end:
+    while sum(bool(d.get("frames")) for d in runs) < 3 and time.monotonic() < end:
         time.sleep(0.3)
         at.run()
-        data = _boundary_data(at)
-        if data.get("frames"):
-            seen.append(data)
+        runs.append(_boundary_data(at))
+    seen = [d for d in runs if d.get("frames")]
     no_exceptions(at)
     assert len(seen) == 3
     seqs = [f["seq"] for d in seen for f in d["frames"]]
     assert seqs == sorted(set(seqs))  # no picture twice, none out of order
     epochs = [int(f["label"].split()[-1].replace(",", "")) for d in seen for f in d["frames"]]
     assert epochs == sorted(epochs) and epochs[-1] > epochs[0]
+    # A frame carries only the arrays that differ from what the browser shows then: a
+    # new output grid, the bends when computed anew (two pictures a step apart may also
+    # round to one grid). Played in order, they leave it showing the newest picture.
+    carried: set[str] = set()
+    for d in runs:
+        mine = {path for f in d.get("frames", []) for path in f["arrays"]}
+        assert not mine & set(d.get("arrays", {}))  # a path the frames carry, only there
+        shown.update({p: array_digest(a) for p, a in d.get("arrays", {}).items()})
+        for f in d.get("frames", []):
+            for path, enc in f["arrays"].items():
+                assert shown.get(path) != array_digest(enc), (f["seq"], path)
+                shown[path] = array_digest(enc)
+        carried |= mine
     last = seen[-1]
-    newest = last["frames"][-1]["arrays"]
-    # Each picture has its own output grid; the bends come along only when they were
-    # computed anew (a busy trainer reuses them, and an equal array is not sent again).
-    assert "surface.z" in newest and set(newest) <= set(last["paths"])
-    assert not set(newest) & set(last.get("arrays", {}))  # carried by the last frame only
+    assert "surface.z" in carried and carried <= set(last["paths"])
+    assert shown == last["paths"]
     button(at, "Pause").click().run()
     still = _boundary_data(at)
-    assert "frames" not in still and "surface.z" in still["arrays"]  # paused: one still picture
+    # Paused: one still picture, of the run as the readouts say it is.
+    assert "frames" not in still and "surface.z" in still["paths"]
+    assert still["label"] == f"epoch {metric(at, 'Epoch')}"
 
 
 def test_a_wide_net_says_why_its_bends_are_not_drawn():

@@ -20,9 +20,10 @@ from playground.core.errors import PlaygroundError
 from playground.core.model import MAX_DEPTH, MAX_WIDTH, layer_sizes, output_size, param_count
 
 ENV_VAR = "PLAYGROUND_HOST_CONFIG"
-# Learners training flat out that one core serves at >= 5 pictures and >= 100 epochs a
-# second each (xor, 8-8, batch 10; `python -m playground.loadtest --sessions 30` on 2
-# cores: slowest 5.2 pictures/s and 112 epochs/s; at 60, 0.5 pictures/s).
+# Learners training flat out that one core serves at >= 15 pictures and >= 150 epochs a
+# second each (xor, 8-8, batch 10; `python -m playground.loadtest --sessions 30 --query
+# speed=fast` on 2 cores, 2026-12-07: one process, slowest 18.5 pictures/s and 191
+# epochs/s; the class server, 24.6 and 409; README, "Sizing").
 PLAYING_PER_CORE = 15
 DEFAULT_FILE = "host.toml"
 
