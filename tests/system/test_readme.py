@@ -1,20 +1,21 @@
 """Every command of the README's "Command line" block does what its comment says.
 
 Each line ends in ``# <words>: <key> <op> <number>``; the test runs the lines in order
-(in a scratch folder, with this checkout's package), reads the printed JSON (or the
-``key: value`` lines without --json) and checks the claim.
+(in a scratch folder, through the command line's ``main`` in this process), reads the
+printed JSON (or the ``key: value`` lines without --json) and checks the claim.
 """
 
+import contextlib
+import io
 import json
 import operator
-import os
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from playground import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 CLAIM = re.compile(
@@ -51,19 +52,27 @@ def test_the_readme_lists_commands_with_claims():
     assert all(CLAIM.search(line) for line in lines), lines
 
 
+def run_cli(argv: list[str]) -> tuple[int, str, str]:
+    """``python -m playground ...`` in this process (its ``main``, as ``__main__`` calls
+    it): the exit code, stdout and stderr. Ten new processes would each import JAX and the
+    package again; ``tests/system/test_cli.py`` runs the command as a process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
 @pytest.mark.slow
-def test_every_readme_command_does_what_it_says(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def test_every_readme_command_does_what_it_says(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the files the commands save and read
     for line in command_lines():
         command, _, comment = line.partition("  #")
         claim = CLAIM.search("#" + comment)
         argv = shlex.split(command)
-        assert argv[0] == ".venv/bin/python", line
-        done = subprocess.run(
-            [sys.executable, *argv[1:]], cwd=tmp_path, env=env, capture_output=True, text=True
-        )
-        assert done.returncode == 0, f"{line}\n{done.stderr}"
-        out = parse_output(done.stdout)
+        assert argv[:3] == [".venv/bin/python", "-m", "playground"], line
+        code, stdout, stderr = run_cli(argv[3:])
+        assert code == 0, f"{line}\n{stderr}"
+        out = parse_output(stdout)
         key, op, value = claim["key"], claim["op"], float(claim["value"])
         assert key in out, (line, out)
         got = float(out[key])

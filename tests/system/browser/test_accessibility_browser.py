@@ -111,10 +111,9 @@ def lesson(path: str) -> Callable[[Page, str], None]:
     return open_lesson
 
 
-def class_wall(page: Page, url: str) -> None:
-    """The teacher's wall of a new class (what a teacher sees after "Create a class")."""
-    page.goto(f"{url}/class")
-    settle(page)
+def class_wall(page: Page) -> None:
+    """From the Class page, the teacher's wall of a new class (what a teacher sees after
+    "Create a class")."""
     page.get_by_role("button", name="Create a class").click()
     page.get_by_text("Invite your learners").first.wait_for(timeout=WAIT_MS)
     settle(page)
@@ -138,15 +137,15 @@ VIEWS: dict[str, Callable[[Page, str], None]] = {
     "finetune": lesson("lesson_finetune"),
     "code": lesson("lesson_code"),
     "class": lesson("class"),
-    "class-wall": class_wall,
 }
 
 
 SHOT_VIEWS = ("playground", "gradients", "backprop", "code", "class-wall")  # at every size
 # Later states of a view, checked on the same page after it (a page load costs seconds
-# of CPU): the Playground with its panels open, then playing.
+# of CPU): the Playground with its panels open, then playing; a new class's wall.
 LATER_STATES: dict[str, dict[str, Callable[[Page], None]]] = {
     "playground": {"playground-expanders": expanders_opened, "playground-playing": playing},
+    "class": {"class-wall": class_wall},
 }
 
 
