@@ -72,6 +72,9 @@ def summarize(
         "server_rss_mb": rnd(cpu.get("server_rss_mb"), 1),
         "server_rss_max_mb": rnd(cpu.get("server_rss_max_mb"), 1),
         "server_rss_slope_mb_per_min": rnd(cpu.get("server_rss_slope_mb_per_min"), 2),
+        "server_rss_slope_last_half_mb_per_min": rnd(
+            cpu.get("server_rss_slope_last_half_mb_per_min"), 2
+        ),
         "client_cpu_cores": rnd(cpu.get("client_cpu_cores")),
         "window_s": rnd(cpu.get("window_s")),
         # Full runs whose end Streamlit never sent, as a fragment's rerun came between.
@@ -112,7 +115,9 @@ def _table(summary: dict) -> str:
         f"{fmt(summary['max_first_picture_s'], ' s')} ({summary['first_pictures']} of "
         f"{summary['sessions']} saw one)",
         f"server: {fmt(summary['server_cpu_cores'], ' cores')}, "
-        f"RSS {fmt(summary['server_rss_mb'], ' MB')} (max {fmt(summary['server_rss_max_mb'])}); "
+        f"RSS {fmt(summary['server_rss_mb'], ' MB')} (max {fmt(summary['server_rss_max_mb'])}, "
+        f"growing {fmt(summary['server_rss_slope_mb_per_min'], ' MB/min')}, in the window's "
+        f"second half {fmt(summary['server_rss_slope_last_half_mb_per_min'], ' MB/min')}); "
         f"this client: {fmt(summary['client_cpu_cores'], ' cores')}",
         *_wall_lines(summary),
         *(

@@ -244,14 +244,19 @@ class ServerMonitor:
             "server_rss_mb": rss,
             "server_rss_max_mb": max(self.rss_max, rss),
             "server_rss_slope_mb_per_min": rss_slope(self.rss_samples),
+            "server_rss_slope_last_half_mb_per_min": rss_slope(self.rss_samples, last=0.5),
             "client_cpu_cores": (client1 - client0) / wall if wall > 0 else None,
             "window_s": wall,
         }
 
 
-def rss_slope(samples: list[tuple[float, float]]) -> float | None:
-    """Least-squares growth of the RSS over the window, MB per minute (None for fewer
-    than 10 samples): a soak's memory should stay flat."""
+def rss_slope(samples: list[tuple[float, float]], *, last: float = 1.0) -> float | None:
+    """Least-squares growth of the RSS over the window, or over its ``last`` fraction,
+    MB per minute (None for fewer than 10 samples): a soak's memory should stay flat, and
+    memory that is still settling grows less in the window's second half than in all."""
+    if samples and last < 1:
+        cut = samples[-1][0] - last * (samples[-1][0] - samples[0][0])
+        samples = [s for s in samples if s[0] >= cut]
     if len(samples) < 10:
         return None
     t = [a for a, _ in samples]

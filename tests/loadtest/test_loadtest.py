@@ -31,7 +31,7 @@ from playground.loadtest.protocol import (
     widget_state,
 )
 from playground.loadtest.report import main, summarize
-from playground.loadtest.server import Server, ServerMonitor, free_port
+from playground.loadtest.server import Server, ServerMonitor, free_port, rss_slope
 
 KEYS = {
     "sessions",
@@ -388,3 +388,14 @@ def test_rates_of_a_result():
     assert r.pictures_per_s == 5.0 and r.epochs_per_s == 200.0
     assert SessionResult(index=1).pictures_per_s == 0.0
     assert SessionResult(index=1).epochs_per_s == 0.0
+
+
+def test_the_rss_slope_over_the_window_and_its_second_half():
+    """Memory that grew and then settled: the whole window's slope says it grew, the
+    second half's that it stopped."""
+    rising = [(float(t), 1000 + t / 6) for t in range(300)]  # 10 MB a minute
+    settled = [(float(t), 1050.0) for t in range(300, 600)]
+    assert rss_slope(rising) == pytest.approx(10)
+    assert rss_slope(rising + settled) > 4
+    assert rss_slope(rising + settled, last=0.5) == pytest.approx(0, abs=1e-9)
+    assert rss_slope(rising[:9]) is None  # too few samples to say
