@@ -20,10 +20,9 @@ from playground.core.errors import PlaygroundError
 from playground.core.model import MAX_DEPTH, MAX_WIDTH, layer_sizes, output_size, param_count
 
 ENV_VAR = "PLAYGROUND_HOST_CONFIG"
-# Learners training flat out that one core serves at >= 15 pictures and >= 150 epochs a
-# second each (xor, 8-8, batch 10; `python -m playground.loadtest --sessions 30 --query
-# speed=fast` on 2 cores, 2026-12-07: one process, slowest 18.5 pictures/s and 191
-# epochs/s; the class server, 24.6 and 409; README, "Sizing").
+# Learners training flat out that one core serves (xor, 8-8, batch 10): the class server
+# gives 30 of them ~20-25 pictures/s and ~250-410 epochs/s each on 2 cores (the load
+# test's rows in the README, "Sizing").
 PLAYING_PER_CORE = 15
 DEFAULT_FILE = "host.toml"
 
