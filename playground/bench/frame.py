@@ -37,18 +37,16 @@ def _live_trainer(live, seconds: float, n_layers: int) -> dict[str, float]:
 
     encode = PictureEncoder(live.data, BoundaryView(n_layers, discretize=False))
     trainer = SessionTrainer(Scheduler(), "bench")
-    start_step, seq = live.step, max((s.seq for s in live.snapshots.since(0)), default=0)
-    pictures = 0
+    start_step, start_pictures = live.step, live.snapshots.added
     start = time.perf_counter()
     trainer.start(live, snapshot_grid=FRAME_GRID_N, encode=encode)
     while time.perf_counter() - start < seconds:
-        time.sleep(0.25)  # as often as the stream looks: the ring holds 64 pictures
+        time.sleep(0.25)
         trainer.scheduler.touch(trainer.key)  # as the page's stream keeps it alive
-        for snap in live.snapshots.since(seq):
-            seq, pictures = snap.seq, pictures + (snap.arrays is not None)
     trainer.stop()
     elapsed = time.perf_counter() - start
     epochs = (live.step - start_step) / live.steps_per_epoch
+    pictures = live.snapshots.added - start_pictures  # each packed for the stream (encode)
     return {"live_epochs_per_s": epochs / elapsed, "live_pictures_per_s": pictures / elapsed}
 
 
@@ -58,7 +56,7 @@ def bench_frame(*, repeats: int = 5, mode: str = "full") -> dict[str, float | No
     (output grid + live bends + wire encoding; beside it, in the same rounds, the same
     picture with exact bends, as a paused one is drawn) and its bytes as JSON (and
     deflated, as websocket compression sends it); then the background trainer taking
-    pictures while it trains, read as the page reads it (epochs/s and pictures/s on the
+    pictures, packed for the stream, while it trains (epochs/s and pictures/s on the
     server alone)."""
     from playground.core.config import RunConfig
     from playground.live.session.live_run import LiveRun

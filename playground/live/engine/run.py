@@ -292,15 +292,13 @@ def compile_chunk(run: Run, n_steps: int, ledger: ChunkLedger = LEDGER) -> float
     return took
 
 
-def _compiled_rung(run: Run, size: int) -> int:
-    """``size``, or while it is not compiled the longest compiled rung below it, its
-    compile started on a thread (``CHUNK_COMPILES``); ``size`` itself when nothing
+def _compiled_shorter(run: Run, size: int) -> int | None:
+    """For a ``size`` chunk not compiled yet: the longest compiled rung below it, the
+    compile of ``size`` started on a thread (``CHUNK_COMPILES``); None when nothing
     shorter is compiled (a run's first chunk compiles where it runs)."""
-    if LEDGER.compiled(chunk_shape(run, size)):
-        return size
     shorter = [s for s in CHUNK_LADDER if s < size and LEDGER.compiled(chunk_shape(run, s))]
     if not shorter:
-        return size
+        return None
     CHUNK_COMPILES.start(chunk_shape(run, size), lambda: compile_chunk(run, size))
     return max(shorter)
 
@@ -354,10 +352,10 @@ def train(
         size = _next_chunk(run, None if steps is None else steps - done, left, not losses)
         if size is None:
             break
-        if compile_elsewhere:
-            size = _compiled_rung(run, size)
         shape = chunk_shape(run, size)
         warm = LEDGER.compiled(shape)
+        if compile_elsewhere and not warm and (shorter := _compiled_shorter(run, size)):
+            size, shape, warm = shorter, chunk_shape(run, shorter), True
         t = time.perf_counter()
         state, log = train_one_chunk(run, size)
         run = with_state(run, state, measure=False)  # waits for the chunk

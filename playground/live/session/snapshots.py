@@ -48,7 +48,7 @@ class Snapshots:
     def __init__(self, limit: int = MAX_SNAPSHOTS):
         self._ring: deque[Snapshot] = deque(maxlen=limit)
         self._lock = threading.Lock()
-        self.added = 0  # pictures taken over its life, the ring's dropped ones too
+        self.added = 0  # pictures taken over its life, the ring's dropped ones too (a rate)
 
     def add(self, snap: Snapshot) -> None:
         with self._lock:
