@@ -21,7 +21,7 @@ from playground.core.model import MAX_DEPTH, MAX_WIDTH, layer_sizes, output_size
 
 ENV_VAR = "PLAYGROUND_HOST_CONFIG"
 # Learners training flat out that one core serves (xor, 8-8, batch 10): the class server
-# gives 30 of them ~20-25 pictures/s and ~250-410 epochs/s each on 2 cores (the load
+# gives 30 of them ~20-25 pictures/s and ~230-410 epochs/s each on 2 cores (the load
 # test's rows in the README, "Sizing").
 PLAYING_PER_CORE = 15
 DEFAULT_FILE = "host.toml"
