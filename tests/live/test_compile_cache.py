@@ -123,3 +123,35 @@ def test_background_compiles_start_each_job_once_and_do_not_retry_a_failure():
     assert compiles.start("b", broken)
     _wait(lambda: not compiles.pending("b"))
     assert not compiles.start("b", broken) and ran.count("broken") == 1
+
+
+@pytest.fixture
+def exiting():
+    """The process's exit, undone after the test (``EXITING`` is process-wide)."""
+    yield C._join_running_compiles
+    C.EXITING.clear()
+
+
+def test_exit_waits_only_for_compiles_still_running(exiting):
+    # A daemon thread whose compile ends while the interpreter finalizes aborts the process
+    # ("terminate called ...", exit 134): `python -m playground.bench frame --smoke` did.
+    release = threading.Event()
+    compiles = C.BackgroundCompiles("test-exit")
+    compiles.start("slow", lambda: release.wait(30))
+    _wait(lambda: compiles.pending("slow"))
+    waited = threading.Thread(target=exiting)
+    waited.start()
+    waited.join(0.3)
+    assert waited.is_alive()  # still waiting for the compile
+    release.set()
+    waited.join(30)
+    assert not waited.is_alive() and not compiles.pending("slow")
+
+
+def test_an_exiting_process_compiles_nothing_more_ahead(exiting):
+    ledger = C.ChunkLedger()
+    exiting()
+    assert P.precompile([RunConfig(hidden=(3, 3))], ledger=ledger) == {}
+    ran = []
+    P._later("test-later", lambda: ran.append("work"), 0.0).join(5)
+    assert ran == []

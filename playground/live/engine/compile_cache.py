@@ -8,6 +8,7 @@ second run of the same shape starts warm and knows its speed at once. Compiling 
 off the trainers' thread, ``BackgroundCompiles``.
 """
 
+import atexit
 import contextlib
 import os
 import threading
@@ -20,6 +21,7 @@ import jax
 from playground.core.train import CONSTANT, ModelSpec, Schedule
 
 MAX_SHAPES = 256  # chunk shapes remembered; older ones are forgotten (jit keeps its own)
+EXIT_WAIT_S = 30.0  # how long an exiting process waits for a compile still running
 
 
 def enable_compile_cache(path: str | None = None) -> None:
@@ -117,5 +119,40 @@ class BackgroundCompiles:
                     if failed:
                         self._failed.add(job)
 
-        threading.Thread(target=work, name=self.name, daemon=True).start()
+        compile_thread(self.name, work)
         return True
+
+
+# Compile threads are daemons (a server must exit without waiting on them), but one whose
+# compile ends while the interpreter finalizes aborts the process ("terminate called"):
+# exit tells them (``EXITING``) and waits for those still running.
+EXITING = threading.Event()
+_RUNNING: set[threading.Thread] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def compile_thread(name: str, work: Callable[[], object]) -> threading.Thread:
+    """Start ``work`` on a daemon thread that an exiting process waits for."""
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(threading.current_thread())
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    with _RUNNING_LOCK:
+        _RUNNING.add(thread)
+    thread.start()
+    return thread
+
+
+@atexit.register
+def _join_running_compiles(timeout: float = EXIT_WAIT_S) -> None:
+    EXITING.set()
+    with _RUNNING_LOCK:
+        running = [t for t in _RUNNING if t.is_alive()]
+        _RUNNING.clear()
+    for thread in running:
+        thread.join(timeout=timeout)

@@ -28,7 +28,13 @@ from playground.core.errors import PlaygroundError
 from playground.core.model import MAX_DEPTH
 from playground.live.engine import cohort
 from playground.live.engine import run as engine
-from playground.live.engine.compile_cache import LEDGER, ChunkLedger, ChunkShape
+from playground.live.engine.compile_cache import (
+    EXITING,
+    LEDGER,
+    ChunkLedger,
+    ChunkShape,
+    compile_thread,
+)
 from playground.live.engine.limits import PRECOMPILE_ENV, PRECOMPILE_OWN
 from playground.live.server.frames import GRID_N, THUMB_N
 from playground.live.server.startup import start_process
@@ -89,11 +95,12 @@ def precompile(
     has are skipped. Returns the seconds each new shape took.
     """
     ledger = LEDGER if ledger is None else ledger
+    stop = EXITING if stop is None else stop
     took: dict[ChunkShape, float] = {}
     if steps is None:
         steps = (engine.CHUNK_LADDER[PRECOMPILE_STEPS_RUNG],)
     for cfg in configs:
-        if stop is not None and stop.is_set():
+        if stop.is_set() or EXITING.is_set():
             break
         try:
             run = engine.new_run(cfg)
@@ -151,15 +158,14 @@ def warm_in_background() -> threading.Thread | None:
 
 def _later(name: str, work, delay: float) -> threading.Thread:
     def run() -> None:
-        time.sleep(delay)
+        if EXITING.wait(delay):
+            return
         # Not niced (see compile_cache.BackgroundCompiles). A compile that fails must not
         # disturb the server: what it was for compiles when a run needs it.
         with contextlib.suppress(Exception):
             work()
 
-    thread = threading.Thread(target=run, name=name, daemon=True)
-    thread.start()
-    return thread
+    return compile_thread(name, run)
 
 
 def precompile_cohorts(cfg: RunConfig) -> int:
