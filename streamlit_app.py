@@ -22,11 +22,11 @@ def run() -> None:
 if __name__ == "__main__":  # how Streamlit runs this file for each session
     run()
 else:  # imported by `streamlit run`: the app, with the frames stream beside it
-    from playground.live.server import precompile, stream
+    from playground.live.server import precompile, stream, vendor
 
-    stream.SERVED = True
+    stream.SERVED = vendor.SERVED = True
     stream.quiet_collector()
     stream.prompt_lock_handover()
     stream.cheaper_compression()
     precompile.warm_in_background()
-    app = st.App(__file__, routes=stream.ROUTES)
+    app = st.App(__file__, routes=[*stream.ROUTES, *vendor.ROUTES])

@@ -55,10 +55,12 @@ page may lack what its session sent (a reload into an old session). The digests 
 JS notice anything missing or stale; it then fires the ``resync`` trigger (at most once
 a second) and the next run sends everything again.
 
-Plotly's own ``plotly.min.js`` (inside the plotly package) is served over HTTP by
-Streamlit's component asset route: the package's ``package_data`` folder is declared as
-the asset directory of a name-only component, as an installed package's pyproject would
-declare it. The browser loads it once per page, gzip-compressed; no CDN is involved.
+Plotly's own ``plotly.min.js`` (inside the plotly package) is served by the app's own
+route (``live.server.vendor``: gzipped once, cached by the browser for a year under a
+versioned path); where that route is not served (AppTest, a test's small app), by
+Streamlit's component asset route, for which the package's ``package_data`` folder is
+declared as the asset directory of a name-only component, as an installed package's
+pyproject would declare it. No CDN is involved.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ from playground.figures.wire import (
     encode_grid,
     encode_live,
 )
+from playground.live.server import vendor
 
 __all__ = [
     "CompactArray",
@@ -106,9 +109,13 @@ _SESSION_KEY = "_playground_live_plot_sent"
 
 
 def plotly_js_url() -> str:
-    """Where the browser fetches plotly.min.js (honours ``server.baseUrlPath``)."""
+    """Where the browser fetches plotly.min.js (honours ``server.baseUrlPath``): the app's
+    own cacheable route (``live.server.vendor``) where it is served, else Streamlit's
+    asset route."""
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     prefix = f"/{base}" if base else ""
+    if vendor.SERVED:
+        return prefix + vendor.PLOTLY_PATH
     return f"{prefix}/_stcore/bidi-components/{_VENDOR}/plotly.min.js?v={plotly.__version__}"
 
 

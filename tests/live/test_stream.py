@@ -2,17 +2,12 @@
 run's pictures, and what it sends is what the figures' builders pack."""
 
 import json
-import socket
-import threading
 import time
 import zlib
 from types import SimpleNamespace
 
 import pytest
-import uvicorn
-from starlette.applications import Starlette
 from websockets.exceptions import InvalidStatus
-from websockets.sync.client import connect
 
 from playground.core.config import RunConfig
 from playground.figures.protocol import STATUS_KEYS, decode_message, frames_for
@@ -22,40 +17,6 @@ from playground.live.server import stream
 from playground.live.server.frames import BoundaryView, PictureEncoder
 from playground.live.server.scheduler import Scheduler, SessionTrainer
 from playground.live.session.live_run import LiveRun
-
-
-class Client:
-    """The route served by uvicorn on a thread of this process (where the test's
-    sessions live), and a way to open it as a browser would."""
-
-    def __init__(self):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        config = uvicorn.Config(Starlette(routes=stream.ROUTES), port=self.port, log_level="error")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        end = time.monotonic() + 60
-        while not self.server.started:
-            assert time.monotonic() < end, "the test server did not start"
-            time.sleep(0.05)
-        self.origin = f"http://127.0.0.1:{self.port}"
-
-    def websocket_connect(self, path: str, origin: str | None = ""):
-        origin = self.origin if origin == "" else origin
-        return connect(f"ws://127.0.0.1:{self.port}{path}", origin=origin, open_timeout=60)
-
-    def close(self):
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
-@pytest.fixture
-def client():
-    c = Client()
-    yield c
-    c.close()
 
 
 def session(scheduler: Scheduler, name: str, seed: int = 0, hidden=(8, 8)):
