@@ -10,6 +10,13 @@ export const RESYNC_AFTER_MS = 1000;
 // Plotly gets the canvas traces' latest arrays (for hover) once no frame came this long.
 const REST_SYNC_MS = 600;
 
+// A chart this far below (or above) the screen counts as on it: it is drawn before it
+// scrolls in. Further away, its Plotly redraws (50-120 ms each on a slow laptop, once a
+// second while a run plays) wait until it comes near: a quarter of a playing Playground
+// tab's renderer CPU went to the charts below a 1280x900 screen (on a phone, every chart
+// but the boundary is below).
+const NEAR_SCREEN = "300px";
+
 // Words for screen readers: the live region reads the run's progress at most this often
 // (never every picture); a stop, a pause or a description is read at once.
 const SAY_EVERY_MS = 5000;
@@ -78,12 +85,21 @@ export function scheduleDraw(chart) {
 }
 
 // One draw loop per chart, so newPlot finishes before the first react and bursts of
-// frames coalesce to at most one draw per animation frame (a hidden tab draws none).
+// frames coalesce to at most one draw per animation frame (a hidden tab draws none). A
+// chart away from the screen keeps its news (dirty) until it comes near (watchScreen).
 async function drawLoop(chart) {
   try {
     const Plotly = await loadPlotly(chart.lib);
     while (chart.dirty && chart.root.isConnected) {
+      if (chart.frames > 0 && !chart.nearScreen) {
+        chart.root.dataset.deferred = String((+chart.root.dataset.deferred || 0) + 1);
+        break;
+      }
       chart.dirty = false;
+      if (chart.resizeDue) {
+        chart.resizeDue = false;
+        await Plotly.Plots.resize(chart.div);
+      }
       const { traces, layout } = buildFigure(chart);
       const config = { displaylogo: false, ...chart.fig.config };
       const start = performance.now();
@@ -240,16 +256,39 @@ export function newChart(key) {
     dropped: 0,
   });
   Object.assign(chart, { queue: [], lastSeq: -1, shown: null, label: "", restDirty: false });
+  watchScreen(chart);
   // Plotly's own `responsive` only hears window resizes; this also hears the sidebar.
   let width = 0;
   new ResizeObserver(([entry]) => {
     const w = Math.round(entry.contentRect.width);
     if (w > 0 && w !== width && chart.frames > 0 && window.Plotly) {
       width = w;
-      window.Plotly.Plots.resize(div);
+      resize(chart);
     }
   }).observe(root);
   return chart;
+}
+
+// Plotly lays the chart out anew for its width; away from the screen, once it comes near.
+function resize(chart) {
+  chart.resizeDue = !chart.nearScreen;
+  if (!chart.resizeDue) window.Plotly.Plots.resize(chart.div);
+}
+
+// Whether the chart is on or near the screen (in a closed expander or a scrolled-away part
+// of the page it is not); coming near, it draws what it held back.
+function watchScreen(chart) {
+  chart.nearScreen = true; // until the observer's first report
+  new IntersectionObserver(
+    ([entry]) => {
+      chart.nearScreen = entry.isIntersecting;
+      chart.root.dataset.nearScreen = String(chart.nearScreen);
+      if (chart.nearScreen && chart.dirty) scheduleDraw(chart); // resizes first
+      else if (chart.nearScreen && chart.resizeDue) resize(chart);
+    },
+    // The page scrolls inside Streamlit's own box: scrollMargin widens that one too.
+    { rootMargin: NEAR_SCREEN, scrollMargin: NEAR_SCREEN },
+  ).observe(chart.root);
 }
 
 // Put the chart's node under this mount point, dropping any other chart left there (by

@@ -39,6 +39,12 @@ def link_widths(page: Page) -> str:
     )
 
 
+def show_network(page: Page) -> None:
+    """Scroll the Network into view: a chart away from the screen is not drawn again
+    until it comes near (as a person scrolls to it)."""
+    page.locator(".st-key-live_plot-network").scroll_into_view_if_needed()
+
+
 def readout(page: Page, label: str) -> str:
     tile = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
     return tile.locator('[data-testid="stMetricValue"]').inner_text()
@@ -88,6 +94,7 @@ def test_network_edit_rewind_continue_pin_restart_compare(
     wait_until(page, lambda: epoch(page) >= 3, "three epochs")
     pause_by_keyboard(page)
     # Drawn again at the pause: the links moved with training.
+    show_network(page)
     wait_until(page, lambda: link_widths(page) not in ("", start), "the links to move")
     page.screenshot(path=str(artifacts / "network-paused.png"), full_page=True)
     # After playing, a page run's numbers show (the stream had patched the tiles).
@@ -122,6 +129,7 @@ def test_network_edit_rewind_continue_pin_restart_compare(
 
     press(page, page.get_by_role("button", name="Restart from the same weights"))
     wait_until(page, lambda: readout(page, "Step") == "0", "the restart")
+    show_network(page)
     wait_until(page, lambda: link_widths(page) == start, "the first weights' links")
     press(page, page.get_by_role("button", name="Step", exact=True))
     wait_until(page, lambda: readout(page, "Step") != "0", "a step of the new run")
@@ -177,9 +185,10 @@ def test_the_network_plays_live_and_a_click_picks_a_units_bend(
     app_url: str, page: Page, artifacts: Path
 ) -> None:
     open_app(page, app_url, "?hidden=4,3")
-    page.locator(".st-key-live_plot-network").scroll_into_view_if_needed()
+    show_network(page)
     before = link_widths(page)
-    play(page)
+    play(page)  # the Play button is above: back to the Network
+    show_network(page)
     # While playing, the stream draws the Network again: its links follow the weights.
     wait_until(
         page,
@@ -196,6 +205,13 @@ def test_the_network_plays_live_and_a_click_picks_a_units_bend(
     units.locator(".point").nth(2 + 1).click(force=True)
     caption = page.get_by_text("Thick black line: the bend of unit 2 of layer 1")
     caption.wait_for(timeout=WAIT_MS)
+    outline = (
+        f"() => ({NETWORK})().querySelector('.live-plot-figure').layout.shapes"
+        ".filter(s => s.name === 'picked').map(s => s.xanchor)"
+    )
+    # Around a unit of column 1 (the Network is drawn again with the outline).
+    wait_until(page, lambda: page.evaluate(outline) == [1], "the picked unit's outline")
+    page.locator(".st-key-live_plot-boundary").scroll_into_view_if_needed()
     wait_until(
         page,
         lambda: polylines(traces(page, "boundary").get(PICKED, {"x": [], "y": []})),
@@ -203,11 +219,6 @@ def test_the_network_plays_live_and_a_click_picks_a_units_bend(
     )
     picked = polylines(traces(page, "boundary")[PICKED])
     assert len(picked) == 1 and len(picked[0]) == 2  # a first-layer unit: one straight line
-    outline = page.evaluate(
-        f"() => ({NETWORK})().querySelector('.live-plot-figure').layout.shapes"
-        ".filter(s => s.name === 'picked').map(s => s.xanchor)"
-    )
-    assert outline == [1]  # around a unit of column 1
     page.screenshot(path=str(artifacts / "network_picked_1400.png"), full_page=True)
 
     # The other way round: click on another bend of layer 2 on the plane.

@@ -186,6 +186,7 @@ def test_play_trains_and_the_plot_moves(app_url: str, page: Page, artifacts: Pat
     wait_until(page, lambda: counter(page, "played") > played + 10, "pictures after a remount")
     assert "output=" not in boundary_hover(page)  # Plotly's copy is old while playing
     page.screenshot(path=str(artifacts / "playground-playing.png"), full_page=True)
+    side_charts_draw_only_near_the_screen(page)
 
     drawn = counter(page, "updates")
     page.get_by_role("button", name="Pause").click()
@@ -205,6 +206,25 @@ def test_play_trains_and_the_plot_moves(app_url: str, page: Page, artifacts: Pat
     # ... and the canvas looks as Plotly itself draws the same heatmap and bends.
     diff = canvas_against_plotly(page)
     assert diff["mean"] < 3 and diff["share_off"] < 0.05, diff
+
+
+def side_charts_draw_only_near_the_screen(page: Page) -> None:
+    """While a run plays, a side chart far from the screen holds its redraws back (the
+    boundary plays on); scrolled to, it draws the newest news at once."""
+    grads = """(() => { const e = [...document.querySelectorAll('.live-plot')].find(
+        c => c.dataset.key === 'grads'); return e ? {frames: +e.dataset.frames,
+        deferred: +(e.dataset.deferred ?? 0), near: e.dataset.nearScreen} : null; })()"""
+    page.set_viewport_size({"width": 1280, "height": 500})
+    page.get_by_role("heading", name="Playground").scroll_into_view_if_needed()  # the top
+    wait_until(page, lambda: boundary(page, grads)["near"] == "false", "the gradients off screen")
+    held = boundary(page, grads)
+    wait_until(page, lambda: boundary(page, grads)["deferred"] > held["deferred"], "a held draw")
+    played = counter(page, "played")
+    wait_until(page, lambda: counter(page, "played") > played + 10, "the boundary playing on")
+    assert boundary(page, grads)["frames"] == held["frames"]  # nothing drawn off screen
+    page.locator(".st-key-live_plot-grads").scroll_into_view_if_needed()
+    wait_until(page, lambda: boundary(page, grads)["frames"] > held["frames"], "the drawn news")
+    page.set_viewport_size({"width": 1440, "height": 1800})
 
 
 def canvas_against_plotly(page: Page) -> dict[str, float]:
