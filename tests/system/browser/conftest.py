@@ -10,8 +10,9 @@ Fixtures
   Tests of several learners or of speed share it too: a closed tab's run stops within
   the scheduler's ``IDLE_STOP_S``, and the windows a test opens are closed after it.
 - ``browser`` (one chromium per module; the windows a test opens are closed after it,
-  a failed test's screenshotted first into ``test-artifacts/failed/``) and ``page``
-  (one per test, 1280x900 viewport).
+  a failed test's screenshotted first into ``test-artifacts/failed/``, except a context
+  the module shares on purpose, ``keep_open``) and ``page`` (one per test, 1280x900
+  viewport).
 - ``artifacts``: the ``test-artifacts/`` folder (gitignored) for screenshots.
 
 Every test in this folder is marked ``browser`` and skipped, with the reason, when
@@ -21,7 +22,8 @@ Every test in this folder is marked ``browser`` and skipped, with the reason, wh
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +32,7 @@ import pytest
 from playground.loadtest.server import Server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, BrowserContext, Page
 
 REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO / "test-artifacts"
@@ -142,12 +144,29 @@ def close_windows(contexts: list, request: pytest.FixtureRequest) -> None:
         context.close()
 
 
+# Contexts a module's tests share on purpose (``keep_open``): not closed after each test.
+KEPT: weakref.WeakSet[BrowserContext] = weakref.WeakSet()
+
+
+@pytest.fixture(scope="session")
+def keep_open() -> Callable[[BrowserContext], BrowserContext]:
+    """Marks a context to outlive the test that made it (the fixture that made it closes
+    it). A fixture, not an import: a test module importing this file gets a second copy
+    of it, whose ``KEPT`` the ``browser`` fixture would not see."""
+
+    def keep(context: BrowserContext) -> BrowserContext:
+        KEPT.add(context)
+        return context
+
+    return keep
+
+
 @pytest.fixture
 def browser(running_browser: Browser, request: pytest.FixtureRequest) -> Iterator[Browser]:
     """The shared chromium, and after the test every window it left open closed: a tab
     left playing would take CPU from the tests after it."""
     yield running_browser
-    close_windows(running_browser.contexts, request)
+    close_windows([c for c in running_browser.contexts if c not in KEPT], request)
 
 
 @pytest.fixture

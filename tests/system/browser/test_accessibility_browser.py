@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -103,9 +104,22 @@ def playing(page: Page) -> None:
     wait_until(page, lambda: epoch(page) > 5, "training to start")
 
 
+def by_sidebar(page: Page, path: str) -> None:
+    """To another page of the open app by its sidebar, as a person goes from lesson to
+    lesson (the app switches pages in place: no page load)."""
+    link = page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]')
+    if not link.is_visible():  # folded away (a phone's width folds it)
+        page.get_by_test_id("stExpandSidebarButton").click()
+    link.click()
+    page.wait_for_url(lambda url: urlsplit(url).path.endswith(f"/{path}"), timeout=WAIT_MS)
+
+
 def lesson(path: str) -> Callable[[Page, str], None]:
     def open_lesson(page: Page, url: str) -> None:
-        page.goto(f"{url}/{path}")
+        if page.url.startswith(url):
+            by_sidebar(page, path)
+        else:
+            page.goto(f"{url}/{path}")
         settle(page)
 
     return open_lesson
@@ -141,6 +155,8 @@ VIEWS: dict[str, Callable[[Page, str], None]] = {
 
 
 SHOT_VIEWS = ("playground", "gradients", "backprop", "code", "class-wall")  # at every size
+# Views opened in a tab of their own; the others share one (``lesson_tab``).
+OWN_TAB = ("playground",)
 # Later states of a view, checked on the same page after it (a page load costs seconds
 # of CPU): the Playground with its panels open, then playing; a new class's wall.
 LATER_STATES: dict[str, dict[str, Callable[[Page], None]]] = {
@@ -164,12 +180,24 @@ def violation_counts(violations: list[dict]) -> dict[str, int]:
     return {f"{v['impact']}: {v['id']}": len(v["nodes"]) for v in violations}
 
 
+@pytest.fixture(scope="module")
+def lesson_tab(running_browser: Browser, keep_open) -> Iterator[Page]:
+    """One laptop tab the lesson views of a test process share, going from view to view
+    by the app's sidebar: a page load costs the browser ~4.5 s of CPU, a page switch
+    ~1-2 s."""
+    context = keep_open(running_browser.new_context(viewport=LAPTOP))
+    yield context.new_page()
+    context.close()
+
+
 @pytest.mark.parametrize("view", list(VIEWS))
-def test_axe_finds_nothing_serious(view: str, app: str, browser: Browser, artifacts: Path):
+def test_axe_finds_nothing_serious(
+    view: str, app: str, browser: Browser, lesson_tab: Page, artifacts: Path
+):
     """axe on the view, then on each of its later states (``LATER_STATES``); a view of
     ``SHOT_VIEWS`` is also fitted to a laptop, a phone and 200 % zoom before them."""
-    context = browser.new_context(viewport=LAPTOP)
-    page = context.new_page()
+    context = browser.new_context(viewport=LAPTOP) if view in OWN_TAB else None
+    page = context.new_page() if context else lesson_tab
     (artifacts / "a11y").mkdir(exist_ok=True)
     blocking: dict[str, list[dict]] = {}
     states = {view: lambda page: VIEWS[view](page, app), **LATER_STATES.get(view, {})}
@@ -195,7 +223,8 @@ def test_axe_finds_nothing_serious(view: str, app: str, browser: Browser, artifa
                 if v["impact"] in BLOCKING
             ]
     finally:
-        context.close()
+        if context:
+            context.close()
     assert not any(blocking.values()), json.dumps(blocking, indent=1)
 
 
