@@ -327,7 +327,8 @@ def test_a_teacher_link_hides_controls_holds_values_and_plays(app_url: str, page
     query = "?learning_rate=0.003&activation=tanh&hide=learning_rate,activation&play=1"
     open_app(page, app_url, query)
     sidebar = page.locator('[data-testid="stSidebar"]')
-    sidebar.get_by_text("Optimizer", exact=True).wait_for(timeout=WAIT_MS)
+    # Batch size comes after Activation and Learning rate: the page has drawn past them.
+    sidebar.get_by_text("Batch size", exact=True).wait_for(timeout=WAIT_MS)
     assert sidebar.get_by_text("Learning rate", exact=True).count() == 0
     assert sidebar.get_by_text("Activation", exact=True).count() == 0
     page.get_by_role("button", name="Pause").wait_for(timeout=WAIT_MS)  # it plays
@@ -355,7 +356,8 @@ def test_a_teacher_link_hides_controls_holds_values_and_plays(app_url: str, page
     other.goto(link)
     other.get_by_role("button", name="Play").wait_for(timeout=WAIT_MS)
     other_sidebar = other.locator('[data-testid="stSidebar"]')
-    other_sidebar.get_by_text("Optimizer", exact=True).wait_for(timeout=WAIT_MS)
-    # The panel's link carries no hidden controls until the teacher picks some.
+    # The panel's link carries no hidden controls until the teacher picks some. (Waiting
+    # for Optimizer, drawn just before it, and counting at once failed once: not drawn yet.)
+    other_sidebar.get_by_text("Batch size", exact=True).wait_for(timeout=WAIT_MS)
     assert other_sidebar.get_by_text("Learning rate", exact=True).count() == 1
     other.close()
