@@ -24,7 +24,7 @@ if __name__ == "__main__":  # how Streamlit runs this file for each session
 else:  # imported by `streamlit run`: the app, with the frames stream beside it
     from playground.live.server import precompile, stream, vendor
 
-    stream.SERVED = vendor.SERVED = True
+    startup.ROUTES_SERVED = True
     stream.quiet_collector()
     stream.prompt_lock_handover()
     stream.cheaper_compression()

@@ -83,7 +83,7 @@ from playground.figures.wire import (
     encode_grid,
     encode_live,
 )
-from playground.live.server import vendor
+from playground.live.server import startup, vendor
 
 __all__ = [
     "CompactArray",
@@ -114,7 +114,7 @@ def plotly_js_url() -> str:
     asset route."""
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     prefix = f"/{base}" if base else ""
-    if vendor.SERVED:
+    if startup.ROUTES_SERVED:
         return prefix + vendor.PLOTLY_PATH
     return f"{prefix}/_stcore/bidi-components/{_VENDOR}/plotly.min.js?v={plotly.__version__}"
 

@@ -24,7 +24,7 @@ from playground.core.config import (
 from playground.core.errors import PlaygroundError
 from playground.core.train import metric_label, metric_name
 from playground.figures.readouts import fmt_metric
-from playground.live.server import stream
+from playground.live.server import startup, stream
 from playground.live.server.frames import GRID_N, PictureEncoder
 from playground.live.server.precompile import precompile_in_background
 from playground.live.server.scheduler import SessionTrainer, process_scheduler
@@ -58,7 +58,7 @@ def trainer() -> SessionTrainer:
 def streaming() -> bool:
     """Whether this server pushes pictures over the frames stream (``streamlit run``
     serves the app's own routes; a test harness without a server does not)."""
-    return stream.SERVED
+    return startup.ROUTES_SERVED
 
 
 def stream_link() -> stream.StreamLink:

@@ -666,9 +666,9 @@ def test_the_button_reads_play_at_once_when_the_stream_says_training_stopped(mon
     """Served by ``streamlit run``, the page does not rerun while it plays; when training
     stops by itself (here layer 2 dies at rate 10), the stream's trigger reruns the live
     fragment, and the whole page must follow so that the button reads Play again."""
-    from playground.live.server import stream
+    from playground.live.server import startup
 
-    monkeypatch.setattr(stream, "SERVED", True)  # the page streams, as under streamlit run
+    monkeypatch.setattr(startup, "ROUTES_SERVED", True)  # the page streams, as under streamlit run
     at = app(problem="spiral", lr="10")
     button(at, "Play").click().run()
     assert button(at, "Pause")

@@ -274,12 +274,12 @@ def test_bad_canvas_and_frames_are_refused() -> None:
 def test_plotly_comes_from_the_apps_own_route_where_it_is_served(monkeypatch) -> None:
     import streamlit as st
 
-    from playground.live.server import vendor
+    from playground.live.server import startup, vendor
     from playground.ui.live_plot import plotly_js_url
 
-    monkeypatch.setattr(vendor, "SERVED", True)
+    monkeypatch.setattr(startup, "ROUTES_SERVED", True)
     assert plotly_js_url() == vendor.PLOTLY_PATH
     monkeypatch.setattr(st, "get_option", lambda name: "/course/" if "baseUrl" in name else None)
     assert plotly_js_url() == "/course" + vendor.PLOTLY_PATH
-    monkeypatch.setattr(vendor, "SERVED", False)  # AppTest, a test's small app
+    monkeypatch.setattr(startup, "ROUTES_SERVED", False)  # AppTest, a test's small app
     assert plotly_js_url().startswith("/course/_stcore/bidi-components/playground_vendor.plotly/")

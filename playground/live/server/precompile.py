@@ -95,12 +95,11 @@ def precompile(
     has are skipped. Returns the seconds each new shape took.
     """
     ledger = LEDGER if ledger is None else ledger
-    stop = EXITING if stop is None else stop
     took: dict[ChunkShape, float] = {}
     if steps is None:
         steps = (engine.CHUNK_LADDER[PRECOMPILE_STEPS_RUNG],)
     for cfg in configs:
-        if stop.is_set() or EXITING.is_set():
+        if EXITING.is_set() or (stop is not None and stop.is_set()):
             break
         try:
             run = engine.new_run(cfg)

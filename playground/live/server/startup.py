@@ -8,6 +8,11 @@ from playground.core.errors import PlaygroundError
 from playground.live.engine.compile_cache import enable_compile_cache
 from playground.live.engine.limits import HostLimits, load_limits
 
+# Set by the entry (``streamlit_app.py``) when ``streamlit run`` serves the app's own routes
+# beside Streamlit's (``stream.ROUTES``, ``vendor.ROUTES``); AppTest and the tests' small
+# apps do not, and the page then neither streams nor asks for them.
+ROUTES_SERVED = False
+
 
 @functools.cache
 def start_process() -> None:

@@ -56,7 +56,6 @@ NETWORK_BYTES_S = 100_000  # and at most this many bytes a second (8-8: 51 KB a 
 BAD_REQUEST = 1008  # WebSocket close code: policy violation
 
 LINKS: "weakref.WeakValueDictionary[str, StreamLink]" = weakref.WeakValueDictionary()
-SERVED = False  # set by the entry when ``streamlit run`` serves ROUTES
 
 
 class StreamLink:

@@ -7,8 +7,9 @@ server's CPU; a class arriving at once pays it 30 times), and sends it with
 compiles it again on every load. This route's path names plotly's version, so the file
 behind it never changes and browsers may keep it (``immutable``).
 
-``streamlit_app.py`` serves ``ROUTES`` (``st.App(routes=...)``) and sets ``SERVED``;
-elsewhere (AppTest, a test's own small app) the page falls back to Streamlit's route.
+``streamlit_app.py`` serves ``ROUTES`` (``st.App(routes=...)``) and sets
+``startup.ROUTES_SERVED``; elsewhere (AppTest, a test's own small app) the page falls
+back to Streamlit's route.
 """
 
 import functools
@@ -24,7 +25,6 @@ from starlette.routing import Route
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 PLOTLY_PATH = f"/_playground/vendor/plotly-{plotly.__version__}.min.js"
 CACHE_CONTROL = "public, max-age=31536000, immutable"
-SERVED = False  # set by the entry when ``streamlit run`` serves ROUTES
 
 
 @functools.cache
