@@ -15,11 +15,39 @@ import { readTheme, themedFigure } from "./theme.js";
 const streams = new Map();
 
 const RECONNECT_MS = 1000;
-// A page run can remount the chart: its root leaves the page for a moment and comes back.
-// Only a chart gone this long means another page is shown. (Stopping at the first message
-// that found it gone left a learner's page reading Pause with nothing training: the
-// server stops a run nobody streams.)
+// A page run can remount the chart: its root leaves the page for a moment and comes back,
+// for seconds on a busy machine. A chart gone this long may mean another page is shown:
+// the socket closes (the server stops a run nobody streams) and opens again once the
+// chart is back (the server then goes on with the run). (Stopping for good left a
+// learner's page reading Pause with nothing training: at the first message that found
+// the chart gone, and again, on a busy machine, after a remount longer than this.)
 const GONE_MS = 3000;
+const BACK_CHECK_MS = 1000;
+
+function chartShown(stream) {
+  return Boolean(charts.get(stream.key)?.root.isConnected);
+}
+
+// Close the socket of a stream whose chart is gone, and look each BACK_CHECK_MS for the
+// chart's return while the page still wants the stream.
+function park(stream) {
+  const ws = stream.ws;
+  stream.ws = null;
+  stream.parked = setInterval(() => {
+    if (!stream.wanted) unpark(stream);
+    else if (chartShown(stream)) {
+      unpark(stream);
+      connectStream(stream);
+    }
+  }, BACK_CHECK_MS);
+  ws?.close();
+}
+
+function unpark(stream) {
+  clearInterval(stream.parked);
+  stream.parked = null;
+  stream.goneSince = null;
+}
 
 // The readout tiles are Streamlit's own metrics, drawn by the last page run: while no run
 // comes, their numbers are kept current here. The number's own text node is changed in
@@ -113,19 +141,16 @@ function connectStream(stream) {
   const url = `${scheme}//${location.host}${stream.url}?token=${encodeURIComponent(stream.token)}`;
   const ws = new WebSocket(url);
   stream.ws = ws;
+  const root = charts.get(stream.key)?.root;
+  if (root) root.dataset.sockets = String((+root.dataset.sockets || 0) + 1);
   ws.onmessage = (event) => {
     // No longer wanted (paused, another run): what is still in flight is older than the
     // still picture and the readouts the page drew since.
     if (!stream.wanted || stream.ws !== ws) return;
-    if (!charts.get(stream.key)?.root.isConnected) {
+    if (!chartShown(stream)) {
       const now = performance.now();
       stream.goneSince ??= now;
-      if (now - stream.goneSince > GONE_MS) {
-        // The page that wanted it is gone (another page is shown): stop streaming.
-        stream.wanted = false;
-        streams.delete(stream.token);
-        ws.close();
-      }
+      if (now - stream.goneSince > GONE_MS) park(stream);
       return;
     }
     stream.goneSince = null;
@@ -134,7 +159,8 @@ function connectStream(stream) {
   };
   ws.onclose = () => {
     if (stream.ws === ws) stream.ws = null;
-    if (stream.wanted) setTimeout(() => stream.wanted && !stream.ws && connectStream(stream), RECONNECT_MS);
+    const again = () => stream.wanted && !stream.ws && !stream.parked && connectStream(stream);
+    if (stream.wanted) setTimeout(again, RECONNECT_MS);
   };
 }
 
@@ -149,7 +175,7 @@ export function wantStream(spec, setTriggerValue) {
   if (!spec) return;
   let stream = streams.get(spec.token);
   if (!stream) {
-    stream = { ...spec, ws: null, wanted: true, messages: 0, told: null, goneSince: null };
+    stream = { ...spec, ws: null, wanted: true, messages: 0, told: null, goneSince: null, parked: null };
     streams.set(spec.token, stream);
     connectStream(stream);
   }

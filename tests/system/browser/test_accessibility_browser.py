@@ -43,7 +43,9 @@ from tests.system.browser.test_playground_browser import (
     BOUNDARY,
     WAIT_MS,
     epoch,
+    pause,
     picture_epoch,
+    play,
     wait_until,
 )
 
@@ -99,8 +101,7 @@ def expanders_opened(page: Page) -> None:
 
 def playing(page: Page) -> None:
     """The open Playground, training (its panels' buttons say "playground" too)."""
-    page.get_by_role("button", name="Play", exact=True).click()
-    page.get_by_role("button", name="Pause", exact=True).wait_for(timeout=WAIT_MS)
+    play(page)
     wait_until(page, lambda: epoch(page) > 5, "training to start")
 
 
@@ -263,8 +264,7 @@ def test_the_plots_say_what_they_show_and_the_live_region_reads_the_epoch(app: s
     region = '.live-plot[data-key="boundary"] [role="status"]'
     assert page.locator(region).get_attribute("aria-live") == "polite"
 
-    page.get_by_role("button", name="Play").click()
-    page.get_by_role("button", name="Pause").wait_for(timeout=WAIT_MS)
+    play(page)
     wait_until(page, lambda: "Epoch" in text_of(page, region), "the live region to speak")
     first = text_of(page, region)
     # The next words may still be of the same epoch (a busy machine trains slowly): wait
@@ -282,8 +282,7 @@ def test_the_plots_say_what_they_show_and_the_live_region_reads_the_epoch(app: s
     assert "test loss" in said and "test accuracy" in said
     less_motion_shows_calm_pictures(page)
 
-    page.get_by_role("button", name="Pause").click()
-    page.get_by_role("button", name="Play").wait_for(timeout=WAIT_MS)
+    pause(page)
     grads = '.live-plot[data-key="grads"] .live-plot-alt'
     wait_until(page, lambda: "smallest in the" in text_of(page, grads), "the gradients' words")
     print(text_of(page, grads))
