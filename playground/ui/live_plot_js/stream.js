@@ -9,10 +9,7 @@ import { schedulePaint } from "./painter.js";
 import { showNewestFrame } from "./player.js";
 import { readTheme, themedFigure } from "./theme.js";
 
-// While a run plays, the server pushes its pictures, side plots and readouts over a
-// WebSocket of the app's own (live/server/stream.py) instead of rerunning the page. One socket
-// per page; it reconnects while the page still wants it.
-const streams = new Map();
+const streams = new Map(); // token -> the page's stream
 
 const RECONNECT_MS = 1000;
 // A page run can remount the chart: its root leaves the page for a moment and comes back,

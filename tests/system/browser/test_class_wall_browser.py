@@ -73,7 +73,10 @@ def tile_epochs(page: Page) -> dict[str, int]:
 def learner_states(learners: dict[str, Page]) -> dict[str, dict]:
     """What each learner's page shows of its run (its stream's state, pictures, what it
     says): a give-up then says whose run stood still, and why."""
-    read = "({state: e?.dataset.state, frames: e?.dataset.frames, said: e?.dataset.said})"
+    read = (
+        "({state: e?.dataset.state, frames: e?.dataset.frames, played: e?.dataset.played,"
+        " sockets: e?.dataset.sockets, said: e?.dataset.said})"
+    )
     return {name: boundary(page, read) for name, page in learners.items()}
 
 
