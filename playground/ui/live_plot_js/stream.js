@@ -11,6 +11,8 @@ import { readTheme, themedFigure } from "./theme.js";
 
 const streams = new Map(); // token -> the page's stream
 
+// A closed socket opens again after this, while the page wants the stream and shows its
+// chart.
 const RECONNECT_MS = 1000;
 // A page run can remount the chart: its root leaves the page for a moment and comes back,
 // for seconds on a busy machine. A chart gone this long may mean another page is shown:
@@ -19,31 +21,9 @@ const RECONNECT_MS = 1000;
 // learner's page reading Pause with nothing training: at the first message that found
 // the chart gone, and again, on a busy machine, after a remount longer than this.)
 const GONE_MS = 3000;
-const BACK_CHECK_MS = 1000;
 
 function chartShown(stream) {
   return Boolean(charts.get(stream.key)?.root.isConnected);
-}
-
-// Close the socket of a stream whose chart is gone, and look each BACK_CHECK_MS for the
-// chart's return while the page still wants the stream.
-function park(stream) {
-  const ws = stream.ws;
-  stream.ws = null;
-  stream.parked = setInterval(() => {
-    if (!stream.wanted) unpark(stream);
-    else if (chartShown(stream)) {
-      unpark(stream);
-      connectStream(stream);
-    }
-  }, BACK_CHECK_MS);
-  ws?.close();
-}
-
-function unpark(stream) {
-  clearInterval(stream.parked);
-  stream.parked = null;
-  stream.goneSince = null;
 }
 
 // The readout tiles are Streamlit's own metrics, drawn by the last page run: while no run
@@ -147,7 +127,10 @@ function connectStream(stream) {
     if (!chartShown(stream)) {
       const now = performance.now();
       stream.goneSince ??= now;
-      if (now - stream.goneSince > GONE_MS) park(stream);
+      if (now - stream.goneSince > GONE_MS) {
+        stream.goneSince = null;
+        ws.close(); // reopens once the chart is back (onclose)
+      }
       return;
     }
     stream.goneSince = null;
@@ -156,9 +139,17 @@ function connectStream(stream) {
   };
   ws.onclose = () => {
     if (stream.ws === ws) stream.ws = null;
-    const again = () => stream.wanted && !stream.ws && !stream.parked && connectStream(stream);
-    if (stream.wanted) setTimeout(again, RECONNECT_MS);
+    reconnectLater(stream);
   };
+}
+
+function reconnectLater(stream) {
+  if (!stream.wanted) return;
+  setTimeout(() => {
+    if (!stream.wanted || stream.ws) return;
+    if (chartShown(stream)) connectStream(stream);
+    else reconnectLater(stream);
+  }, RECONNECT_MS);
 }
 
 // The page wants this stream (spec: {url, token, key}), or none (spec undefined).
@@ -172,7 +163,7 @@ export function wantStream(spec, setTriggerValue) {
   if (!spec) return;
   let stream = streams.get(spec.token);
   if (!stream) {
-    stream = { ...spec, ws: null, wanted: true, messages: 0, told: null, goneSince: null, parked: null };
+    stream = { ...spec, ws: null, wanted: true, messages: 0, told: null, goneSince: null };
     streams.set(spec.token, stream);
     connectStream(stream);
   }

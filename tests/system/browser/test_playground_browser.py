@@ -218,19 +218,23 @@ def test_play_trains_and_the_plot_moves(app_url: str, page: Page, artifacts: Pat
 def side_charts_draw_only_near_the_screen(page: Page) -> None:
     """While a run plays, a side chart far from the screen holds its redraws back (the
     boundary plays on); scrolled to, it draws the newest news at once."""
-    grads = """(() => { const e = [...document.querySelectorAll('.live-plot')].find(
-        c => c.dataset.key === 'grads'); return e ? {frames: +e.dataset.frames,
-        deferred: +(e.dataset.deferred ?? 0), near: e.dataset.nearScreen} : null; })()"""
+    read = """() => { const e = document.querySelector('.live-plot[data-key="grads"]');
+        return {frames: +e.dataset.frames, deferred: +(e.dataset.deferred ?? 0),
+                near: e.dataset.nearScreen}; }"""
+
+    def grads() -> dict:
+        return page.evaluate(read)
+
     page.set_viewport_size({"width": 1280, "height": 500})
     page.get_by_role("heading", name="Playground").scroll_into_view_if_needed()  # the top
-    wait_until(page, lambda: boundary(page, grads)["near"] == "false", "the gradients off screen")
-    held = boundary(page, grads)
-    wait_until(page, lambda: boundary(page, grads)["deferred"] > held["deferred"], "a held draw")
+    wait_until(page, lambda: grads()["near"] == "false", "the gradients off screen")
+    held = grads()
+    wait_until(page, lambda: grads()["deferred"] > held["deferred"], "a held draw")
     played = counter(page, "played")
     wait_until(page, lambda: counter(page, "played") > played + 10, "the boundary playing on")
-    assert boundary(page, grads)["frames"] == held["frames"]  # nothing drawn off screen
+    assert grads()["frames"] == held["frames"]  # nothing drawn off screen
     page.locator(".st-key-live_plot-grads").scroll_into_view_if_needed()
-    wait_until(page, lambda: boundary(page, grads)["frames"] > held["frames"], "the drawn news")
+    wait_until(page, lambda: grads()["frames"] > held["frames"], "the drawn news")
     page.set_viewport_size({"width": 1440, "height": 1800})
 
 
