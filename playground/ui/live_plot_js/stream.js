@@ -21,6 +21,12 @@ const RECONNECT_MS = 1000;
 // learner's page reading Pause with nothing training: at the first message that found
 // the chart gone, and again, on a busy machine, after a remount longer than this.)
 const GONE_MS = 3000;
+// The server says paused while this page still wants the stream (it drew Pause): a page
+// run stops training first and starts it again at its end, and one that did not get that
+// far left the two apart (a class learner's page at Pause, its run stopped at epoch 11,
+// its stream saying paused for minutes). After this long the page asks for its live part
+// again (the resync trigger), whose run sets both from the session.
+const PAUSED_APART_MS = 5000;
 
 function chartShown(stream) {
   return Boolean(charts.get(stream.key)?.root.isConnected);
@@ -98,6 +104,13 @@ function onStreamMessage(stream, msg) {
     // Paused: training stopped and the readouts show its last numbers; so does the picture.
     if (status.state === "paused" && showNewestFrame(chart)) schedulePaint(chart);
   }
+  if (status.state !== "paused") stream.pausedSince = null;
+  else if (performance.now() - (stream.pausedSince ??= performance.now()) > PAUSED_APART_MS) {
+    stream.pausedSince = null;
+    stream.resyncs += 1;
+    if (chart) chart.root.dataset.pausedResyncs = String(stream.resyncs);
+    stream.trigger?.("resync", `paused ${stream.resyncs}`);
+  }
   // The class asks something of this page (a new exercise, the spotlight): it reruns
   // to say so. The first value only sets what later ones are compared with.
   if (status.attention !== undefined) {
@@ -163,7 +176,7 @@ export function wantStream(spec, setTriggerValue) {
   if (!spec) return;
   let stream = streams.get(spec.token);
   if (!stream) {
-    stream = { ...spec, ws: null, wanted: true, messages: 0, told: null, goneSince: null };
+    stream = { ...spec, ws: null, wanted: true, messages: 0, told: null, goneSince: null, pausedSince: null, resyncs: 0 };
     streams.set(spec.token, stream);
     connectStream(stream);
   }

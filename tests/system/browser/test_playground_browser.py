@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import statistics
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from playground.figures.readouts import read_count
+from playground.live.server import stream
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -163,6 +166,7 @@ def press_play_until_epoch(page: Page, at_least: int) -> None:
 
 @pytest.mark.parametrize("app_url", [APP], indirect=True)
 def test_play_trains_and_the_plot_moves(app_url: str, page: Page, artifacts: Path) -> None:
+    says_paused = pass_stream_through(page)
     open_app(page, app_url)
     assert epoch(page) == 0
     page.screenshot(path=str(artifacts / "playground-start.png"), full_page=True)
@@ -191,6 +195,17 @@ def test_play_trains_and_the_plot_moves(app_url: str, page: Page, artifacts: Pat
         more = lambda n=played: counter(page, "played") > n + 10  # noqa: E731
         wait_until(page, more, "pictures after a remount")
         assert counter(page, "sockets") == sockets + new_sockets, (absent_ms, sockets)
+    # The server's stream says paused while the page reads Pause (a page run stopped
+    # training and did not get as far as starting it again): the page runs its live part
+    # again, which sets both from the session, and the pictures go on.
+    updates = counter(page, "updates")
+    says_paused.set()
+    asked = lambda: int(boundary(page, "e.dataset.pausedResyncs ?? 0")) > 0  # noqa: E731
+    wait_until(page, asked, "the page to ask for its live part again")
+    says_paused.clear()
+    wait_until(page, lambda: counter(page, "updates") > updates, "the live part run again")
+    played = counter(page, "played")
+    wait_until(page, lambda: counter(page, "played") > played + 10, "pictures after it")
     assert "output=" not in boundary_hover(page)  # Plotly's copy is old while playing
     page.screenshot(path=str(artifacts / "playground-playing.png"), full_page=True)
     side_charts_draw_only_near_the_screen(page)
@@ -213,6 +228,29 @@ def test_play_trains_and_the_plot_moves(app_url: str, page: Page, artifacts: Pat
     # ... and the canvas looks as Plotly itself draws the same heatmap and bends.
     diff = canvas_against_plotly(page)
     assert diff["mean"] < 3 and diff["share_off"] < 0.05, diff
+
+
+def pass_stream_through(page: Page) -> threading.Event:
+    """Route the page's frames stream through the test; while the returned event is set,
+    every status the server sends says "paused" instead of "playing"."""
+    says_paused = threading.Event()
+
+    def route(ws) -> None:
+        server = ws.connect_to_server()
+
+        def from_server(message: str | bytes) -> None:
+            if says_paused.is_set() and isinstance(message, str):
+                msg = json.loads(message)
+                if msg.get("status", {}).get("state") == "playing":
+                    msg["status"]["state"] = "paused"
+                    message = json.dumps(msg)
+            ws.send(message)
+
+        server.on_message(from_server)
+        ws.on_message(server.send)
+
+    page.route_web_socket(re.compile(re.escape(stream.PATH)), route)
+    return says_paused
 
 
 def side_charts_draw_only_near_the_screen(page: Page) -> None:
