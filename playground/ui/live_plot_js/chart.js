@@ -5,7 +5,17 @@
 import { loadPlotly, paintCanvas, planeAt, schedulePaint } from "./painter.js";
 import { enqueueFrames, playback } from "./player.js";
 
-export const RESYNC_AFTER_MS = 1000;
+const RESYNC_AFTER_MS = 1000;
+
+// Asks the page's next run to send this chart everything again (the "resync" trigger,
+// through ``setTriggerValue``): what it holds is stale, or its stream and its page
+// disagree. At most once a RESYNC_AFTER_MS.
+export function askResync(chart, setTriggerValue, value) {
+  const now = performance.now();
+  if (now - chart.askedAt <= RESYNC_AFTER_MS) return;
+  chart.askedAt = now;
+  setTriggerValue?.("resync", value);
+}
 
 // Plotly gets the canvas traces' latest arrays (for hover) once no frame came this long.
 const REST_SYNC_MS = 600;

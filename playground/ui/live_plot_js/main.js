@@ -17,7 +17,7 @@
 // Plotly draw.
 // Frames (data.frames) are played back on that canvas at the pace they were taken.
 
-import { attach, canvasArrays, charts, describe, indexTraces, liveRegion, newChart, onCanvas, queueFrames, RESYNC_AFTER_MS, say, scheduleDraw, syncAtRest } from "./chart.js";
+import { askResync, attach, canvasArrays, charts, describe, indexTraces, liveRegion, newChart, onCanvas, queueFrames, say, scheduleDraw, syncAtRest } from "./chart.js";
 import { decodeArray } from "./codec.js";
 import { schedulePaint } from "./painter.js";
 import { readTheme, themedFigure } from "./theme.js";
@@ -69,11 +69,7 @@ export default function liveplot(component) {
     chart.spec === data.spec &&
     Object.entries(data.paths).every(([path, digest]) => chart.arrays.get(path)?.digest === digest);
   if (!complete) {
-    const now = performance.now();
-    if (now - chart.askedAt > RESYNC_AFTER_MS) {
-      chart.askedAt = now;
-      setTriggerValue("resync", data.spec);
-    }
+    askResync(chart, setTriggerValue, data.spec);
     if (!chart.json) return; // nothing to show yet
   }
 

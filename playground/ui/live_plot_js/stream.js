@@ -3,7 +3,7 @@
 // instead of rerunning the page. One socket per page; it reconnects while the page
 // still wants it.
 
-import { charts, canvasArrays, describe, indexTraces, onCanvas, queueFrames, say, scheduleDraw } from "./chart.js";
+import { askResync, charts, canvasArrays, describe, indexTraces, onCanvas, queueFrames, say, scheduleDraw } from "./chart.js";
 import { decodeArray } from "./codec.js";
 import { schedulePaint } from "./painter.js";
 import { showNewestFrame } from "./player.js";
@@ -105,11 +105,10 @@ function onStreamMessage(stream, msg) {
     if (status.state === "paused" && showNewestFrame(chart)) schedulePaint(chart);
   }
   if (status.state !== "paused") stream.pausedSince = null;
-  else if (performance.now() - (stream.pausedSince ??= performance.now()) > PAUSED_APART_MS) {
+  else if (chart && performance.now() - (stream.pausedSince ??= performance.now()) > PAUSED_APART_MS) {
     stream.pausedSince = null;
-    stream.resyncs += 1;
-    if (chart) chart.root.dataset.pausedResyncs = String(stream.resyncs);
-    stream.trigger?.("resync", `paused ${stream.resyncs}`);
+    chart.root.dataset.pausedResyncs = String((+chart.root.dataset.pausedResyncs || 0) + 1);
+    askResync(chart, stream.trigger, chart.spec);
   }
   // The class asks something of this page (a new exercise, the spotlight): it reruns
   // to say so. The first value only sets what later ones are compared with.
@@ -176,7 +175,7 @@ export function wantStream(spec, setTriggerValue) {
   if (!spec) return;
   let stream = streams.get(spec.token);
   if (!stream) {
-    stream = { ...spec, ws: null, wanted: true, messages: 0, told: null, goneSince: null, pausedSince: null, resyncs: 0 };
+    stream = { ...spec, ws: null, wanted: true, messages: 0, told: null, goneSince: null, pausedSince: null };
     streams.set(spec.token, stream);
     connectStream(stream);
   }
