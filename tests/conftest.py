@@ -1,4 +1,5 @@
-"""Shared test setup: strict JAX promotion rules and a persistent compile cache; and
+"""Shared test setup: strict JAX promotion rules, no background pre-compiling, one
+scan for Streamlit components a process, the slow tests handed out first; and
 ``redis_server`` / ``redis_url``, a throwaway Debian ``redis-server`` for the class store
 (skipped, with the reason, where it is not installed)."""
 
@@ -34,9 +35,10 @@ BROWSER_TESTS = Path(__file__).parent / "system" / "browser"
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slow tests first, then the browser tests (seconds each), then the rest:
-    pytest-xdist hands tests out in this order (one at a time: ``--maxschedchunk 1`` in
-    the Makefile), and a long test started last would keep one worker busy while the
-    others have nothing left. Stable: a module's tests stay together."""
+    pytest-xdist hands test files out in the order of their first test (whole files:
+    ``--dist loadfile --no-loadscope-reorder`` in the Makefile), and a long file started
+    last would keep one worker busy while the others have nothing left. Stable: a
+    module's tests stay together."""
 
     def rank(item: pytest.Item) -> int:
         if item.get_closest_marker("slow"):

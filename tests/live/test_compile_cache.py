@@ -76,13 +76,15 @@ def test_a_live_run_trains_compiled_chunks_while_a_longer_one_compiles_on_a_thre
     those of training without it."""
     calls: list[tuple[str, int]] = []
     real = engine.train_one_chunk
+    cfg = RunConfig(hidden=(5, 3), n_points=60, batch_size=6, seed=11)
 
     def spy(run, n_steps):
-        calls.append((threading.current_thread().name, n_steps))
+        if run.cfg == cfg:  # not the runs an earlier test left training on its threads
+            calls.append((threading.current_thread().name, n_steps))
         return real(run, n_steps)
 
     monkeypatch.setattr(engine, "train_one_chunk", spy)
-    run = engine.new_run(RunConfig(hidden=(5, 3), n_points=60, batch_size=6, seed=11))
+    run = engine.new_run(cfg)
     first, log = engine.train(run, steps=16, compile_elsewhere=True)  # nothing shorter: here
     assert calls == [("MainThread", 16)] and log.compile_seconds > 0
     calls.clear()
