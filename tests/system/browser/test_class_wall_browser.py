@@ -174,51 +174,65 @@ def test_a_teacher_watches_three_learners_spotlights_one_and_sends_an_exercise(
 
     # Send a preset that fixes controls: it applies by itself on every learner's page.
     form = teacher.locator('[data-testid="stExpander"]').filter(has_text="Send to class")
+    fold = teacher.locator("summary", has_text="Send a new exercise to the class")
     pick = form.locator('[data-testid="stSelectbox"] input').first
+    listbox = teacher.get_by_role("listbox", name="Start from")
+    option = listbox.get_by_role("option", name=re.compile(r"^Exercise: Fewest"))
     task = form.get_by_text("Task: One hidden layer")
     sent = teacher.get_by_text("Sent: every learner is told")
     from playwright.sync_api import Error as PlaywrightError
 
-    # A busy machine redraws the page (the spotlight came), and the form may be gone or
-    # folded after a redraw (it was, beside two CPU hogs): each step looks for it,
-    # opens it and acts anew until the page shows the step done.
+    # A busy machine redraws the page (the spotlight came; the wall above redraws every
+    # second), and the form may be gone or folded after a redraw (it was, beside two CPU
+    # hogs): each step looks for it, opens it and acts anew until the page shows the step
+    # done. The form is opened and its list worked by keyboard, as a keyboard user does,
+    # which no moving of the page can make miss; CI gave up on "the preset chosen" twice
+    # with clicks (the second time the form was folded for 4 minutes).
+    failed: list[str] = []  # the last step that failed, for the give-up message
+
+    def step(what: str, act) -> bool:
+        try:
+            act()
+            return True
+        except PlaywrightError as err:
+            failed[:] = [f"{what}: {err.message.splitlines()[0]}"]
+            return False
+
     def open_form() -> bool:
         if not pick.is_visible():
-            with contextlib.suppress(PlaywrightError):
-                teacher.get_by_text("Send a new exercise to the class").click(timeout=5_000)
-                pick.wait_for(timeout=5_000)
+            step("opening the form", lambda: fold.press("Enter", timeout=5_000))
+            step("the form opening", lambda: pick.wait_for(timeout=5_000))
         return pick.is_visible()
 
-    listbox = teacher.get_by_role("listbox", name="Start from")
-    option = listbox.get_by_role("option", name=re.compile(r"^Exercise: Fewest"))
-
     def choose_preset() -> bool:
-        # Clicks the option itself: typing and Enter took nothing when Enter came before
-        # the list had filtered (CI gave up after 4 minutes of it).
         if not open_form():
             return False
-        with contextlib.suppress(PlaywrightError):  # gone again (for 30 s, once): anew
+
+        chosen: list[bool] = []
+
+        def choose() -> None:
             if not pick.input_value(timeout=5_000).startswith("Exercise: Fewest"):
                 if not listbox.is_visible():
-                    pick.click(timeout=5_000)
-                option.click(timeout=5_000)
-            chosen = pick.input_value(timeout=5_000).startswith("Exercise: Fewest")
-            return chosen and task.is_visible()
-        return False
+                    pick.press("ArrowDown", timeout=5_000)  # opens the list
+                option.dispatch_event("click", timeout=5_000)  # a press where it is now
+            chosen.append(pick.input_value(timeout=5_000).startswith("Exercise: Fewest"))
+
+        return step("choosing the preset", choose) and chosen[-1] and task.is_visible()
 
     def form_shows() -> str:
         with contextlib.suppress(PlaywrightError):
             return (
                 f"the form open: {pick.is_visible()}, its choice: "
                 f"{pick.input_value(timeout=1_000) if pick.is_visible() else None!r}, "
-                f"the list open: {listbox.is_visible()}, the task shown: {task.is_visible()}"
+                f"the list open: {listbox.is_visible()}, the task shown: {task.is_visible()}, "
+                f"the last step that failed: {failed or None}"
             )
-        return "the form could not be read"
+        return f"the form could not be read; the last step that failed: {failed or None}"
 
     def send() -> bool:
         if sent.count() == 0 and open_form():
             with contextlib.suppress(PlaywrightError):
-                form.get_by_role("button", name="Send to class").click(timeout=5_000)
+                form.get_by_role("button", name="Send to class").press("Enter", timeout=5_000)
                 sent.wait_for(state="attached", timeout=20_000)
         return sent.count() > 0
 
