@@ -29,6 +29,7 @@ from tests.system.browser.test_playground_browser import (
     epoch,
     pause,
     play,
+    press_until,
     wait_until,
 )
 
@@ -140,23 +141,12 @@ def test_a_teacher_watches_three_learners_spotlights_one_and_sends_an_exercise(
     for name in NAMES[1:]:  # only Ana trains on: three tabs drawing take most of 2 cores
         pause(learners[name])
 
-    # Spotlight Ana: her boundary, large, on the teacher's page; she is told.
-    from playwright.sync_api import Error as PlaywrightError
-
+    # Spotlight Ana: her boundary, large, on the teacher's page; she is told. Ben and Cy
+    # just paused, so the wall reorders its tiles, and while it redraws Ana's old tile
+    # may stand beside her new one (two buttons, beside two hogs): pressed until shown.
     ana = teacher.locator('[class*="st-key-tile_"]').filter(has_text="Ana")
-    on_screen = teacher.get_by_text("On screen: Ana")
-
-    def show_ana() -> bool:
-        if on_screen.count() == 0:
-            # Ben and Cy just paused, so the wall reorders its tiles: while it redraws,
-            # Ana's old tile may still stand beside her new one (two buttons, beside two
-            # hogs). The press is made again until the spotlight shows.
-            with contextlib.suppress(PlaywrightError):
-                ana.get_by_role("button", name="Show on screen").click(timeout=5_000)
-                on_screen.wait_for(timeout=20_000)
-        return on_screen.count() > 0
-
-    wait_until(teacher, show_ana, "Ana on screen")
+    show = ana.get_by_role("button", name="Show on screen")
+    press_until(show, teacher.get_by_text("On screen: Ana"), "Ana never came on screen")
     spot = teacher.locator(".st-key-live_plot-spot_boundary")
     spot.locator(".gtitle").filter(has_text="Ana's network").wait_for(timeout=WAIT_MS)
     # Her output is painted: the canvas under the plot has pixels of both classes' colours.
@@ -193,22 +183,23 @@ def test_a_teacher_watches_three_learners_spotlights_one_and_sends_an_exercise(
     option = listbox.get_by_role("option", name=re.compile(r"^Exercise: Fewest"))
     task = form.get_by_text("Task: One hidden layer")
     sent = teacher.get_by_text("Sent: every learner is told")
+    from playwright.sync_api import Error as PlaywrightError
 
     # A busy machine redraws the page (the spotlight came; the wall above redraws every
     # second), and the form may be gone or folded after a redraw (it was, beside two CPU
     # hogs): each step looks for it, opens it and acts anew until the page shows the step
     # done. The form is opened and its list worked by keyboard, as a keyboard user does,
-    # which no moving of the page can make miss; CI gave up on "the preset chosen" twice
-    # with clicks (the second time the form was folded for 4 minutes).
+    # which no moving of the page can make miss: with clicks, "the preset chosen" gave up
+    # in CI, and once beside two hogs with the form still folded.
     failed: list[str] = []  # the last step that failed, for the give-up message
 
-    def step(what: str, act) -> bool:
+    def step(what: str, act):
+        """``act()``'s result, or None (and ``failed`` says why) when a step failed."""
         try:
-            act()
-            return True
+            return act()
         except PlaywrightError as err:
             failed[:] = [f"{what}: {err.message.splitlines()[0]}"]
-            return False
+            return None
 
     def open_form() -> bool:
         if not pick.is_visible():
@@ -220,16 +211,14 @@ def test_a_teacher_watches_three_learners_spotlights_one_and_sends_an_exercise(
         if not open_form():
             return False
 
-        chosen: list[bool] = []
-
-        def choose() -> None:
+        def choose() -> bool:
             if not pick.input_value(timeout=5_000).startswith("Exercise: Fewest"):
                 if not listbox.is_visible():
                     pick.press("ArrowDown", timeout=5_000)  # opens the list
                 option.dispatch_event("click", timeout=5_000)  # a press where it is now
-            chosen.append(pick.input_value(timeout=5_000).startswith("Exercise: Fewest"))
+            return pick.input_value(timeout=5_000).startswith("Exercise: Fewest")
 
-        return step("choosing the preset", choose) and chosen[-1] and task.is_visible()
+        return bool(step("choosing the preset", choose)) and task.is_visible()
 
     def form_shows() -> str:
         with contextlib.suppress(PlaywrightError):

@@ -27,7 +27,7 @@ from playground.figures.readouts import read_count
 from playground.live.server import stream
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Locator, Page
 
 APP = "streamlit_app.py"
 WAIT_MS = 240_000  # the first Play compiles the training chunk
@@ -130,22 +130,29 @@ def wait_until(page: Page, done, what: str, timeout_ms: int = WAIT_MS, tell=None
         page.wait_for_timeout(250)
 
 
-def toggle_until(page: Page, press: str, reads: str) -> None:
-    """Press the button named ``press`` until a button named ``reads`` shows. A click
-    that lands while the page redraws the button is lost; it is pressed again only
-    after ten seconds without ``reads``, so two clicks never undo each other. A run
-    that stopped by itself (a goal, a dead layer) already reads Play."""
+def press_until(target: Locator, result: Locator, failure: str) -> None:
+    """Click ``target`` until ``result`` shows. A click that lands while the page
+    redraws the button (or finds it twice, old and new) is lost; it is pressed again
+    only after ten seconds without ``result``, so two clicks never undo each other."""
     from playwright.sync_api import Error as PlaywrightError
 
-    # Exact: other buttons' names hold "play" too (the panels' "... playground").
-    target, result = (page.get_by_role("button", name=n, exact=True) for n in (press, reads))
-    for _ in range(WAIT_MS // 10_000):
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while time.monotonic() < deadline:
         with contextlib.suppress(PlaywrightError):
             if not result.count():
                 target.click(timeout=5_000)
             result.wait_for(timeout=10_000)
             return
-    raise AssertionError(f"pressed {press} but the button never read {reads}")
+        target.page.wait_for_timeout(250)  # a click that failed at once (found twice)
+    raise AssertionError(failure)
+
+
+def toggle_until(page: Page, press: str, reads: str) -> None:
+    """Press the button named ``press`` until a button named ``reads`` shows. A run
+    that stopped by itself (a goal, a dead layer) already reads Play."""
+    # Exact: other buttons' names hold "play" too (the panels' "... playground").
+    target, result = (page.get_by_role("button", name=n, exact=True) for n in (press, reads))
+    press_until(target, result, f"pressed {press} but the button never read {reads}")
 
 
 def play(page: Page) -> None:
